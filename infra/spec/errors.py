@@ -1,0 +1,136 @@
+"""Turn validation failures into messages a person can act on.
+
+Every message names the key path (hosts[2].name), the offending value and what was expected, with
+file:line when the spec came from a stack file. Values under secret-looking keys are never echoed.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+import typing
+from dataclasses import dataclass
+from typing import Optional
+
+from pydantic import BaseModel, ValidationError
+
+_SECRETISH = re.compile(r"(secret|password|passwd|token|key|credential|private|value)", re.I)
+
+
+@dataclass(frozen=True)
+class SpecIssue:
+    path: str
+    message: str
+    file: Optional[str] = None
+    line: Optional[int] = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}: " if self.file and self.line else (f"{self.file}: " if self.file else "")
+        return f"{where}{self.path}: {self.message}" if self.path else f"{where}{self.message}"
+
+
+class SpecError(Exception):
+    """The spec is malformed; carries every problem found, not just the first."""
+
+    def __init__(self, issues: list[SpecIssue], file: Optional[str] = None):
+        self.issues = issues
+        self.file = file
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        head = f"{self.file}: " if self.file else ""
+        n = len(self.issues)
+        lines = [f"{head}{n} problem{'s' if n != 1 else ''} in the stack spec:"]
+        lines += [f"  {issue}" for issue in self.issues]
+        return "\n".join(lines)
+
+
+def format_path(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def is_secret_path(loc: tuple) -> bool:
+    return any(isinstance(p, str) and (p == "secrets" or _SECRETISH.search(p)) for p in loc)
+
+
+def _show(value, loc) -> str:
+    if is_secret_path(loc):
+        return "(value hidden)"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "...'"
+
+
+def _submodel_at(root: type[BaseModel], loc: tuple) -> Optional[type[BaseModel]]:
+    """The model class that holds the key at `loc` (to suggest the right spelling of a typo)."""
+    model = root
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = next((f for n, f in model.model_fields.items() if n == part or f.alias == part), None)
+        if field is None:
+            return None
+        ann = field.annotation
+        # unwrap Optional[X], list[X], dict[str, X]
+        for _ in range(3):
+            args = [a for a in typing.get_args(ann) if a is not type(None)]
+            if isinstance(ann, type) and issubclass(ann, BaseModel):
+                break
+            ann = args[-1] if args else ann
+        if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
+            return None
+        model = ann
+    return model
+
+
+def issues_from_validation(exc: ValidationError, root: type[BaseModel]) -> list[SpecIssue]:
+    issues: list[SpecIssue] = []
+    for err in exc.errors(include_url=False):
+        loc, kind, value = tuple(err["loc"]), err["type"], err.get("input")
+        ctx = err.get("ctx") or {}
+        if kind == "launchready_cross":
+            issues += [SpecIssue(format_path(p), m) for p, m in ctx["problems"]]
+            continue
+        loc = tuple(p for p in loc if not (isinstance(p, str) and p.startswith("function-")))
+        path = format_path(loc)
+        if kind == "extra_forbidden":
+            model = _submodel_at(root, loc)
+            known = sorted(f.alias or n for n, f in model.model_fields.items()) if model else []
+            guess = difflib.get_close_matches(str(loc[-1]), known, n=1)
+            hint = f" (did you mean {guess[0]!r}?)" if guess else (f" (expected one of: {', '.join(known)})" if known else "")
+            issues.append(SpecIssue(path, f"unknown key{hint}"))
+        elif kind == "missing":
+            issues.append(SpecIssue(path, "is required but missing"))
+        elif kind == "literal_error":
+            issues.append(SpecIssue(path, f"{_show(value, loc)} is not allowed (expected {ctx.get('expected')})"))
+        elif kind in ("value_error", "assertion_error"):
+            msg = str(ctx.get("error", err["msg"]))
+            if msg[:1].isalpha() and ":" in msg.split(" ")[0]:
+                issues.append(SpecIssue(path, msg))  # already names its own key ("origin: ...")
+            elif msg.startswith(("is ", "must ", "expected ")):
+                issues.append(SpecIssue(path, f"{_show(value, loc)} {msg}"))
+            else:
+                issues.append(SpecIssue(path, msg))
+        elif kind in ("int_parsing", "int_type", "int_from_float"):
+            issues.append(SpecIssue(path, f"{_show(value, loc)} is not an integer"))
+        elif kind in ("bool_type", "bool_parsing"):
+            issues.append(SpecIssue(path, f"{_show(value, loc)} is not a boolean (expected true or false)"))
+        elif kind in ("string_type",):
+            issues.append(SpecIssue(path, f"{_show(value, loc)} is not a string"))
+        elif kind in ("list_type",):
+            issues.append(SpecIssue(path, f"{_show(value, loc)} is not a list"))
+        elif kind in ("model_type", "model_attributes_type", "dict_type"):
+            issues.append(SpecIssue(path, f"{_show(value, loc)} is not a mapping of keys"))
+        elif kind == "string_pattern_mismatch":
+            issues.append(SpecIssue(path, f"{_show(value, loc)} does not match the expected format {ctx.get('pattern')}"))
+        elif kind == "too_short":
+            issues.append(SpecIssue(path, f"needs at least {ctx.get('min_length')} item(s)"))
+        elif kind == "greater_than_equal" or kind == "less_than_equal" or kind == "greater_than":
+            issues.append(SpecIssue(path, f"{_show(value, loc)}: {err['msg'].lower()}"))
+        else:
+            issues.append(SpecIssue(path, f"{_show(value, loc)}: {err['msg']}"))
+    return issues

@@ -1,0 +1,261 @@
+"""Load the stack spec, in one place, from a stack file (CLI) or from pulumi.Config (program).
+
+Both paths go through the same flat config map that the Pulumi engine hands a program
+({"launchready:hosts": "<json>", ...} plus the set of secret keys), so `launchready plan` and
+`pulumi up` see exactly the same spec.
+"""
+from __future__ import annotations
+
+import json
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import yaml
+from pydantic import ValidationError
+
+from .errors import SpecError, SpecIssue, format_path, issues_from_validation
+from .spec import Spec
+
+NAMESPACE = "launchready"
+# Placeholder the CLI gives the mock runtime for `secure:` values it cannot decrypt.
+MOCK_SECRET = "mock-secret-value"
+
+
+@dataclass
+class ConfigSource:
+    """The flat config map of one stack, as the engine presents it, plus where it came from."""
+
+    values: dict[str, str]                       # "launchready:hosts" -> JSON text or plain string
+    secret_keys: set[str] = field(default_factory=set)
+    file: Optional[str] = None
+    lines: dict[tuple, int] = field(default_factory=dict)  # spec key path -> line in file
+
+    def section_values(self) -> tuple[dict[str, Any], dict[str, bool]]:
+        """Spec sections (decoded) and the other keys of our namespace (name -> is secret)."""
+        sections, others = {}, {}
+        known = {f.alias or n for n, f in Spec.model_fields.items()}
+        for key, raw in self.values.items():
+            ns, _, name = key.partition(":")
+            if ns != NAMESPACE:
+                continue  # provider config (cloudflare:apiToken, aws:region) is not ours
+            if name in known:
+                sections[name] = _decode(raw)
+            else:
+                others[name] = key in self.secret_keys
+        return sections, others
+
+
+def _decode(raw: Any) -> Any:
+    if not isinstance(raw, str):
+        return raw
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw  # a plain string such as a domain name
+
+
+def _encode(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def parse_spec(source: ConfigSource) -> Spec:
+    sections, others = source.section_values()
+    issues: list[SpecIssue] = []
+    spec = None
+    try:
+        spec = Spec.model_validate(sections, context={"config_keys": others})
+    except ValidationError as exc:
+        issues = issues_from_validation(exc, Spec)
+        issues += _cross_issues_of_valid_sections(sections, others, issues)
+    # Keys in our namespace that are neither a section nor a secret referenced by one: typos.
+    referenced = spec.secrets.referenced_config_keys() if spec is not None and spec.secrets is not None and hasattr(spec.secrets, "referenced_config_keys") else set()
+    import difflib
+
+    known = sorted(f.alias or n for n, f in Spec.model_fields.items())
+    for name, secret in sorted(others.items()):
+        if secret or name in referenced:
+            continue
+        guess = difflib.get_close_matches(name, known, n=1)
+        issues.append(SpecIssue(f"{NAMESPACE}:{name}", "unknown key" + (f" (did you mean {NAMESPACE}:{guess[0]}?)" if guess else "")))
+    if issues:
+        located = sorted((_locate(i, source) for i in issues), key=lambda i: (i.line is None, i.line or 0))
+        raise SpecError(located, source.file)
+    return spec
+
+
+def _cross_issues_of_valid_sections(sections: dict, others: dict, found: list[SpecIssue]) -> list[SpecIssue]:
+    """Run the cross-field checks over what did validate, so one run reports every problem.
+
+    List sections are validated item by item; invalid items are left out and the indices in the
+    messages are mapped back to the positions in the file.
+    """
+    import re
+
+    from pydantic import TypeAdapter
+
+    ctx = {"config_keys": others}
+    valid: dict[str, Any] = {}
+    index_maps: dict[str, list[int]] = {}
+    broken: set[str] = set()
+    for name, fld in Spec.model_fields.items():
+        alias = fld.alias or name
+        if alias not in sections:
+            if fld.is_required():
+                broken.add(alias)
+            else:
+                valid[name] = fld.get_default(call_default_factory=True)
+            continue
+        raw = sections[alias]
+        item_type = typing.get_args(fld.annotation)[0] if typing.get_origin(fld.annotation) is list else None
+        try:
+            if item_type is not None and isinstance(raw, list):
+                items, positions = [], []
+                adapter = TypeAdapter(item_type)
+                for pos, item in enumerate(raw):
+                    try:
+                        items.append(adapter.validate_python(item, context=ctx))
+                        positions.append(pos)
+                    except ValidationError:
+                        pass
+                valid[name], index_maps[alias] = items, positions
+            else:
+                valid[name] = TypeAdapter(fld.annotation).validate_python(raw, context=ctx)
+        except ValidationError:
+            broken.add(alias)
+    if {"domain", "hosts"} & broken:
+        return []
+    partial = Spec.model_construct(**valid)
+    names = {(f.alias or n) for n, f in Spec.model_fields.items()} - broken
+    try:
+        problems = partial.cross_problems(names)
+    except Exception:  # noqa: BLE001 - too broken to cross-check; the field errors stand
+        return []
+
+    def remap(text: str) -> str:
+        def sub(m):
+            positions = index_maps.get(m.group(1))
+            k = int(m.group(2))
+            return f"{m.group(1)}[{positions[k] if positions and k < len(positions) else k}]"
+        return re.sub(r"(\w+)\[(\d+)\]", sub, text)
+
+    seen = {(i.path, i.message) for i in found}
+    out = [SpecIssue(remap(format_path(p)), remap(m)) for p, m in problems]
+    return [i for i in out if (i.path, i.message) not in seen]
+
+
+def _locate(issue: SpecIssue, source: ConfigSource) -> SpecIssue:
+    if not source.file:
+        return issue
+    line = _best_line(issue.path, source.lines)
+    return SpecIssue(issue.path, issue.message, source.file, line)
+
+
+def _best_line(path: str, lines: dict[str, int]) -> Optional[int]:
+    # Walk up the key path until a key with a known line is found (a missing key's parent).
+    candidate = path
+    while candidate:
+        if candidate in lines:
+            return lines[candidate]
+        cut = max(candidate.rfind("."), candidate.rfind("["))
+        candidate = candidate[:cut] if cut > 0 else ""
+    return None
+
+
+# -- stack files -----------------------------------------------------------------------------------
+
+def stack_path(stack: str, stacks_dir: str | Path = "stacks") -> Path:
+    p = Path(stack)
+    if p.suffix in (".yaml", ".yml") or "/" in stack:
+        return p
+    return Path(stacks_dir) / f"Pulumi.{stack}.yaml"
+
+
+def read_stack_file(path: str | Path) -> ConfigSource:
+    path = Path(path)
+    shown = str(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise SpecError([SpecIssue("", "stack file not found")], shown) from None
+    except OSError as exc:
+        raise SpecError([SpecIssue("", f"cannot read the stack file ({exc.strerror})")], shown) from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SpecError([SpecIssue("", f"not valid YAML: {problem}", shown, mark.line + 1 if mark else None)], shown) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict) or not isinstance(data.get("config", {}), dict):
+        raise SpecError([SpecIssue("config", "expected a mapping of config keys (config: {launchready:domain: ...})", shown, 1)], shown)
+    config = data.get("config") or {}
+    values, secret_keys = {}, set()
+    for key, value in config.items():
+        key = str(key)
+        if ":" not in key:
+            key = f"{NAMESPACE}:{key}"  # Pulumi reads an unqualified key as the project's
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            values[key] = MOCK_SECRET
+            secret_keys.add(key)
+        else:
+            values[key] = _encode(value)
+    return ConfigSource(values, secret_keys, shown, _line_index(root))
+
+
+def _line_index(root) -> dict[str, int]:
+    """Map spec key paths ('hosts[2].name') to 1-based lines of the stack file."""
+    index: dict[str, int] = {}
+    if root is None or not isinstance(root, yaml.MappingNode):
+        return index
+    config = next((v for k, v in root.value if k.value == "config"), None)
+    if not isinstance(config, yaml.MappingNode):
+        return index
+
+    def walk(node, loc: tuple):
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                sub = loc + (k.value,)
+                index[format_path(sub)] = k.start_mark.line + 1
+                walk(v, sub)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                sub = loc + (i,)
+                index[format_path(sub)] = item.start_mark.line + 1
+                walk(item, sub)
+
+    for k, v in config.value:
+        name = k.value.split(":", 1)[1] if ":" in k.value else k.value
+        index[name] = k.start_mark.line + 1
+        index[f"{NAMESPACE}:{name}"] = k.start_mark.line + 1
+        walk(v, (name,))
+    return index
+
+
+def load_stack(stack: str, stacks_dir: str | Path = "stacks") -> Spec:
+    """The validated spec of stacks/Pulumi.<stack>.yaml (or a path). Raises SpecError."""
+    return parse_spec(read_stack_file(stack_path(stack, stacks_dir)))
+
+
+def load_source(stack: str, stacks_dir: str | Path = "stacks") -> tuple[ConfigSource, Spec]:
+    source = read_stack_file(stack_path(stack, stacks_dir))
+    return source, parse_spec(source)
+
+
+# -- inside the Pulumi program ---------------------------------------------------------------------
+
+def source_from_pulumi() -> ConfigSource:
+    """The config map the engine gave this program (also what the mock runtime is given)."""
+    from pulumi.runtime import config as rc
+
+    values = {**rc.get_config_env(), **rc.CONFIG.get()}
+    values = {k: v for k, v in values.items() if k.startswith(NAMESPACE + ":")}
+    secret = {k for k in values if rc.is_config_secret(k)} | set(rc.get_config_secret_keys_env())
+    return ConfigSource(values, secret)
+
+
+def spec_from_pulumi() -> Spec:
+    return parse_spec(source_from_pulumi())

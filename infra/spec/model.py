@@ -1,0 +1,200 @@
+"""The stack spec: one typed description of a portal launch.
+
+Keys in the stack file are camelCase (Pulumi's config convention); attributes here are snake_case.
+Validation here rejects what is malformed or contradictory. Whether a well-formed value is
+*insecure* (minimum TLS 1.0, SPF ~all in production) is for policies/ to judge, not for the spec.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Literal, Optional
+
+import ipaddress
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from .fields import Hostname, IPAddress, PositiveInt, RecordName, StrictInt, UrlPath, in_zone, is_ip, normalise_hostname
+
+# Flow names that are authentication entry points: each must sit behind a rate limit (policies).
+AUTH_FLOWS = frozenset({"login", "reset", "invite", "signup", "mfa", "token"})
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True,
+    )
+
+
+class Zone(Model):
+    """Which Cloudflare zone the records go into: an existing one (by name or id) or one to create."""
+
+    name: Optional[Hostname] = None
+    id: Optional[str] = Field(default=None, pattern=r"^[0-9a-f]{32}$")
+    create: StrictBool = False
+    account_id: Optional[str] = Field(default=None, pattern=r"^[0-9a-f]{32}$")
+
+    @model_validator(mode="after")
+    def _one_way(self):
+        if self.create and not self.account_id:
+            raise ValueError("create: true needs accountId (the Cloudflare account to create the zone in)")
+        if self.create and self.id:
+            raise ValueError("give either id (an existing zone) or create: true, not both")
+        return self
+
+
+class Host(Model):
+    """A public host of the portal and the main flows it serves."""
+
+    name: Hostname
+    # An IP address becomes an A/AAAA record; a hostname becomes a CNAME.
+    origin: str
+    proxied: StrictBool = True
+    # Main-flow paths, e.g. {login: /login, reset: /password/reset, invite: /invite}.
+    flows: dict[str, UrlPath] = Field(default_factory=dict)
+    # An API host is never cached and gets the API rate limit.
+    api: StrictBool = False
+    ttl: StrictInt = 1
+
+    @field_validator("origin")
+    @classmethod
+    def _origin(cls, value: str) -> str:
+        if is_ip(value):
+            return str(ipaddress.ip_address(value))
+        try:
+            return normalise_hostname(value)
+        except ValueError:
+            raise ValueError("is not a valid IP address or hostname") from None
+
+    @property
+    def record_type(self) -> str:
+        if is_ip(self.origin):
+            return "AAAA" if ":" in self.origin else "A"
+        return "CNAME"
+
+    @property
+    def auth_flows(self) -> dict[str, str]:
+        return {k: v for k, v in self.flows.items() if k in AUTH_FLOWS}
+
+
+RecordType = Literal["A", "AAAA", "CNAME", "TXT", "MX", "CAA", "SRV", "NS"]
+
+
+class Record(Model):
+    """An extra DNS record, published as declared."""
+
+    name: RecordName
+    type: RecordType
+    content: str = Field(min_length=1)
+    ttl: StrictInt = 1
+    proxied: StrictBool = False
+    priority: Optional[StrictInt] = None
+
+    @model_validator(mode="after")
+    def _content(self):
+        if self.type in ("A", "AAAA"):
+            if not is_ip(self.content) or (self.type == "A") == (":" in self.content):
+                raise ValueError(f"content: {self.content!r} is not a valid {'IPv4' if self.type == 'A' else 'IPv6'} address")
+        if self.type in ("CNAME", "NS", "MX"):
+            try:
+                object.__setattr__(self, "content", normalise_hostname(self.content, allow_underscore=True))
+            except ValueError:
+                raise ValueError(f"content: {self.content!r} is not a valid hostname") from None
+        if self.type == "MX" and self.priority is None:
+            raise ValueError("priority is required for an MX record")
+        if self.ttl != 1 and not 30 <= self.ttl <= 86400:
+            raise ValueError(f"ttl: {self.ttl} is out of range (expected 1 for automatic, or 30..86400 seconds)")
+        return self
+
+
+class Redirect(Model):
+    """A legacy path redirect on one host (the canonical host unless given)."""
+
+    from_: UrlPath = Field(alias="from")
+    to: str
+    status: Literal[301, 302, 307, 308] = 301
+    host: Optional[Hostname] = None
+    preserve_query: StrictBool = True
+
+    @model_validator(mode="after")
+    def _target(self):
+        if not (self.to.startswith("/") or self.to.startswith("https://") or self.to.startswith("http://")):
+            raise ValueError(f"to: {self.to!r} is not a path (/new) or an absolute URL (https://...)")
+        return self
+
+
+class Hsts(Model):
+    enabled: StrictBool = True
+    max_age: StrictInt = 31536000
+    include_subdomains: StrictBool = True
+    preload: StrictBool = False
+    nosniff: StrictBool = True
+
+
+class Tls(Model):
+    ssl_mode: Literal["off", "flexible", "full", "strict"] = "strict"
+    # YAML reads an unquoted 1.2 as a number; accept it as the version it obviously means.
+    min_version: Annotated[Literal["1.0", "1.1", "1.2", "1.3"], BeforeValidator(lambda v: f"{v:.1f}" if isinstance(v, (int, float)) and not isinstance(v, bool) else v)] = "1.2"
+    tls13: StrictBool = True
+    always_use_https: StrictBool = True
+    automatic_https_rewrites: StrictBool = True
+    hsts: Hsts = Hsts()
+
+
+# Cloudflare's managed WAF rulesets, by the names the spec uses.
+MANAGED_RULESETS = {
+    "cloudflare": "efb7b8c949ac4650a09736fc376e9aee",
+    "owasp": "4814384a9e5d4991b9815dcfc25d2f1f",
+    "exposed-credentials": "c2e184081120413c86c3ab7e14069605",
+}
+
+
+class Waf(Model):
+    enabled: StrictBool = True
+    managed_rulesets: list[Literal["cloudflare", "owasp", "exposed-credentials"]] = ["cloudflare", "owasp"]
+
+
+class RateLimit(Model):
+    """At most `requests` per `period` seconds per client IP on a path prefix."""
+
+    name: Optional[str] = None
+    path: UrlPath
+    hosts: list[Hostname] = Field(default_factory=list)  # empty: every host that serves the path
+    methods: list[Literal["GET", "POST", "PUT", "PATCH", "DELETE"]] = Field(default_factory=list)
+    requests: PositiveInt
+    period: PositiveInt = 60
+    mitigation_timeout: PositiveInt = 600
+    action: Literal["block", "managed_challenge", "js_challenge", "log"] = "block"
+
+
+class Cache(Model):
+    static_paths: list[UrlPath] = Field(default_factory=lambda: ["/assets/", "/static/"])
+    static_ttl: PositiveInt = 86400
+    # Requests carrying this cookie are authenticated and never cached.
+    session_cookie: str = Field(default="session", min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
+    bypass_paths: list[UrlPath] = Field(default_factory=list)
+
+
+class Headers(Model):
+    content_security_policy: Optional[str] = None
+    frame_options: Literal["DENY", "SAMEORIGIN"] = "DENY"
+    referrer_policy: str = "strict-origin-when-cross-origin"
+    permissions_policy: str = "camera=(), microphone=(), geolocation=()"
+    content_type_options: StrictBool = True
+    cross_origin_opener_policy: Optional[Literal["same-origin", "same-origin-allow-popups", "unsafe-none"]] = "same-origin"
+    extra: dict[str, str] = Field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, str]:
+        """The response headers the edge sets, in header-name form."""
+        out = {
+            "X-Frame-Options": self.frame_options,
+            "Referrer-Policy": self.referrer_policy,
+            "Permissions-Policy": self.permissions_policy,
+        }
+        if self.content_type_options:
+            out["X-Content-Type-Options"] = "nosniff"
+        if self.cross_origin_opener_policy:
+            out["Cross-Origin-Opener-Policy"] = self.cross_origin_opener_policy
+        if self.content_security_policy:
+            out["Content-Security-Policy"] = self.content_security_policy
+        out.update(self.extra)
+        return out

@@ -1,0 +1,68 @@
+"""The DNS records a spec publishes, derived in one place.
+
+infra declares exactly these (plus records known only after apply, such as SES DKIM tokens),
+the spec validator checks them for conflicts, and verify expects them.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional
+
+if TYPE_CHECKING:
+    from .spec import Spec
+
+
+@dataclass(frozen=True)
+class PlannedRecord:
+    name: str
+    type: str
+    content: str
+    ttl: int = 1  # 1 = automatic (Cloudflare)
+    proxied: bool = False
+    priority: Optional[int] = None
+    # Where the record comes from, for messages: "hosts[1]", "records[0]", "caa", "mail.spf".
+    source: str = ""
+    comment: str = ""
+
+    @property
+    def key(self) -> str:
+        """A stable, readable identity used for Pulumi resource names."""
+        digest = hashlib.sha1(f"{self.content}|{self.priority}".encode()).hexdigest()[:6]
+        return f"{self.type.lower()}-{self.name}-{digest}"
+
+
+def caa_content(tag: str, value: str, flags: int = 0) -> str:
+    return f'{flags} {tag} "{value}"'
+
+
+def edge_records(spec: "Spec") -> list[PlannedRecord]:
+    """Host records, extra records and CAA."""
+    out: list[PlannedRecord] = []
+    for i, host in enumerate(spec.hosts):
+        out.append(PlannedRecord(
+            name=host.name, type=host.record_type, content=host.origin,
+            ttl=1 if host.proxied else host.ttl, proxied=host.proxied, source=f"hosts[{i}]",
+            comment=f"portal host ({'proxied' if host.proxied else 'DNS only'})",
+        ))
+    for i, rec in enumerate(spec.records):
+        out.append(PlannedRecord(
+            name=rec.name, type=rec.type, content=rec.content, ttl=rec.ttl, proxied=rec.proxied,
+            priority=rec.priority, source=f"records[{i}]", comment="declared record",
+        ))
+    for issuer in spec.caa:
+        out.append(PlannedRecord(name=spec.domain, type="CAA", content=caa_content("issue", issuer),
+                                 source="caa", comment="CAA: who may issue certificates"))
+    if spec.caa:
+        # Wildcard issuance is not needed by a portal; only the declared CAs may issue at all.
+        out.append(PlannedRecord(name=spec.domain, type="CAA", content=caa_content("issuewild", ";"),
+                                 source="caa", comment="CAA: no wildcard certificates"))
+    return out
+
+
+def planned_records(spec: "Spec") -> list[PlannedRecord]:
+    """Every record the program publishes, in a stable order."""
+    records = edge_records(spec)
+    if spec.mail is not None:
+        records.extend(spec.mail.records(spec))
+    return records

@@ -1,0 +1,8 @@
+"""Secrets section of the stack spec. Filled in by issue 3."""
+from __future__ import annotations
+
+from .model import Model
+
+
+class Secrets(Model):
+    pass

@@ -1,0 +1,190 @@
+"""The root of the stack spec and the checks that span sections."""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import ClassVar, Literal, Optional
+
+from pydantic import Field, StrictBool, model_validator
+from pydantic_core import PydanticCustomError
+
+from .fields import Hostname, in_zone
+from .mailspec import Mail
+from .model import Cache, Headers, Host, Model, RateLimit, Record, Redirect, Tls, Waf, Zone
+from .monitorspec import Monitoring
+from .secretspec import Secrets
+
+
+class LocatedError(ValueError):
+    """A cross-field error that belongs to a specific key path (e.g. hosts[2].name)."""
+
+    def __init__(self, loc: tuple, message: str):
+        super().__init__(message)
+        self.loc = loc
+        self.message = message
+
+
+class Spec(Model):
+    domain: Hostname
+    environment: Literal["production", "staging", "development"] = "production"
+    zone: Zone = Zone()
+    canonical_host: Literal["apex", "www"] = "apex"
+    hosts: list[Host] = Field(min_length=1)
+    records: list[Record] = Field(default_factory=list)
+    redirects: list[Redirect] = Field(default_factory=list)
+    tls: Tls = Tls()
+    waf: Waf = Waf()
+    rate_limits: list[RateLimit] = Field(default_factory=list)
+    cache: Cache = Cache()
+    headers: Headers = Headers()
+    caa: list[Hostname] = Field(default_factory=list)
+    dnssec: StrictBool = True
+    mail: Optional[Mail] = None
+    secrets: Optional[Secrets] = None
+    monitoring: Optional[Monitoring] = None
+
+    # -- derived facts, used by infra, policies and verify alike ---------------------------------
+    @property
+    def canonical_name(self) -> str:
+        return self.domain if self.canonical_host == "apex" else f"www.{self.domain}"
+
+    @property
+    def alias_name(self) -> str:
+        """The host that redirects to the canonical one (www or apex)."""
+        return f"www.{self.domain}" if self.canonical_host == "apex" else self.domain
+
+    def host(self, name: str) -> Optional[Host]:
+        return next((h for h in self.hosts if h.name == name), None)
+
+    @property
+    def production(self) -> bool:
+        return self.environment == "production"
+
+    # -- cross-field validation ------------------------------------------------------------------
+    # Each cross-field check and the sections it reads: when some sections are malformed, the
+    # loader still runs the checks whose sections are all valid, so every problem is reported at once.
+    CROSS_CHECKS: ClassVar[dict[str, set[str]]] = {
+        "_check_zone": {"zone", "domain"},
+        "_check_hosts": {"hosts", "domain", "canonicalHost"},
+        "_check_records": {"records", "hosts", "caa", "mail", "domain"},
+        "_check_redirects": {"redirects", "hosts", "canonicalHost", "domain"},
+        "_check_rate_limits": {"rateLimits", "hosts"},
+    }
+
+    def cross_problems(self, valid_sections: Optional[set[str]] = None) -> list[tuple[tuple, str]]:
+        errors: list[tuple[tuple, str]] = []
+        for check, needs in self.CROSS_CHECKS.items():
+            if valid_sections is None or needs <= valid_sections:
+                errors += getattr(self, check)()
+        return errors
+
+    @model_validator(mode="after")
+    def _cross_checks(self):
+        errors = self.cross_problems()
+        if errors:
+            # Raised as one error carrying every problem; infra.spec.errors unpacks it.
+            raise PydanticCustomError("launchready_cross", "{count} problems", {"count": len(errors), "problems": errors})
+        return self
+
+    def _check_zone(self):
+        if self.zone.name and self.zone.name != self.domain:
+            return [(("zone", "name"), f"{self.zone.name!r} is not the apex domain {self.domain!r}")]
+        return []
+
+    def _check_hosts(self):
+        errors = []
+        seen: dict[str, int] = {}
+        for i, host in enumerate(self.hosts):
+            if not in_zone(host.name, self.domain):
+                errors.append((("hosts", i, "name"), f"{host.name!r} is outside the apex domain {self.domain!r}"))
+            if host.name in seen:
+                errors.append((("hosts", i, "name"), f"{host.name!r} is declared twice (first at hosts[{seen[host.name]}])"))
+            else:
+                seen[host.name] = i
+            if host.record_type == "CNAME" and host.origin == host.name:
+                errors.append((("hosts", i, "origin"), f"{host.origin!r} points at the host itself"))
+        if self.host(self.canonical_name) is None:
+            errors.append((("canonicalHost",), f"{self.canonical_host!r} means {self.canonical_name!r}, which is not among hosts"))
+        if self.host(self.alias_name) is None:
+            errors.append((("hosts",), f"{self.alias_name!r} is missing: it must exist (proxied) to redirect to the canonical host {self.canonical_name!r}"))
+        return errors
+
+    def _check_records(self):
+        from .records import planned_records
+
+        errors = []
+        for i, rec in enumerate(self.records):
+            if not in_zone(rec.name, self.domain):
+                errors.append((("records", i, "name"), f"{rec.name!r} is outside the apex domain {self.domain!r}"))
+        by_name = defaultdict(list)
+        for rec in planned_records(self):
+            by_name[rec.name].append(rec)
+        for name, recs in by_name.items():
+            cnames = [r for r in recs if r.type == "CNAME"]
+            if cnames and len(recs) > 1:
+                others = ", ".join(f"{r.type} from {r.source}" for r in recs if r is not cnames[0])
+                errors.append((_loc(cnames[0].source, "name"),
+                               f"{name!r} has a CNAME ({cnames[0].source}) and other records ({others}); a CNAME must be the only record at its name"))
+        return errors
+
+    def _check_redirects(self):
+        errors = []
+        edges: dict[tuple[str, str], tuple[int, tuple[str, str]]] = {}
+        for i, r in enumerate(self.redirects):
+            host = r.host or self.canonical_name
+            if r.host and self.host(r.host) is None:
+                errors.append((("redirects", i, "host"), f"{r.host!r} is not among hosts"))
+            target = _redirect_target(r.to, host)
+            if target == (host, r.from_):
+                errors.append((("redirects", i, "to"), f"{r.to!r} redirects {r.from_!r} to itself"))
+                continue
+            if (host, r.from_) in edges:
+                errors.append((("redirects", i, "from"), f"{r.from_!r} on {host} is redirected twice (first at redirects[{edges[(host, r.from_)][0]}])"))
+                continue
+            edges[(host, r.from_)] = (i, target)
+        reported_loops: set[frozenset] = set()
+        for start, (i, target) in edges.items():
+            chain = [start]
+            node = target
+            while node in edges and node not in chain:
+                chain.append(node)
+                node = edges[node][1]
+            if node in chain:
+                cycle = frozenset(chain[chain.index(node):])
+                if cycle not in reported_loops:
+                    reported_loops.add(cycle)
+                    path = " → ".join(p for _, p in chain + [node])
+                    errors.append((("redirects", i, "to"), f"redirect loop: {path}"))
+            elif len(chain) > 1:
+                path = " → ".join(p for _, p in chain + [node])
+                errors.append((("redirects", i, "to"), f"redirect chain: {path}; point {start[1]!r} straight at {node[1]!r}"))
+        return errors
+
+    def _check_rate_limits(self):
+        errors = []
+        for i, rl in enumerate(self.rate_limits):
+            for j, name in enumerate(rl.hosts):
+                if self.host(name) is None:
+                    errors.append((("rateLimits", i, "hosts", j), f"{name!r} is not among hosts"))
+        return errors
+
+
+def _redirect_target(to: str, host: str) -> tuple[str, str]:
+    if to.startswith("/"):
+        return host, to.split("?")[0]
+    rest = to.split("://", 1)[1]
+    target_host, _, path = rest.partition("/")
+    return target_host.lower(), "/" + path.split("?")[0]
+
+
+def _loc(source: str, leaf: str) -> tuple:
+    """'hosts[1]' → ('hosts', 1, leaf); 'mail.spf' → ('mail', 'spf')."""
+    out: list = []
+    for part in source.split("."):
+        if "[" in part:
+            key, idx = part.rstrip("]").split("[")
+            out += [key, int(idx)]
+        else:
+            out.append(part)
+    if out and isinstance(out[-1], int):
+        out.append(leaf)
+    return tuple(out)
