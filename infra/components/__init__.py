@@ -1,0 +1,1 @@
+"""Pulumi component resources, one per area of the launch (see DESIGN.md conventions)."""

@@ -1,0 +1,180 @@
+"""Run the real launch program under Pulumi's mock runtime: no CLI, no credentials, no network.
+
+Used by `launchready plan`, by the offline gate and by the tests. Providers are replaced by mocks
+that echo inputs back as outputs, plus the few computed outputs the program reads (FAKE_OUTPUTS).
+"""
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+import pulumi
+from pulumi.runtime import mocks as pmocks
+from pulumi.runtime import settings as psettings
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from infra.spec import ConfigSource, parse_spec
+
+PROJECT = "launchready"
+
+
+@dataclass
+class PlannedResource:
+    urn: str
+    type: str
+    name: str
+    inputs: dict[str, Any]          # engine property names (camelCase), secrets unwrapped
+    custom: bool
+    parent: str = ""                # parent URN ("" for the stack)
+    id: str = ""
+    outputs: dict[str, Any] = field(default_factory=dict)
+    # Property paths ("secretStringWo", "environment.variables.TOKEN") whose values were secret.
+    secret_paths: frozenset[str] = frozenset()
+
+    def masked_inputs(self) -> dict[str, Any]:
+        """Inputs with every secret value replaced: the only form that may be printed."""
+        return _mask(self.inputs, self.secret_paths, "")
+
+
+@dataclass
+class PlanRun:
+    stack: str
+    resources: list[PlannedResource]
+    outputs: dict[str, Any]
+
+    def by_urn(self) -> dict[str, PlannedResource]:
+        return {r.urn: r for r in self.resources}
+
+    def of_type(self, type_: str) -> list[PlannedResource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def custom(self) -> list[PlannedResource]:
+        return [r for r in self.resources if r.custom]
+
+    def children(self, urn: str) -> list[PlannedResource]:
+        return [r for r in self.resources if r.parent == urn]
+
+    def top_component(self, res: PlannedResource) -> Optional[PlannedResource]:
+        """The outermost component a resource belongs to."""
+        index = self.by_urn()
+        node, top = res, None
+        while node.parent and node.parent in index:
+            node = index[node.parent]
+            top = node
+        return top
+
+
+def _fake_id(args: pmocks.MockResourceArgs) -> str:
+    import hashlib
+
+    return hashlib.sha1(f"{args.typ}/{args.name}".encode()).hexdigest()[:32]
+
+
+# Computed outputs the program reads from providers, per resource type: (args) -> extra state.
+FAKE_OUTPUTS: dict[str, Callable[[pmocks.MockResourceArgs], dict]] = {
+    "cloudflare:index/zone:Zone": lambda a: {"nameServers": ["ada.ns.cloudflare.com", "bob.ns.cloudflare.com"]},
+    "cloudflare:index/zoneDnssec:ZoneDnssec": lambda a: {
+        "ds": "example.com. 3600 IN DS 2371 13 2 mock-digest", "status": "active"},
+}
+
+# Data-source (invoke) results, per token: (args) -> result.
+FAKE_INVOKES: dict[str, Callable[[dict], dict]] = {
+    "cloudflare:index/getZone:getZone": lambda a: {
+        "id": "0" * 32, "zoneId": "0" * 32, "name": (a.get("filter") or {}).get("name", ""),
+        "nameServers": ["ada.ns.cloudflare.com", "bob.ns.cloudflare.com"], "status": "active",
+    },
+}
+
+
+class _Mocks(pulumi.runtime.Mocks):
+    def __init__(self, recorded: dict[str, PlannedResource]):
+        self.recorded = recorded
+
+    def new_resource(self, args: pmocks.MockResourceArgs):
+        fake = FAKE_OUTPUTS.get(args.typ)
+        state = {**args.inputs, **(fake(args) if fake else {})}
+        return _fake_id(args), state
+
+    def call(self, args: pmocks.MockCallArgs):
+        fake = FAKE_INVOKES.get(args.token)
+        return fake(args.args) if fake else {}
+
+
+class _Monitor(pmocks.MockMonitor):
+    """Records every registration with its parent, which MockResourceArgs does not carry."""
+
+    def __init__(self, mocks: _Mocks):
+        super().__init__(mocks)
+        self.recorded = mocks.recorded
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            from pulumi.runtime import rpc
+
+            reg = self.resources.get(response.urn)
+            paths: set[str] = set()
+            inputs = _unwrap(rpc.deserialize_properties(request.object), "", paths)
+            self.recorded[response.urn] = PlannedResource(
+                urn=response.urn, type=request.type, name=request.name, inputs=inputs,
+                custom=bool(request.custom), parent=request.parent, id=reg.id if reg else "",
+                outputs=dict(reg.state) if reg else {}, secret_paths=frozenset(paths),
+            )
+        return response
+
+
+SECRET_MASK = "[secret]"
+
+
+def _unwrap(value: Any, path: str, secret_paths: set[str]) -> Any:
+    """Unwrap secrets as the engine does for policies, remembering where they were."""
+    from pulumi.runtime import rpc
+
+    if rpc.is_rpc_secret(value):
+        secret_paths.add(path)
+        return _unwrap(rpc.unwrap_rpc_secret(value), path, set())
+    if isinstance(value, dict):
+        return {k: _unwrap(v, f"{path}.{k}" if path else k, secret_paths) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwrap(v, f"{path}[{i}]", secret_paths) for i, v in enumerate(value)]
+    return value
+
+
+def _mask(value: Any, secret_paths: frozenset[str], path: str) -> Any:
+    if path in secret_paths:
+        return SECRET_MASK
+    if isinstance(value, dict):
+        return {k: _mask(v, secret_paths, f"{path}.{k}" if path else k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask(v, secret_paths, f"{path}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def run_program(source: ConfigSource, stack: str = "example", preview: bool = True) -> PlanRun:
+    """Validate the spec, then run infra.program.main() under mocks with the stack's config map."""
+    parse_spec(source)  # raises SpecError before any Pulumi machinery starts
+    from infra.program import main
+
+    recorded: dict[str, PlannedResource] = {}
+    mocks = _Mocks(recorded)
+    psettings.ROOT.set(None)
+    logging.getLogger("pulumi").setLevel(logging.ERROR)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=_Monitor(mocks),
+                             logger=logging.getLogger("launchready.mock"))
+    set_all_config(dict(source.values), sorted(source.secret_keys))
+    outputs: dict[str, Any] = {}
+
+    def program():
+        launch = main()
+        return pulumi.Output.all(**launch.exports).apply(outputs.update)
+
+    psettings.SETTINGS.rpc_manager.clear()
+    psettings.SETTINGS.outputs.clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        _sync_await(run_pulumi_func(lambda: _sync_await(pulumi.Output.from_input(program()).future())))
+    return PlanRun(stack, list(recorded.values()), outputs)

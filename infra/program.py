@@ -1,0 +1,46 @@
+"""The launch program: the spec in, the components out. `infra/__main__.py` calls main()."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+from infra.components.dnsrecords import DnsRecords, Dnssec
+from infra.components.rulesets import EdgeRules
+from infra.components.tlspolicy import TlsSettings
+from infra.components.zone import Zone
+from infra.contract import build_contract
+from infra.spec import Spec, planned_records, spec_from_pulumi
+
+
+@dataclass
+class Launch:
+    """What build() created, for tests and for the sections that hang off the edge."""
+
+    spec: Spec
+    zone: Zone
+    dns: DnsRecords
+    exports: dict[str, Any] = field(default_factory=dict)
+
+
+def build(spec: Spec) -> Launch:
+    zone = Zone("zone", spec)
+    dns = DnsRecords("dns", zone.zone_id, planned_records(spec))
+    launch = Launch(spec, zone, dns)
+    TlsSettings("tls", zone.zone_id, spec.tls)
+    EdgeRules("edge", zone.zone_id, spec)
+    launch.exports["zoneId"] = zone.zone_id
+    if spec.dnssec:
+        launch.exports["dnssecDs"] = Dnssec("dnssec", zone.zone_id).ds
+    # -- mail, secrets and monitoring sections hang off here (issue 3) --
+    launch.exports["launchContract"] = build_contract(spec)
+    return launch
+
+
+def main() -> Launch:
+    """Read the spec from the stack's config, declare everything, export the contract."""
+    launch = build(spec_from_pulumi())
+    for name, value in launch.exports.items():
+        pulumi.export(name, value)
+    return launch
