@@ -71,6 +71,8 @@ class DnsAnswer:
     rrsigs: tuple[str, ...] = ()
     failure: str | None = None
     failure_type: str | None = None
+    authoritative: bool = False
+    soa_owner: str | None = None  # for NXDOMAIN/no data: the zone that answered (authority SOA)
     # kept for DNSSEC validation; not part of equality
     rrset: dns.rrset.RRset | None = field(default=None, compare=False, repr=False)
     rrsig_rrset: dns.rrset.RRset | None = field(default=None, compare=False, repr=False)
@@ -126,12 +128,18 @@ class DnsClient:
             ans = res.resolve(name, rdtype, raise_on_no_answer=False, search=False)
         except dns.resolver.NXDOMAIN as e:
             chain = ()
+            resp = None
             try:
                 resp = e.response(e.qnames()[0])
                 chain = _chain(resp, rdtype)
             except Exception:
                 pass
-            return DnsAnswer(name.rstrip("."), rdtype, "nxdomain", cname_chain=chain)
+            aa, soa = False, None
+            try:
+                aa, soa = _aa_soa(resp)
+            except Exception:
+                pass
+            return DnsAnswer(name.rstrip("."), rdtype, "nxdomain", cname_chain=chain, authoritative=aa, soa_owner=soa)
         except dns.resolver.NoNameservers as e:
             return _failed(name, rdtype, _no_ns_reason(e), "DnsServerFailure")
         except dns.resolver.LifetimeTimeout:
@@ -143,8 +151,9 @@ class DnsClient:
             return _failed(name, rdtype, f"unreachable: {e}", "DnsUnreachable")
         resp = ans.response
         chain = _chain(resp, rdtype)
+        aa, soa = _aa_soa(resp)
         if ans.rrset is None:
-            return DnsAnswer(name.rstrip("."), rdtype, "nodata", cname_chain=chain)
+            return DnsAnswer(name.rstrip("."), rdtype, "nodata", cname_chain=chain, authoritative=aa, soa_owner=soa)
         rrsig = None
         for rs in resp.answer:
             if rs.rdtype == dns.rdatatype.RRSIG and rs.name == ans.rrset.name:
@@ -154,7 +163,7 @@ class DnsClient:
             records=tuple(sorted(r.to_text() for r in ans.rrset)),
             ttl=ans.rrset.ttl, cname_chain=chain,
             rrsigs=tuple(r.to_text() for r in rrsig) if rrsig is not None else (),
-            rrset=ans.rrset, rrsig_rrset=rrsig,
+            rrset=ans.rrset, rrsig_rrset=rrsig, authoritative=aa,
         )
 
 
@@ -164,6 +173,16 @@ def _chain(resp: dns.message.Message, rdtype: str) -> tuple[str, ...]:
         if rs.rdtype == dns.rdatatype.CNAME and dns.rdatatype.from_text(rdtype) != dns.rdatatype.CNAME:
             out.extend(r.target.to_text().rstrip(".").lower() for r in rs)
     return tuple(out)
+
+
+def _aa_soa(resp) -> tuple[bool, str | None]:
+    if resp is None:
+        return False, None
+    aa = bool(resp.flags & dns.flags.AA)
+    for rs in resp.authority:
+        if rs.rdtype == dns.rdatatype.SOA:
+            return aa, rs.name.to_text().rstrip(".").lower()
+    return aa, None
 
 
 def _failed(name: str, rdtype: str, reason: str, ftype: str) -> DnsAnswer:

@@ -104,7 +104,7 @@ class NotApplicable:
     target: str = "-"
 
 
-PlanFn = Callable[[Any], "Sequence[Item] | NotApplicable"]
+PlanFn = Callable[[Any], "Sequence[Item | NotApplicable] | NotApplicable"]
 JudgeFn = Callable[[Item, Observations], Verdict]
 
 
@@ -216,7 +216,10 @@ def run(checks: Sequence[Check], ctx: Any, expectations: Any, options: RunOption
             results.append(CheckResult(chk.id, chk.group, plan.target, Status.SKIPPED, plan.reason))
             continue
         for item in plan:
-            planned.append((chk, item))
+            if isinstance(item, NotApplicable):
+                results.append(CheckResult(chk.id, chk.group, item.target, Status.SKIPPED, item.reason))
+            else:
+                planned.append((chk, item))
 
     # 2. probe, concurrently, deduplicated by key
     wanted: list[ProbeKey] = []

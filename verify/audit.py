@@ -1,0 +1,29 @@
+"""One entry point used by the CLI, the tests and the benchmark."""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from . import engine
+from .context import Context, PolicyFetcher
+from .dnsclient import DnsClient
+from .expectations import Expectations
+from .fetch import HttpsPolicyFetcher
+from .model import Report
+from .probes.mailprobes import clear_checkdmarc_cache
+
+
+def audit(exp: Expectations, *, nameservers: Sequence[tuple[str, int]] = (), timeout: float = 3.0,
+          deadline: float = 60.0, only: Iterable[str] = (), skip: Iterable[str] = (),
+          fetcher: PolicyFetcher | None = None, ca_file: str | None = None,
+          connect_to: dict | None = None, events: engine.RunEvents | None = None,
+          workers: int = 16) -> Report:
+    checks = engine.select(engine.load_all(), only, skip)
+    client = DnsClient(nameservers, timeout=timeout)
+    if fetcher is None:
+        fetcher = HttpsPolicyFetcher(client, timeout=timeout, ca_file=ca_file, connect_to=dict(connect_to or {}))
+    ctx = Context(dns=client, fetcher=fetcher, timeout=timeout)
+    clear_checkdmarc_cache()  # checkdmarc caches by name only, whatever the nameserver
+    # A probe may make several sequential queries (SPF includes); give it room beyond one query.
+    opts = engine.RunOptions(probe_timeout=max(timeout * 4, timeout + 1.0), deadline=deadline, workers=workers)
+    return engine.run(checks, ctx, exp, opts, events, stack=exp.stack, domain=exp.domain,
+                      nameservers=client.describe())

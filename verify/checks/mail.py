@@ -1,0 +1,542 @@
+"""Mail authentication checks (group "mail"): SPF, DKIM, DMARC, MX, MTA-STS, TLS-RPT, non-sending names.
+
+Parsing is checkdmarc's (SPF, DMARC, MTA-STS record and policy, TLS-RPT); strictness is judged here,
+because checkdmarc accepts `+all`. DKIM keys are parsed with `cryptography`.
+"""
+from __future__ import annotations
+
+import base64
+
+import checkdmarc.mta_sts as cd_sts
+import checkdmarc.smtp_tls_reporting as cd_rpt
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+from ..context import FetchedPolicy
+from ..engine import Item, NotApplicable, check, key
+from ..expectations import DkimExpectation, Expectations, MailExpectations, SpfExpectation
+from ..model import Verdict, failed, passed, skipped, warned
+from ..probes.mailprobes import DmarcObservation, SpfObservation
+
+GROUP = "mail"
+NO_MAIL = "the stack declares no mail section"
+
+
+def _mail(exp: Expectations) -> MailExpectations | None:
+    return exp.mail
+
+
+# ------------------------------------------------------------------ SPF
+
+def _plan_spf(exp: Expectations):
+    m = _mail(exp)
+    if m is None:
+        return NotApplicable(NO_MAIL, exp.domain)
+    if not m.spf:
+        return NotApplicable("no sending providers declared", exp.domain)
+    return [Item(s.name, (key("spf", s.name),), data=s) for s in m.spf]
+
+
+def _spf_hint(s: SpfExpectation) -> str:
+    terms = " ".join([*(f"include:{i}" for i in s.includes), *s.other_terms])
+    return f'publish one TXT at {s.name}: "v=spf1 {terms} {s.all}"'
+
+
+@check("spf-valid", GROUP, "One syntactically valid SPF record", plan=_plan_spf)
+def judge_spf_valid(item: Item, obs) -> Verdict:
+    s: SpfExpectation = item.data
+    o: SpfObservation = obs[key("spf", s.name)]
+    if not o.records:
+        return failed(f"no SPF record at {s.name}: receivers cannot tell who may send", _spf_hint(s))
+    if len(o.records) > 1:
+        return failed(f"{len(o.records)} SPF records at {s.name}: RFC 7208 makes that a permerror (SPF fails)",
+                      "merge them into one: " + _spf_hint(s), records=list(o.records))
+    if o.error and not (o.dns_lookups is not None and o.dns_lookups > 10):
+        return failed(f"SPF at {s.name} is invalid: {o.error}", _spf_hint(s), record=o.record, error_type=o.error_type)
+    return passed(f"SPF at {s.name} parses", record=o.record, warnings=list(o.warnings))
+
+
+@check("spf-lookups", GROUP, "SPF needs at most 10 DNS lookups", plan=_plan_spf)
+def judge_spf_lookups(item: Item, obs) -> Verdict:
+    s: SpfExpectation = item.data
+    o: SpfObservation = obs[key("spf", s.name)]
+    if o.record is None or o.dns_lookups is None:
+        return skipped("no single parsable SPF record (reported by spf-valid)")
+    if o.dns_lookups > 10:
+        return failed(f"SPF at {s.name} needs {o.dns_lookups} DNS lookups; receivers stop at 10 and fail SPF (permerror)",
+                      "drop a:/mx:/include: terms that are not declared providers, or flatten to ip4:/ip6: ranges",
+                      dns_lookups=o.dns_lookups, record=o.record)
+    return passed(f"{o.dns_lookups} DNS lookups (limit 10)", dns_lookups=o.dns_lookups,
+                  void_lookups=o.void_lookups)
+
+
+@check("spf-strict-all", GROUP, "SPF ends in -all (or ~all where declared), never +all/?all", plan=_plan_spf)
+def judge_spf_all(item: Item, obs) -> Verdict:
+    s: SpfExpectation = item.data
+    o: SpfObservation = obs[key("spf", s.name)]
+    if o.parsed is None:
+        return skipped("no single parsable SPF record (reported by spf-valid)")
+    q = o.all_qualifier()
+    if q == "-all" or (q == "~all" and s.all == "~all"):
+        return passed(f"SPF ends in {q}", all=q, declared=s.all)
+    if q == "+all":
+        msg = "SPF ends in +all: every host on the internet may send as this domain"
+    elif q == "?all":
+        msg = "SPF ends in ?all (or has no all): unauthorised senders are neutral, not rejected"
+    else:
+        msg = f"SPF ends in {q}; the stack declares {s.all}"
+    return failed(msg, f"end the record with {s.all}: " + _spf_hint(s), all=q, declared=s.all, record=o.record)
+
+
+@check("spf-providers", GROUP, "SPF includes exactly the declared providers", plan=_plan_spf)
+def judge_spf_providers(item: Item, obs) -> Verdict:
+    s: SpfExpectation = item.data
+    o: SpfObservation = obs[key("spf", s.name)]
+    if o.parsed is None:
+        return skipped("no single parsable SPF record (reported by spf-valid)")
+    live = set(o.includes())
+    want = set(s.includes)
+    missing, extra = sorted(want - live), sorted(live - want)
+    if not missing and not extra:
+        return passed(f"includes {', '.join(sorted(live)) or 'none'}", includes=sorted(live))
+    parts = []
+    if missing:
+        parts.append(f"missing {', '.join(missing)} (mail from that provider fails SPF)")
+    if extra:
+        parts.append(f"undeclared {', '.join(extra)} (may send as the domain)")
+    return failed("SPF " + "; ".join(parts), _spf_hint(s), missing=missing, unexpected=extra, record=o.record)
+
+
+# ------------------------------------------------------------------ DKIM
+
+def _plan_dkim(exp: Expectations):
+    m = _mail(exp)
+    if m is None:
+        return NotApplicable(NO_MAIL, exp.domain)
+    out: list = [Item(d.name, (key("rr", d.name, "TXT"),), data=d) for d in m.dkim]
+    if m.ses_dkim_pending:
+        out.append(NotApplicable("SES DKIM selectors are tokens known only after apply: pass --outputs "
+                                 "(pulumi stack output --json) to check them", f"ses._domainkey.{m.domain}"))
+    return out or NotApplicable("no DKIM selectors declared", exp.domain)
+
+
+def dkim_tags(text: str) -> dict[str, str]:
+    tags = {}
+    for part in text.split(";"):
+        if "=" in part:
+            k, v = part.split("=", 1)
+            tags[k.strip().lower()] = "".join(v.split())
+    return tags
+
+
+def _dkim_record(item: Item, obs) -> tuple[str | None, dict[str, str], object]:
+    ans = obs[key("rr", item.data.name, "TXT")].checked()
+    if ans.status != "ok":
+        return None, {}, ans
+    texts = ans.texts()
+    dk = [t for t in texts if "p=" in t.replace(" ", "") or t.replace(" ", "").lower().startswith("v=dkim1")]
+    return (dk[0] if dk else None), (dkim_tags(dk[0]) if dk else {}), ans
+
+
+@check("dkim-present", GROUP, "A DKIM key is published for each declared selector", plan=_plan_dkim)
+def judge_dkim_present(item: Item, obs) -> Verdict:
+    d: DkimExpectation = item.data
+    text, tags, ans = _dkim_record(item, obs)
+    hint = (f"publish {d.name} CNAME {d.cname_target}" if d.cname_target else
+            f"publish the {d.provider or 'provider'}'s DKIM key at {d.name} (TXT v=DKIM1; k=rsa; p=...)")
+    if text is None:
+        why = "the name does not exist" if ans.status == "nxdomain" else "no DKIM TXT record"
+        return failed(f"selector {d.selector}: {why} at {d.name}; mail signed with it fails DKIM", hint)
+    if tags.get("v", "DKIM1").upper() != "DKIM1" or "p" not in tags:
+        return failed(f"selector {d.selector}: record is not a DKIM key: {text[:80]}", hint, record=text)
+    via = f" via CNAME {' -> '.join(ans.cname_chain)}" if ans.cname_chain else ""
+    return passed(f"selector {d.selector} published{via}", cname_chain=list(ans.cname_chain))
+
+
+@check("dkim-not-revoked", GROUP, "DKIM keys are not revoked (empty p=)", plan=_plan_dkim)
+def judge_dkim_revoked(item: Item, obs) -> Verdict:
+    d: DkimExpectation = item.data
+    text, tags, _ = _dkim_record(item, obs)
+    if text is None or "p" not in tags:
+        return skipped("no DKIM key (reported by dkim-present)")
+    if tags["p"] == "":
+        return failed(f"selector {d.selector} is revoked (p= is empty): signatures with it fail",
+                      f"publish the current key for {d.selector}, or sign with a live selector and remove {d.selector} from the stack",
+                      record=text)
+    return passed(f"selector {d.selector} has a key")
+
+
+def dkim_key_info(tags: dict[str, str]) -> tuple[str, int | None]:
+    """('rsa', bits) | ('ed25519', 256); raises ValueError when p= is not a usable key."""
+    k = tags.get("k", "rsa").lower()
+    raw = base64.b64decode(tags["p"], validate=True)
+    if k == "ed25519":
+        ed25519.Ed25519PublicKey.from_public_bytes(raw)
+        return "ed25519", 256
+    if k != "rsa":
+        raise ValueError(f"unknown key type k={k}")
+    pub = load_der_public_key(raw)
+    if not isinstance(pub, rsa.RSAPublicKey):
+        raise ValueError(f"k=rsa but the key is {type(pub).__name__}")
+    return "rsa", pub.key_size
+
+
+@check("dkim-key-strength", GROUP, "DKIM keys are RSA >= 2048 bits or Ed25519", plan=_plan_dkim)
+def judge_dkim_strength(item: Item, obs) -> Verdict:
+    d: DkimExpectation = item.data
+    text, tags, _ = _dkim_record(item, obs)
+    if text is None or not tags.get("p"):
+        return skipped("no live DKIM key (reported by dkim-present / dkim-not-revoked)")
+    try:
+        kind, bits = dkim_key_info(tags)
+    except (ValueError, TypeError) as e:
+        return failed(f"selector {d.selector}: the public key does not parse ({e})",
+                      f"republish the {d.provider or 'provider'}'s key for {d.selector} exactly as given (one TXT, strings joined)")
+    if kind == "rsa" and bits < 2048:
+        return failed(f"selector {d.selector}: RSA key of {bits} bits (< 2048; 1024-bit keys are factorable and some receivers reject them)",
+                      f"rotate {d.selector} to a 2048-bit RSA key at the provider and publish it", bits=bits, key_type=kind)
+    return passed(f"selector {d.selector}: {kind} {bits} bits", bits=bits, key_type=kind)
+
+
+def _plan_dkim_cname(exp: Expectations):
+    m = _mail(exp)
+    if m is None:
+        return NotApplicable(NO_MAIL, exp.domain)
+    items = [Item(d.name, (key("rr", d.name, "CNAME"),), data=d) for d in m.dkim if d.cname_target]
+    if m.ses_dkim_pending:
+        items.append(NotApplicable("SES DKIM tokens unknown: pass --outputs", f"ses._domainkey.{m.domain}"))
+    return items or NotApplicable("no CNAME-delegated DKIM selectors declared", exp.domain)
+
+
+@check("dkim-cname-target", GROUP, "Delegated DKIM selectors point at the provider (SES tokens)", plan=_plan_dkim_cname)
+def judge_dkim_cname(item: Item, obs) -> Verdict:
+    d: DkimExpectation = item.data
+    ans = obs[key("rr", d.name, "CNAME")].checked()
+    live = [x.rstrip(".").lower() for x in ans.records]
+    if ans.status != "ok":
+        return skipped(f"no CNAME at {d.name} (presence is judged by dkim-present)")
+    if d.cname_target in live:
+        return passed(f"{d.name} -> {d.cname_target}")
+    return failed(f"{d.name} points at {', '.join(live)}; expected {d.cname_target}",
+                  f"publish {d.name} CNAME {d.cname_target}", live=live, expected=d.cname_target)
+
+
+# ------------------------------------------------------------------ DMARC
+
+_RANK = {"none": 0, "quarantine": 1, "reject": 2}
+
+
+def _plan_dmarc(exp: Expectations):
+    m = _mail(exp)
+    if m is None:
+        return NotApplicable(NO_MAIL, exp.domain)
+    if m.dmarc is None:
+        return NotApplicable("no DMARC policy declared", exp.domain)
+    return [Item(f"_dmarc.{m.domain}", (key("dmarc", m.domain),), data=m)]
+
+
+def _dmarc_hint(m: MailExpectations) -> str:
+    d = m.dmarc
+    tags = [f"p={d.policy}"]
+    if d.subdomain_policy:
+        tags.append(f"sp={d.subdomain_policy}")
+    if d.rua:
+        tags.append("rua=" + ",".join(d.rua))
+    if d.pct != 100:
+        tags.append(f"pct={d.pct}")
+    return f'publish _dmarc.{m.domain} TXT "v=DMARC1; {"; ".join(tags)}"'
+
+
+@check("dmarc-record", GROUP, "One valid DMARC record", plan=_plan_dmarc)
+def judge_dmarc_record(item: Item, obs) -> Verdict:
+    m: MailExpectations = item.data
+    o: DmarcObservation = obs[key("dmarc", m.domain)]
+    if not o.records:
+        return failed(f"no DMARC record at {o.name}: spoofed mail is not rejected and nobody gets reports", _dmarc_hint(m))
+    if len(o.records) > 1:
+        return failed(f"{len(o.records)} DMARC records at {o.name}: receivers ignore them all", _dmarc_hint(m),
+                      records=list(o.records))
+    if o.error:
+        return failed(f"DMARC record is invalid: {o.error}", _dmarc_hint(m), record=o.record)
+    return passed("DMARC record parses", record=o.record, warnings=list(o.warnings))
+
+
+@check("dmarc-policy", GROUP, "DMARC policy at least as strict as declared", plan=_plan_dmarc)
+def judge_dmarc_policy(item: Item, obs) -> Verdict:
+    m: MailExpectations = item.data
+    o: DmarcObservation = obs[key("dmarc", m.domain)]
+    if o.tags is None:
+        return skipped("no valid DMARC record (reported by dmarc-record)")
+    want = m.dmarc
+    p = str(o.tag("p", "none")).lower()
+    problems = []
+    if _RANK.get(p, 0) < _RANK[want.policy]:
+        problems.append(f"p={p}, declared p={want.policy}")
+    if want.subdomain_policy:
+        sp = str(o.tag("sp", p)).lower()
+        if _RANK.get(sp, 0) < _RANK[want.subdomain_policy]:
+            problems.append(f"sp={sp}, declared sp={want.subdomain_policy}")
+    pct = int(o.tag("pct", 100) or 100) if o.explicit("pct") else 100
+    if pct < want.pct:
+        problems.append(f"pct={pct}, declared {want.pct}: the policy applies to only {pct}% of failing mail")
+    if problems:
+        return failed("DMARC " + "; ".join(problems), _dmarc_hint(m), record=o.record)
+    return passed(f"DMARC p={p}" + (f", pct={pct}" if pct != 100 else ""), policy=p, record=o.record)
+
+
+@check("dmarc-rua", GROUP, "DMARC aggregate reports go to the declared addresses", plan=_plan_dmarc)
+def judge_dmarc_rua(item: Item, obs) -> Verdict:
+    m: MailExpectations = item.data
+    o: DmarcObservation = obs[key("dmarc", m.domain)]
+    if o.tags is None:
+        return skipped("no valid DMARC record (reported by dmarc-record)")
+    live = [a.lower() for a in o.report_addresses("rua")]
+    if not live:
+        return failed("DMARC has no rua: nobody receives aggregate reports, so failures go unseen", _dmarc_hint(m))
+    missing = [a for a in m.dmarc.rua if a.lower() not in live]
+    if missing:
+        return failed(f"DMARC rua lacks {', '.join(missing)} (live: {', '.join(live)})", _dmarc_hint(m),
+                      missing=missing, live=live)
+    return passed(f"rua = {', '.join(live)}", rua=live)
+
+
+@check("dmarc-rua-authorized", GROUP, "External DMARC report destinations authorise the domain", plan=_plan_dmarc)
+def judge_dmarc_auth(item: Item, obs) -> Verdict:
+    m: MailExpectations = item.data
+    o: DmarcObservation = obs[key("dmarc", m.domain)]
+    if o.tags is None:
+        return skipped("no valid DMARC record (reported by dmarc-record)")
+    if not o.authorizations:
+        return skipped("no external report destinations")
+    unauth = []
+    for dest, ans in sorted(o.authorizations.items()):
+        ans.checked()
+        if not any(t.replace(" ", "").lower().startswith("v=dmarc1") for t in ans.texts()):
+            unauth.append(dest)
+    if unauth:
+        return failed(f"report destination(s) {', '.join(unauth)} do not accept reports for {m.domain}: reporters will drop them",
+                      "; ".join(f'ask {d} to publish {m.domain}._report._dmarc.{d} TXT "v=DMARC1"' for d in unauth),
+                      unauthorised=unauth)
+    return passed(f"{', '.join(sorted(o.authorizations))} authorise reports for {m.domain}")
+
+
+# ------------------------------------------------------------------ MX
+
+def _plan_mx(exp: Expectations):
+    m = _mail(exp)
+    if m is None:
+        return NotApplicable(NO_MAIL, exp.domain)
+    if not m.mx:
+        return NotApplicable("no MX declared (the domain receives no mail here)", exp.domain)
+    return [Item(m.domain, (key("rr", m.domain, "MX"),), data=m)]
+
+
+def _mx_set(ans) -> set[tuple[int, str]]:
+    out = set()
+    for r in ans.records:
+        pref, host = r.split()
+        out.add((int(pref), host.rstrip(".").lower()))
+    return out
+
+
+@check("mx", GROUP, "MX records as declared", plan=_plan_mx)
+def judge_mx(item: Item, obs) -> Verdict:
+    m: MailExpectations = item.data
+    ans = obs[key("rr", m.domain, "MX")].checked()
+    want = set(m.mx)
+    live = _mx_set(ans) if ans.status == "ok" else set()
+    hint = "publish " + ", ".join(f"{m.domain} MX {p} {h}" for p, h in sorted(want))
+    if live == want:
+        return passed("MX = " + ", ".join(f"{p} {h}" for p, h in sorted(live)))
+    return failed("MX is " + (", ".join(f"{p} {h}" for p, h in sorted(live)) or "missing") +
+                  "; declared " + ", ".join(f"{p} {h}" for p, h in sorted(want)), hint,
+                  missing=sorted(want - live), unexpected=sorted(live - want))
+
+
+# ------------------------------------------------------------------ MTA-STS, TLS-RPT
+
+def _plan_sts(exp: Expectations):
+    m = _mail(exp)
+    if m is None:
+        return NotApplicable(NO_MAIL, exp.domain)
+    if m.mta_sts is None:
+        return NotApplicable("MTA-STS not declared", exp.domain)
+    return [Item(f"_mta-sts.{m.domain}", (key("rr", f"_mta-sts.{m.domain}", "TXT"),), data=m)]
+
+
+@check("mta-sts-record", GROUP, "MTA-STS TXT record (_mta-sts) is valid", plan=_plan_sts)
+def judge_sts_record(item: Item, obs) -> Verdict:
+    m: MailExpectations = item.data
+    ans = obs[key("rr", item.target, "TXT")].checked()
+    recs = [t for t in ans.texts() if t.replace(" ", "").lower().startswith("v=stsv1")]
+    hint = f'publish {item.target} TXT "v=STSv1; id=<YYYYMMDDnn>" and change id whenever the policy changes'
+    if len(recs) != 1:
+        return failed(f"{len(recs) or 'no'} MTA-STS record(s) at {item.target}", hint, records=recs)
+    try:
+        parsed = cd_sts.parse_mta_sts_record(recs[0])
+    except cd_sts.MTASTSError as e:
+        return failed(f"MTA-STS record invalid: {e}", hint, record=recs[0])
+    return passed(f"MTA-STS id={parsed['tags'].get('id')}", record=recs[0])
+
+
+def _plan_sts_policy(exp: Expectations):
+    m = _mail(exp)
+    if m is None:
+        return NotApplicable(NO_MAIL, exp.domain)
+    if m.mta_sts is None:
+        return NotApplicable("MTA-STS not declared", exp.domain)
+    return [Item(f"https://mta-sts.{m.domain}/.well-known/mta-sts.txt", (key("mta-sts-policy", m.domain),), data=m)]
+
+
+def _policy(o: FetchedPolicy) -> dict:
+    return cd_sts.parse_mta_sts_policy(o.text)
+
+
+@check("mta-sts-policy", GROUP, "MTA-STS policy is served and in the declared mode", plan=_plan_sts_policy)
+def judge_sts_policy(item: Item, obs) -> Verdict:
+    m: MailExpectations = item.data
+    o: FetchedPolicy = obs[key("mta-sts-policy", m.domain)]
+    hint = (f"serve https://mta-sts.{m.domain}/.well-known/mta-sts.txt (200, text/plain, valid certificate) with "
+            f"version: STSv1, mode: {m.mta_sts.mode}, one mx: line per MX host, max_age: >= {m.mta_sts.max_age_min}")
+    if o.status != 200:
+        return failed(f"policy URL answered HTTP {o.status} (RFC 8461 needs 200, no redirects)", hint, status=o.status)
+    try:
+        pol = _policy(o)["policy"]
+    except cd_sts.MTASTSError as e:
+        return failed(f"policy does not parse: {e}", hint)
+    problems = []
+    if pol["mode"] != m.mta_sts.mode and not (m.mta_sts.mode == "testing" and pol["mode"] == "enforce"):
+        problems.append(f"mode {pol['mode']}, declared {m.mta_sts.mode}")
+    if pol["max_age"] < m.mta_sts.max_age_min:
+        problems.append(f"max_age {pol['max_age']} < {m.mta_sts.max_age_min}")
+    if problems:
+        return failed("MTA-STS policy " + "; ".join(problems), hint, policy=dict(pol))
+    ctype = (o.content_type or "").split(";")[0].strip()
+    if ctype != "text/plain":
+        return warned(f"policy served as {ctype or 'no content type'}; RFC 8461 asks for text/plain", hint, policy=dict(pol))
+    return passed(f"mode {pol['mode']}, max_age {pol['max_age']}", policy=dict(pol))
+
+
+def _plan_sts_mx(exp: Expectations):
+    m = _mail(exp)
+    if m is None:
+        return NotApplicable(NO_MAIL, exp.domain)
+    if m.mta_sts is None:
+        return NotApplicable("MTA-STS not declared", exp.domain)
+    return [Item(m.domain, (key("mta-sts-policy", m.domain), key("rr", m.domain, "MX")), data=m)]
+
+
+@check("mta-sts-mx", GROUP, "MTA-STS policy mx patterns cover every MX host", plan=_plan_sts_mx)
+def judge_sts_mx(item: Item, obs) -> Verdict:
+    m: MailExpectations = item.data
+    o: FetchedPolicy = obs[key("mta-sts-policy", m.domain)]
+    mx = obs[key("rr", m.domain, "MX")].checked()
+    try:
+        pol = _policy(o)["policy"] if o.status == 200 else None
+    except cd_sts.MTASTSError:
+        pol = None
+    if pol is None:
+        return skipped("no parsable policy (reported by mta-sts-policy)")
+    hosts = sorted(h for _, h in (_mx_set(mx) if mx.status == "ok" else set()) if h)
+    if not hosts:
+        return skipped("no MX hosts to cover")
+    uncovered = [h for h in hosts if not cd_sts.mx_in_mta_sts_patterns(h, pol["mx"])]
+    if uncovered:
+        return failed(f"MX host(s) {', '.join(uncovered)} not matched by the policy's mx ({', '.join(pol['mx'])}): "
+                      "senders enforcing MTA-STS will refuse to deliver to them",
+                      "add mx: lines for " + ", ".join(uncovered) + " to the policy, then bump the _mta-sts id",
+                      uncovered=uncovered, patterns=list(pol["mx"]))
+    return passed(f"policy covers {', '.join(hosts)}", patterns=list(pol["mx"]))
+
+
+def _plan_rpt(exp: Expectations):
+    m = _mail(exp)
+    if m is None:
+        return NotApplicable(NO_MAIL, exp.domain)
+    if m.tls_rpt_rua is None:
+        return NotApplicable("TLS-RPT not declared", exp.domain)
+    n = f"_smtp._tls.{m.domain}"
+    return [Item(n, (key("rr", n, "TXT"),), data=m)]
+
+
+@check("tls-rpt", GROUP, "TLS-RPT record is valid and reports go to the declared addresses", plan=_plan_rpt)
+def judge_tls_rpt(item: Item, obs) -> Verdict:
+    m: MailExpectations = item.data
+    ans = obs[key("rr", item.target, "TXT")].checked()
+    hint = f'publish {item.target} TXT "v=TLSRPTv1; rua={",".join(m.tls_rpt_rua) or "mailto:tls-reports@" + m.domain}"'
+    recs = [t for t in ans.texts() if t.replace(" ", "").lower().startswith("v=tlsrptv1")]
+    if len(recs) != 1:
+        return failed(f"{len(recs) or 'no'} TLS-RPT record(s) at {item.target}", hint)
+    try:
+        parsed = cd_rpt.parse_smtp_tls_reporting_record(recs[0])
+    except cd_rpt.SMTPTLSReportingError as e:
+        return failed(f"TLS-RPT record invalid: {e}", hint, record=recs[0])
+    rua = parsed["tags"]["rua"]["value"]
+    rua = [rua] if isinstance(rua, str) else list(rua)
+    missing = [a for a in m.tls_rpt_rua if a.lower() not in [x.lower() for x in rua]]
+    if missing:
+        return failed(f"TLS-RPT rua lacks {', '.join(missing)}", hint, live=rua)
+    return passed(f"TLS-RPT rua = {', '.join(rua)}", rua=rua)
+
+
+# ------------------------------------------------------------------ non-sending names
+
+def _plan_non_sending(kind: str):
+    def plan(exp: Expectations):
+        m = _mail(exp)
+        if m is None:
+            return NotApplicable(NO_MAIL, exp.domain)
+        if not m.non_sending:
+            return NotApplicable("no non-sending names declared", exp.domain)
+        items = []
+        for n in m.non_sending:
+            if kind == "mx":
+                needs = (key("rr", n, "MX"),)
+            elif kind == "spf":
+                needs = (key("spf", n),)
+            else:
+                needs = (key("dmarc", n),) + ((key("dmarc", m.domain),) if n != m.domain else ())
+            items.append(Item(n, needs, data=m))
+        return items
+    return plan
+
+
+@check("non-sending-null-mx", GROUP, "Non-sending names publish a null MX (0 .)", plan=_plan_non_sending("mx"))
+def judge_ns_mx(item: Item, obs) -> Verdict:
+    ans = obs[key("rr", item.target, "MX")].checked()
+    live = sorted(ans.records) if ans.status == "ok" else []
+    if live == ["0 ."]:
+        return passed("null MX (RFC 7505)")
+    return failed(f"{item.target} MX is {', '.join(live) or 'absent'}; a name that never receives mail should say so",
+                  f"publish {item.target} MX 0 . (and nothing else)", live=live)
+
+
+@check("non-sending-spf", GROUP, "Non-sending names publish v=spf1 -all", plan=_plan_non_sending("spf"))
+def judge_ns_spf(item: Item, obs) -> Verdict:
+    o: SpfObservation = obs[key("spf", item.target)]
+    hint = f'publish {item.target} TXT "v=spf1 -all"'
+    if o.record is None:
+        return failed(f"{item.target} has {len(o.records) or 'no'} SPF record(s): spoofers may send as it", hint)
+    if o.parsed and not o.parsed.get("mechanisms") and not o.parsed.get("redirect") and o.all_qualifier() == "-all":
+        return passed("v=spf1 -all")
+    return failed(f"{item.target} SPF is {o.record!r}; a non-sending name should authorise nobody", hint, record=o.record)
+
+
+@check("non-sending-dmarc", GROUP, "Non-sending names are covered by DMARC p=reject", plan=_plan_non_sending("dmarc"))
+def judge_ns_dmarc(item: Item, obs) -> Verdict:
+    m: MailExpectations = item.data
+    own: DmarcObservation = obs[key("dmarc", item.target)]
+    hint = f'publish _dmarc.{item.target} TXT "v=DMARC1; p=reject"'
+    if own.tags is not None:
+        p = str(own.tag("p", "none")).lower()
+        if p == "reject":
+            return passed("own DMARC p=reject")
+        return failed(f"_dmarc.{item.target} has p={p}", hint, record=own.record)
+    if item.target != m.domain:
+        org: DmarcObservation = obs[key("dmarc", m.domain)]
+        if org.tags is not None:
+            sp = str(org.tag("sp", org.tag("p", "none"))).lower()
+            if sp == "reject":
+                return passed(f"inherits sp=reject from _dmarc.{m.domain}")
+            return failed(f"{item.target} inherits sp={sp} from _dmarc.{m.domain}", hint, record=org.record)
+    return failed(f"no DMARC policy covers {item.target}", hint)

@@ -1,0 +1,264 @@
+"""DNS checks (group "dns"): declared records, NS delegation, CAA, DNSSEC, dangling CNAMEs."""
+from __future__ import annotations
+
+import ipaddress
+
+import dns.dnssec
+import dns.name
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+
+from ..dnsclient import DnsAnswer, DnsQueryError
+from ..engine import Item, NotApplicable, check, key
+from ..expectations import ExpectedRecord, Expectations
+from ..model import Verdict, failed, passed, skipped
+
+GROUP = "dns"
+
+# Services where a CNAME to an unclaimed name lets anyone claim it (can-i-take-over-xyz).
+TAKEOVER_PRONE = {
+    "herokuapp.com": "Heroku", "herokudns.com": "Heroku", "github.io": "GitHub Pages",
+    "s3.amazonaws.com": "Amazon S3", "s3-website": "Amazon S3 website", "cloudfront.net": "Amazon CloudFront",
+    "elasticbeanstalk.com": "AWS Elastic Beanstalk", "azurewebsites.net": "Azure App Service",
+    "cloudapp.net": "Azure Cloud Services", "cloudapp.azure.com": "Azure", "trafficmanager.net": "Azure Traffic Manager",
+    "blob.core.windows.net": "Azure Blob Storage", "azureedge.net": "Azure CDN", "azurefd.net": "Azure Front Door",
+    "netlify.app": "Netlify", "netlify.com": "Netlify", "vercel.app": "Vercel", "pages.dev": "Cloudflare Pages",
+    "fastly.net": "Fastly", "ghost.io": "Ghost", "myshopify.com": "Shopify", "surge.sh": "Surge",
+    "bitbucket.io": "Bitbucket", "zendesk.com": "Zendesk", "readthedocs.io": "Read the Docs",
+    "wpengine.com": "WP Engine", "pantheonsite.io": "Pantheon", "helpscoutdocs.com": "Help Scout",
+    "unbouncepages.com": "Unbounce", "webflow.io": "Webflow", "fly.dev": "Fly.io", "onrender.com": "Render",
+}
+
+
+def takeover_service(target: str) -> str | None:
+    t = target.rstrip(".").lower()
+    for suffix, service in TAKEOVER_PRONE.items():
+        if t == suffix or t.endswith("." + suffix) or (suffix == "s3-website" and ".s3-website" in t):
+            return service
+    return None
+
+
+# ------------------------------------------------------------------ declared records
+
+def _plan_records(exp: Expectations):
+    if not exp.records:
+        return NotApplicable("the stack declares no host or extra records")
+    items = []
+    for r in exp.records:
+        needs = (key("rr", r.name, "A"), key("rr", r.name, "AAAA")) if r.proxied else (key("rr", r.name, r.type),)
+        items.append(Item(target=f"{r.name} {r.type}", needs=needs, data=r))
+    return items
+
+
+def _present(item: Item, obs) -> tuple[bool, DnsAnswer]:
+    r: ExpectedRecord = item.data
+    if r.proxied:
+        a = obs[key("rr", r.name, "A")].checked()
+        aaaa = obs[key("rr", r.name, "AAAA")].checked()
+        return (a.status == "ok" or aaaa.status == "ok"), (a if a.status == "ok" else aaaa)
+    ans = obs[key("rr", r.name, r.type)].checked()
+    return ans.status == "ok", ans
+
+
+def _add_record_hint(r: ExpectedRecord) -> str:
+    prio = f"{r.priority} " if r.priority is not None else ""
+    ttl = "auto" if r.ttl == 1 else str(r.ttl)
+    return (f"publish {r.name} {r.type} {prio}{r.content} (ttl {ttl}{', proxied' if r.proxied else ''}) "
+            f"as declared in {r.source or 'the stack'}: run `pulumi up`, or fix the record in Cloudflare")
+
+
+@check("dns-record-present", GROUP, "Each declared record is published", plan=_plan_records)
+def judge_record_present(item: Item, obs) -> Verdict:
+    r: ExpectedRecord = item.data
+    ok, ans = _present(item, obs)
+    if ok:
+        how = "proxied (answers with edge addresses)" if r.proxied else f"{len(ans.records)} record(s)"
+        return passed(f"{r.name} {r.type} is published, {how}", answer=list(ans.records))
+    why = "the name does not exist (NXDOMAIN)" if ans.status == "nxdomain" else f"no {('A/AAAA' if r.proxied else r.type)} data at the name"
+    return failed(f"{r.name} {r.type} is missing: {why}", _add_record_hint(r),
+                  expected=r.content, status=ans.status)
+
+
+def _normalise(rtype: str, value: str) -> str:
+    v = value.strip()
+    if rtype in ("A", "AAAA"):
+        try:
+            return str(ipaddress.ip_address(v))
+        except ValueError:
+            return v
+    if rtype in ("CNAME", "NS"):
+        return v.rstrip(".").lower()
+    if rtype == "MX":
+        parts = v.split()
+        return f"{int(parts[0])} {parts[1].rstrip('.').lower()}" if len(parts) == 2 else v.lower()
+    if rtype == "TXT":
+        return v
+    return " ".join(v.lower().rstrip(".").split())
+
+
+def _live_values(rtype: str, ans: DnsAnswer) -> list[str]:
+    if rtype == "TXT":
+        return ans.texts()
+    return [_normalise(rtype, x) for x in ans.records]
+
+
+@check("dns-record-content", GROUP, "Each declared record has the declared content", plan=_plan_records)
+def judge_record_content(item: Item, obs) -> Verdict:
+    r: ExpectedRecord = item.data
+    if r.proxied:
+        return skipped("proxied through Cloudflare: the public answer is the edge's addresses, not the origin")
+    ok, ans = _present(item, obs)
+    if not ok:
+        return skipped("record absent (reported by dns-record-present)")
+    expected = f"{r.priority} {r.content}" if r.type == "MX" and r.priority is not None else r.content
+    want = _normalise(r.type, expected)
+    live = _live_values(r.type, ans)
+    if ans.cname_chain and r.type != "CNAME":
+        return failed(f"{r.name} answers through a CNAME ({' -> '.join(ans.cname_chain)}) instead of its own {r.type}",
+                      _add_record_hint(r), expected=want, live=live)
+    if want in live:
+        return passed(f"{r.name} {r.type} = {want}", live=live)
+    return failed(f"{r.name} {r.type} is {', '.join(live)}; declared {want}", _add_record_hint(r),
+                  expected=want, live=live)
+
+
+@check("dns-record-ttl", GROUP, "Declared TTLs are published (DNS-only records)", plan=_plan_records)
+def judge_record_ttl(item: Item, obs) -> Verdict:
+    r: ExpectedRecord = item.data
+    if r.proxied:
+        return skipped("proxied records get Cloudflare's automatic TTL")
+    if r.ttl == 1:
+        return skipped("automatic TTL declared (Cloudflare chooses)")
+    ok, ans = _present(item, obs)
+    if not ok:
+        return skipped("record absent (reported by dns-record-present)")
+    if ans.ttl == r.ttl:
+        return passed(f"TTL {ans.ttl}", ttl=ans.ttl)
+    if ans.ttl is not None and ans.ttl < r.ttl and not ans.authoritative:
+        return passed(f"TTL {ans.ttl} (a cache counting down from {r.ttl})", ttl=ans.ttl)
+    return failed(f"{r.name} {r.type} TTL is {ans.ttl}; declared {r.ttl}", _add_record_hint(r),
+                  expected=r.ttl, live=ans.ttl)
+
+
+# ------------------------------------------------------------------ NS, CAA
+
+def _plan_ns(exp: Expectations):
+    if not exp.nameservers:
+        return NotApplicable("no nameservers declared (give --outputs with the zone's nameServers)", exp.domain)
+    return [Item(exp.domain, (key("rr", exp.domain, "NS"),), data=exp.nameservers)]
+
+
+@check("dns-ns-delegation", GROUP, "The zone is delegated to the expected nameservers", plan=_plan_ns)
+def judge_ns(item: Item, obs) -> Verdict:
+    want = set(item.data)
+    ans = obs[key("rr", item.target, "NS")].checked()
+    live = {x.rstrip(".").lower() for x in ans.records}
+    if live == want:
+        return passed(f"NS = {', '.join(sorted(live))}", live=sorted(live))
+    return failed(f"NS is {', '.join(sorted(live)) or 'missing'}; expected {', '.join(sorted(want))}",
+                  f"set the nameservers at the registrar to {', '.join(sorted(want))}",
+                  missing=sorted(want - live), unexpected=sorted(live - want))
+
+
+def _plan_caa(exp: Expectations):
+    if not exp.caa_issuers:
+        return NotApplicable("the stack declares no CAA issuers", exp.domain)
+    return [Item(exp.domain, (key("rr", exp.domain, "CAA"),), data=exp)]
+
+
+@check("dns-caa", GROUP, "CAA allows exactly the declared certificate authorities", plan=_plan_caa)
+def judge_caa(item: Item, obs) -> Verdict:
+    exp: Expectations = item.data
+    ans = obs[key("rr", item.target, "CAA")].checked()
+    want = set(exp.caa_issuers)
+    hint = "publish " + ", ".join(f'{exp.domain} CAA 0 issue "{i}"' for i in sorted(want)) + \
+        (f', {exp.domain} CAA 0 issuewild ";"' if exp.caa_forbid_wildcard else "")
+    if ans.status != "ok":
+        return failed(f"no CAA record at {exp.domain}: any CA may issue certificates", hint, expected=sorted(want))
+    issue, wild = set(), set()
+    for rd in ans.rrset or []:
+        tag = rd.tag.decode().lower()
+        value = rd.value.decode().split(";")[0].strip().lower()
+        (issue if tag == "issue" else wild if tag == "issuewild" else set()).add(value)
+    problems = []
+    if issue != want:
+        problems.append(f"issue is {sorted(issue) or 'absent'}, declared {sorted(want)}")
+    if exp.caa_forbid_wildcard and wild != {""}:
+        problems.append(f"issuewild is {sorted(wild) or 'absent'}, declared ';' (no wildcard issuance)")
+    if problems:
+        return failed("CAA " + "; ".join(problems), hint, live=list(ans.records))
+    return passed(f"CAA issue = {', '.join(sorted(issue))}", live=list(ans.records))
+
+
+# ------------------------------------------------------------------ DNSSEC
+
+def _plan_dnssec(exp: Expectations):
+    if not exp.dnssec:
+        return NotApplicable("DNSSEC is not declared for this stack", exp.domain)
+    d = exp.domain
+    return [Item(d, (key("rr-dnssec", d, "DNSKEY"), key("rr", d, "DS")))]
+
+
+@check("dnssec", GROUP, "DNSSEC: the parent's DS matches a signing key of the zone", plan=_plan_dnssec)
+def judge_dnssec(item: Item, obs) -> Verdict:
+    d = item.target
+    keys = obs[key("rr-dnssec", d, "DNSKEY")].checked()
+    ds = obs[key("rr", d, "DS")].checked()
+    enable = "enable DNSSEC on the Cloudflare zone and add the DS record it shows at the registrar"
+    if keys.status != "ok":
+        return failed(f"{d} publishes no DNSKEY: the zone is not signed", enable)
+    if ds.status != "ok":
+        if ds.soa_owner == d:
+            # The answer came from the child zone itself: the parent is not visible through this server.
+            raise DnsQueryError(f"the parent of {d} is not served by the queried nameserver(s); DS cannot be read")
+        return failed(f"no DS for {d} at the parent ({ds.soa_owner or 'parent zone'}): validators treat the zone as unsigned",
+                      "add the DS record Cloudflare shows (DNS > Settings > DNSSEC) at the registrar",
+                      dnskeys=len(keys.records))
+    matched = []
+    for ds_rd in ds.rrset:
+        for k in keys.rrset:
+            try:
+                cand = dns.dnssec.make_ds(dns.name.from_text(d), k, ds_rd.digest_type)
+            except Exception:
+                continue
+            if cand == ds_rd:
+                matched.append((ds_rd, k))
+    if not matched:
+        return failed(f"the DS at the parent matches none of {d}'s DNSKEYs: validation fails (SERVFAIL for validating resolvers)",
+                      "replace the DS at the registrar with the one Cloudflare currently shows",
+                      ds=list(ds.records), dnskey_tags=sorted(dns.dnssec.key_id(k) for k in keys.rrset))
+    if keys.rrsig_rrset is None:
+        return failed(f"{d} DNSKEY set is not signed (no RRSIG)", enable)
+    try:
+        dns.dnssec.validate(keys.rrset, keys.rrsig_rrset, {dns.name.from_text(d): keys.rrset})
+    except dns.dnssec.ValidationFailure as e:
+        return failed(f"the DNSKEY RRSIG does not validate: {e}", "re-sign the zone / re-enable DNSSEC at Cloudflare")
+    ds_rd, k = matched[0]
+    return passed(f"DS (key tag {ds_rd.key_tag}, algorithm {ds_rd.algorithm}) matches a signing key; DNSKEY RRSIG valid",
+                  ds=[str(x) for x, _ in matched])
+
+
+# ------------------------------------------------------------------ dangling CNAMEs
+
+def _plan_cnames(exp: Expectations):
+    items = [Item(r.name, (key("cname-chain", r.name, r.content.rstrip(".").lower()),), data=r)
+             for r in exp.records if r.type == "CNAME"]
+    return items or NotApplicable("the stack declares no CNAME records", exp.domain)
+
+
+@check("dns-dangling-cname", GROUP, "CNAME targets resolve (no dangling CNAME to claim)", plan=_plan_cnames)
+def judge_dangling(item: Item, obs) -> Verdict:
+    r: ExpectedRecord = item.data
+    o = obs[key("cname-chain", r.name, r.content.rstrip(".").lower())]
+    if o.target is None:
+        return skipped("no CNAME published at the name (reported by dns-record-present)")
+    a, aaaa = o.target_a.checked(), o.target_aaaa.checked()
+    if a.status == "ok" or aaaa.status == "ok":
+        return passed(f"{r.name} -> {o.target} resolves", addresses=[*a.records, *aaaa.records])
+    service = takeover_service(o.target)
+    what = "does not exist (NXDOMAIN)" if "nxdomain" in (a.status, aaaa.status) else "has no A/AAAA"
+    svc = f"; {service} lets anyone claim an unclaimed name: a subdomain takeover risk" if service else ""
+    return failed(f"{r.name} is a dangling CNAME: {o.target} {what}{svc}",
+                  f"remove the CNAME {r.name} or re-create the {service or 'target'} resource {o.target} before anyone else does",
+                  target=o.target, service=service)

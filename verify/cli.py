@@ -1,0 +1,119 @@
+"""`launchready verify`: audit the live zone and mail authentication against the stack spec.
+
+Exit codes: 0 every check passed (WARN/SKIPPED allowed), 1 a check failed, 2 something could not be
+checked and nothing failed, or the input was bad (unknown stack, bad --nameserver, unreadable outputs).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Optional, Sequence
+
+
+def register(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser("verify", help="check the live DNS and mail authentication against the stack spec",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--stack", help="stack name (stacks/Pulumi.NAME.yaml) or a path to a stack file")
+    p.add_argument("--stacks-dir", default="stacks", help="directory of stack files (default: stacks)")
+    p.add_argument("--outputs", metavar="FILE", help="JSON of `pulumi stack output --json` (SES DKIM tokens, nameServers)")
+    p.add_argument("--nameserver", action="append", default=[], metavar="IP[:PORT]",
+                   help="query this server instead of the system resolver (repeatable); for pre-cutover checks")
+    p.add_argument("--connect-to", action="append", default=[], metavar="HOST:PORT:ADDR:PORT",
+                   help="curl-style pin for HTTPS fetches (the MTA-STS policy)")
+    p.add_argument("--ca-file", metavar="PEM", help="trust these CAs for HTTPS fetches")
+    p.add_argument("--only", action="append", default=[], metavar="ID|GROUP", help="run only these checks (comma-separated, repeatable)")
+    p.add_argument("--skip", action="append", default=[], metavar="ID|GROUP", help="skip these checks (comma-separated, repeatable)")
+    p.add_argument("--format", choices=("console", "json"), default="console")
+    p.add_argument("--timeout", type=float, default=3.0, help="seconds per DNS query / HTTPS fetch (default 3)")
+    p.add_argument("--deadline", type=float, default=60.0, help="seconds for the whole run (default 60)")
+    p.add_argument("--list", action="store_true", help="list check ids and groups, then exit")
+    p.set_defaults(func=handle)
+    return p
+
+
+def _split(values: Sequence[str]) -> list[str]:
+    return [x.strip() for v in values for x in v.split(",") if x.strip()]
+
+
+def _fail(msg: str) -> int:
+    print(f"launchready verify: {msg}", file=sys.stderr)
+    return 2
+
+
+def handle(args: argparse.Namespace) -> int:
+    from . import engine
+    from .dnsclient import NameserverSpecError, parse_nameserver
+    from .expectations import OutputsError, from_spec, read_outputs
+    from .fetch import ConnectToError, parse_connect_to
+
+    checks = engine.load_all()
+    if args.list:
+        for c in checks.values():
+            print(f"{c.id:24} {c.group:6} {c.title}")
+        return 0
+    if not args.stack:
+        return _fail("--stack NAME is required")
+    if args.timeout <= 0 or args.deadline <= 0:
+        return _fail("--timeout and --deadline must be positive")
+    try:
+        nameservers = [parse_nameserver(n) for n in args.nameserver]
+        connect_to = dict(parse_connect_to(c) for c in args.connect_to)
+        only, skip = _split(args.only), _split(args.skip)
+        engine.select(checks, only, skip)
+        outputs = read_outputs(args.outputs)
+    except (NameserverSpecError, ConnectToError, OutputsError, engine.SelectionError) as e:
+        return _fail(str(e))
+    if args.ca_file:
+        try:
+            open(args.ca_file, "rb").close()
+        except OSError as e:
+            return _fail(f"cannot read --ca-file {args.ca_file!r}: {e.strerror or e}")
+    try:
+        from infra.spec import SpecError, load_stack
+    except ImportError as e:  # pragma: no cover - the project is installed with infra
+        return _fail(f"cannot import the stack spec: {e}")
+    try:
+        spec = load_stack(args.stack, args.stacks_dir)
+    except SpecError as e:
+        print(str(e), file=sys.stderr)
+        return 2
+    stack_name = args.stack
+    exp = from_spec(spec, stack=stack_name, outputs=outputs)
+    return run_and_render(exp, args.format, nameservers=nameservers, timeout=args.timeout, deadline=args.deadline,
+                          only=only, skip=skip, ca_file=args.ca_file, connect_to=connect_to)
+
+
+def run_and_render(exp, fmt: str, **kw) -> int:
+    from .audit import audit
+    from .engine import RunEvents
+    from .render import render_console, to_json
+
+    if fmt == "json":
+        report = audit(exp, **kw)
+        print(to_json(report))
+        return report.exit_code
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    err = Console(stderr=True)
+    with Progress(SpinnerColumn(), TextColumn("[progress.description]{task.description}"), BarColumn(),
+                  MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True) as progress:
+        task = progress.add_task(f"probing {exp.domain}", total=None)
+        events = RunEvents(on_plan=lambda n: progress.update(task, total=n),
+                           on_probe_done=lambda k: progress.update(task, advance=1, description=f"{k.kind} {k.args[0] if k.args else ''}"))
+        report = audit(exp, events=events, **kw)
+    render_console(report, Console())
+    return report.exit_code
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Standalone form (`python -m verify.cli ...`), same options as `launchready verify`."""
+    parser = argparse.ArgumentParser(prog="launchready")
+    sub = parser.add_subparsers(dest="command", required=True)
+    register(sub)
+    args = parser.parse_args(["verify", *(argv if argv is not None else sys.argv[1:])])
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,265 @@
+"""What verify expects, as plain frozen dataclasses: a thin adapter over the stack spec.
+
+Judges depend on these, never on the pydantic model, so a spec refactor touches only `from_spec`.
+DNS records come from the launch contract (infra.contract.build_contract when present, otherwise
+infra.spec.planned_records: the same function infra publishes from), so infra and verify cannot
+disagree about what the zone should contain. Facts known only after apply (SES DKIM tokens, the
+zone's nameservers) come from the `pulumi stack output --json` file.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+
+@dataclass(frozen=True)
+class ExpectedRecord:
+    name: str
+    type: str
+    content: str
+    ttl: int = 1  # 1 = automatic (Cloudflare picks; 300 s)
+    proxied: bool = False
+    priority: int | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class SpfExpectation:
+    name: str                       # where the SPF TXT lives (apex, MAIL FROM subdomain)
+    includes: tuple[str, ...]       # include: domains, exactly these providers
+    all: str = "-all"               # "-all" or "~all" (only where the spec says so)
+    other_terms: tuple[str, ...] = ()  # declared ip4:/ip6:/a/mx terms, if any
+
+
+@dataclass(frozen=True)
+class DkimExpectation:
+    selector: str
+    name: str                       # <selector>._domainkey.<domain>
+    provider: str = ""
+    cname_target: str | None = None  # e.g. <token>.dkim.amazonses.com (SES Easy DKIM)
+    public_key: str | None = None    # the p= the spec declares, when it declares one
+
+
+@dataclass(frozen=True)
+class DmarcExpectation:
+    policy: str = "reject"          # none | quarantine | reject: the live policy must be at least this
+    subdomain_policy: str | None = None
+    rua: tuple[str, ...] = ()       # mailto: URIs
+    ruf: tuple[str, ...] = ()
+    pct: int = 100
+    adkim: str | None = None
+    aspf: str | None = None
+
+
+@dataclass(frozen=True)
+class MtaStsExpectation:
+    mode: str = "enforce"
+    mx: tuple[str, ...] = ()        # declared policy mx patterns (may be empty: derive from MX)
+    max_age_min: int = 86400
+
+
+@dataclass(frozen=True)
+class MailExpectations:
+    domain: str
+    spf: tuple[SpfExpectation, ...] = ()
+    dkim: tuple[DkimExpectation, ...] = ()
+    dmarc: DmarcExpectation | None = None
+    mx: tuple[tuple[int, str], ...] = ()      # (preference, host); empty: domain receives no mail here
+    mta_sts: MtaStsExpectation | None = None
+    tls_rpt_rua: tuple[str, ...] | None = None  # None: TLS-RPT not declared
+    non_sending: tuple[str, ...] = ()
+    ses_dkim_pending: bool = False  # SES is declared but no tokens were given (--outputs)
+
+
+@dataclass(frozen=True)
+class Expectations:
+    stack: str
+    domain: str
+    records: tuple[ExpectedRecord, ...] = ()   # edge records judged by dns-record-* checks
+    caa_issuers: tuple[str, ...] = ()
+    caa_forbid_wildcard: bool = False
+    dnssec: bool = False
+    nameservers: tuple[str, ...] = ()          # expected NS set (declared or from outputs)
+    mail: MailExpectations | None = None
+    mta_sts_policy_url: str | None = None
+
+    def with_mail(self, mail: MailExpectations | None) -> "Expectations":
+        return replace(self, mail=mail)
+
+
+# ------------------------------------------------------------------------------ outputs
+
+class OutputsError(ValueError):
+    pass
+
+
+def read_outputs(path: str | Path | None) -> dict[str, Any]:
+    """The JSON of `pulumi stack output --json`. Values are never echoed in errors (they may be secret)."""
+    if path is None:
+        return {}
+    try:
+        text = Path(path).read_text()
+    except OSError as e:
+        raise OutputsError(f"cannot read --outputs file {str(path)!r}: {e.strerror or e}") from None
+    try:
+        data = json.loads(text)
+    except ValueError as e:
+        raise OutputsError(f"--outputs file {str(path)!r} is not JSON (line {getattr(e, 'lineno', '?')})") from None
+    if not isinstance(data, dict):
+        raise OutputsError(f"--outputs file {str(path)!r} must hold a JSON object (pulumi stack output --json)")
+    return data
+
+
+# Output names verify understands; the program's exports (issue 3) should use the first spelling.
+SES_TOKEN_KEYS = ("sesDkimTokens", "ses_dkim_tokens", "dkimTokens")
+NAMESERVER_KEYS = ("nameServers", "name_servers", "nameservers", "zoneNameServers")
+
+
+def _first(outputs: Mapping[str, Any], names: Iterable[str]) -> Any:
+    for n in names:
+        if n in outputs:
+            return outputs[n]
+    return None
+
+
+def ses_tokens(outputs: Mapping[str, Any]) -> tuple[str, ...]:
+    v = _first(outputs, SES_TOKEN_KEYS)
+    if isinstance(v, str):
+        v = [v]
+    return tuple(str(t).strip().lower() for t in (v or []) if str(t).strip())
+
+
+# ------------------------------------------------------------------------------ from the spec
+
+def _norm(name: str) -> str:
+    return str(name).strip().rstrip(".").lower()
+
+
+def _get(obj: Any, *names: str, default: Any = None) -> Any:
+    for n in names:
+        if isinstance(obj, Mapping) and n in obj:
+            return obj[n]
+        if hasattr(obj, n):
+            return getattr(obj, n)
+    return default
+
+
+def contract_records(spec: Any) -> list[Any]:
+    """The records infra publishes: infra.contract.build_contract if it exists, else planned_records."""
+    try:
+        from infra.contract import build_contract  # type: ignore
+    except ImportError:
+        build_contract = None
+    if build_contract is not None:
+        contract = build_contract(spec)
+        recs = _get(contract, "records", "dns", default=None)
+        if isinstance(recs, Mapping):
+            recs = _get(recs, "records", default=None)
+        if recs is not None:
+            return list(recs)
+    from infra.spec import planned_records
+    return list(planned_records(spec))
+
+
+def from_spec(spec: Any, *, stack: str = "", outputs: Mapping[str, Any] | None = None) -> Expectations:
+    outputs = outputs or {}
+    domain = _norm(spec.domain)
+    records: list[ExpectedRecord] = []
+    caa_issuers: list[str] = []
+    forbid_wild = False
+    for r in contract_records(spec):
+        source = str(_get(r, "source", default="") or "")
+        rtype = str(_get(r, "type")).upper()
+        content = str(_get(r, "content"))
+        if rtype == "CAA":
+            parts = content.split(None, 2)
+            if len(parts) == 3 and parts[1] == "issue":
+                caa_issuers.append(parts[2].strip('"').split(";")[0].strip().lower())
+            elif len(parts) == 3 and parts[1] == "issuewild" and parts[2].strip('"').strip() == ";":
+                forbid_wild = True
+            continue
+        if source.startswith("mail") or rtype in ("MX",) and source.startswith("mail"):
+            continue  # mail records are judged by the mail checks (one finding per problem)
+        records.append(ExpectedRecord(
+            name=_norm(_get(r, "name")), type=rtype, content=content,
+            ttl=int(_get(r, "ttl", default=1) or 1), proxied=bool(_get(r, "proxied", default=False)),
+            priority=_get(r, "priority", default=None), source=source,
+        ))
+    if not caa_issuers:
+        caa_issuers = [_norm(i) for i in (getattr(spec, "caa", None) or [])]
+    ns = _first(outputs, NAMESERVER_KEYS) or _get(getattr(spec, "zone", None), "nameservers", "name_servers", default=None) or ()
+    if isinstance(ns, str):
+        ns = [ns]
+    return Expectations(
+        stack=stack, domain=domain, records=tuple(records), caa_issuers=tuple(caa_issuers),
+        caa_forbid_wildcard=forbid_wild, dnssec=bool(getattr(spec, "dnssec", False)),
+        nameservers=tuple(sorted(_norm(n) for n in ns)),
+        mail=mail_from_spec(spec, outputs),
+    )
+
+
+_DMARC_RANK = {"none": 0, "quarantine": 1, "reject": 2}
+
+
+def mail_from_spec(spec: Any, outputs: Mapping[str, Any]) -> MailExpectations | None:
+    """Duck-typed over the spec's mail section (issue 3 owns its model): unknown shapes give None."""
+    mail = getattr(spec, "mail", None)
+    if mail is None:
+        return None
+    domain = _norm(spec.domain)
+    providers = list(_get(mail, "providers", default=[]) or [])
+    tokens = ses_tokens(outputs)
+    includes: list[str] = []
+    dkim: list[DkimExpectation] = []
+    ses_pending = False
+    for p in providers:
+        pname = str(_get(p, "name", "provider", "id", default="") or "").lower()
+        for inc in _get(p, "spf_includes", "spf_include", "includes", default=[]) or []:
+            includes.append(_norm(inc))
+        if pname in ("ses", "amazon-ses", "amazon_ses", "aws-ses"):
+            if tokens:
+                for t in tokens:
+                    dkim.append(DkimExpectation(selector=t, name=f"{t}._domainkey.{domain}", provider="ses",
+                                                cname_target=f"{t}.dkim.amazonses.com"))
+            else:
+                ses_pending = True
+            continue
+        for d in _get(p, "dkim", "dkim_records", "dkim_selectors", default=[]) or []:
+            sel = str(_get(d, "selector", default=d) if not isinstance(d, str) else d)
+            target = _get(d, "target", "cname", default=None) if not isinstance(d, str) else None
+            dkim.append(DkimExpectation(selector=sel, name=f"{sel}._domainkey.{domain}", provider=pname,
+                                        cname_target=_norm(target) if target else None))
+    spf_all = str(_get(_get(mail, "spf", default=None), "all", "policy", default=None) or _get(mail, "spf_policy", "spf_all", default="-all"))
+    spf = (SpfExpectation(name=domain, includes=tuple(dict.fromkeys(includes)), all=spf_all),) if providers else ()
+    d = _get(mail, "dmarc", default=None)
+    dmarc = None
+    if d is not None:
+        rua = _get(d, "rua", default=()) or ()
+        ruf = _get(d, "ruf", default=()) or ()
+        dmarc = DmarcExpectation(
+            policy=str(_get(d, "policy", "p", default="reject")),
+            subdomain_policy=_get(d, "subdomain_policy", "sp", default=None),
+            rua=tuple([rua] if isinstance(rua, str) else rua), ruf=tuple([ruf] if isinstance(ruf, str) else ruf),
+            pct=int(_get(d, "pct", default=100) or 100),
+            adkim=_get(d, "adkim", "dkim_alignment", default=None), aspf=_get(d, "aspf", "spf_alignment", default=None),
+        )
+    mx = []
+    for m in _get(mail, "mx", default=[]) or []:
+        mx.append((int(_get(m, "priority", "preference", default=10)), _norm(_get(m, "host", "exchange", "name", default=m))))
+    sts = _get(mail, "mta_sts", default=None)
+    mta_sts = None
+    if sts:
+        mta_sts = MtaStsExpectation(mode=str(_get(sts, "mode", default="enforce")),
+                                    mx=tuple(_get(sts, "mx", default=()) or ()),
+                                    max_age_min=int(_get(sts, "max_age", default=86400) or 86400))
+    rpt = _get(mail, "tls_rpt", default=None)
+    tls_rpt = None
+    if rpt:
+        rua = _get(rpt, "rua", default=rpt)
+        tls_rpt = tuple([rua] if isinstance(rua, str) else rua)
+    non_sending = tuple(_norm(n) for n in (_get(mail, "non_sending", default=()) or ()))
+    return MailExpectations(domain=domain, spf=spf, dkim=tuple(dkim), dmarc=dmarc, mx=tuple(mx),
+                            mta_sts=mta_sts, tls_rpt_rua=tls_rpt, non_sending=non_sending,
+                            ses_dkim_pending=ses_pending)
