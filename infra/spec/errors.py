@@ -37,6 +37,8 @@ class SpecError(Exception):
         super().__init__(self.render())
 
     def render(self) -> str:
+        if len(self.issues) == 1 and not self.issues[0].path:
+            return str(self.issues[0])  # a file-level problem (not found, not YAML)
         head = f"{self.file}: " if self.file else ""
         n = len(self.issues)
         lines = [f"{head}{n} problem{'s' if n != 1 else ''} in the stack spec:"]

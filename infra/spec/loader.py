@@ -118,13 +118,15 @@ def _cross_issues_of_valid_sections(sections: dict, others: dict, found: list[Sp
                         items.append(adapter.validate_python(item, context=ctx))
                         positions.append(pos)
                     except ValidationError:
-                        pass
+                        # A list with a bad item is incomplete: checks that read it would
+                        # report its absence as a second, false problem.
+                        broken.add(alias)
                 valid[name], index_maps[alias] = items, positions
             else:
                 valid[name] = TypeAdapter(fld.annotation).validate_python(raw, context=ctx)
         except ValidationError:
             broken.add(alias)
-    if {"domain", "hosts"} & broken:
+    if "domain" in broken:
         return []
     partial = Spec.model_construct(**valid)
     names = {(f.alias or n) for n, f in Spec.model_fields.items()} - broken
@@ -178,9 +180,9 @@ def read_stack_file(path: str | Path) -> ConfigSource:
     try:
         text = path.read_text()
     except FileNotFoundError:
-        raise SpecError([SpecIssue("", "stack file not found")], shown) from None
+        raise SpecError([SpecIssue("", "stack file not found", shown)], shown) from None
     except OSError as exc:
-        raise SpecError([SpecIssue("", f"cannot read the stack file ({exc.strerror})")], shown) from None
+        raise SpecError([SpecIssue("", f"cannot read the stack file ({exc.strerror})", shown)], shown) from None
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)

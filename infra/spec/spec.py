@@ -66,8 +66,12 @@ class Spec(Model):
         "_check_zone": {"zone", "domain"},
         "_check_hosts": {"hosts", "domain", "canonicalHost"},
         "_check_records": {"records", "hosts", "caa", "mail", "domain"},
-        "_check_redirects": {"redirects", "hosts", "canonicalHost", "domain"},
+        "_check_redirects": {"redirects", "canonicalHost", "domain"},
+        "_check_redirect_hosts": {"redirects", "hosts"},
         "_check_rate_limits": {"rateLimits", "hosts"},
+        # issue 3: mail, secrets and monitoring sections check themselves against the rest.
+        "_check_mail": {"mail", "domain", "hosts", "records", "zone"},
+        "_check_monitoring": {"monitoring", "hosts", "domain"},
     }
 
     def cross_problems(self, valid_sections: Optional[set[str]] = None) -> list[tuple[tuple, str]]:
@@ -131,8 +135,6 @@ class Spec(Model):
         edges: dict[tuple[str, str], tuple[int, tuple[str, str]]] = {}
         for i, r in enumerate(self.redirects):
             host = r.host or self.canonical_name
-            if r.host and self.host(r.host) is None:
-                errors.append((("redirects", i, "host"), f"{r.host!r} is not among hosts"))
             target = _redirect_target(r.to, host)
             if target == (host, r.from_):
                 errors.append((("redirects", i, "to"), f"{r.to!r} redirects {r.from_!r} to itself"))
@@ -158,6 +160,16 @@ class Spec(Model):
                 path = " → ".join(p for _, p in chain + [node])
                 errors.append((("redirects", i, "to"), f"redirect chain: {path}; point {start[1]!r} straight at {node[1]!r}"))
         return errors
+
+    def _check_redirect_hosts(self):
+        return [(("redirects", i, "host"), f"{r.host!r} is not among hosts")
+                for i, r in enumerate(self.redirects) if r.host and self.host(r.host) is None]
+
+    def _check_mail(self):
+        return self.mail.problems(self) if self.mail is not None else []
+
+    def _check_monitoring(self):
+        return self.monitoring.problems(self) if self.monitoring is not None else []
 
     def _check_rate_limits(self):
         errors = []
