@@ -71,6 +71,11 @@ def parse_spec(source: ConfigSource) -> Spec:
         issues += _cross_issues_of_valid_sections(sections, others, issues)
     # Keys in our namespace that are neither a section nor a secret referenced by one: typos.
     referenced = spec.secrets.referenced_config_keys() if spec is not None and spec.secrets is not None and hasattr(spec.secrets, "referenced_config_keys") else set()
+    if spec is None:
+        # The spec did not validate: still honour the secret references, so a plaintext secret is
+        # reported once (by the secrets section), not again as an "unknown key".
+        from .secretspec import Secrets
+        referenced = Secrets.referenced_in_raw(sections.get("secrets"))
     import difflib
 
     known = sorted(f.alias or n for n, f in Spec.model_fields.items())

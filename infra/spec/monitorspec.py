@@ -1,9 +1,131 @@
-"""Monitoring section of the stack spec. Filled in by issue 3."""
+"""Monitoring section of the stack spec: uptime and latency checks, and where alerts go.
+
+One Route53 health check per public host and per main-flow path (HTTPS, SNI, latency measured);
+CloudWatch alarms on health and on time-to-first-byte p95; alarm and OK actions to one SNS topic.
+"""
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Literal, Optional
+
+from pydantic import AfterValidator, Field, StrictBool, model_validator
+
+from .fields import Hostname, PositiveInt, StrictInt, UrlPath
 from .model import Model
+
+if TYPE_CHECKING:
+    from .spec import Spec
+
+# The launch baseline: main flows answer within 500 ms at p95.
+DEFAULT_LATENCY_MS = 500
+# Route53 publishes health-check metrics to CloudWatch in us-east-1 only.
+METRICS_REGION = "us-east-1"
+CHECKER_REGIONS = ("us-east-1", "us-west-1", "us-west-2", "eu-west-1",
+                   "ap-southeast-1", "ap-southeast-2", "ap-northeast-1", "sa-east-1")
+
+
+def _email(value: str) -> str:
+    if not re.match(r"^[^@\s,;]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$", value):
+        raise ValueError("is not a valid e-mail address")
+    return value
+
+
+def _https(value: str) -> str:
+    if not re.match(r"^https://[^\s/]+(/\S*)?$", value):
+        raise ValueError("is not an https:// URL (SNS delivers webhooks over HTTPS only here)")
+    return value
+
+
+Email = Annotated[str, AfterValidator(_email)]
+HttpsUrl = Annotated[str, AfterValidator(_https)]
+
+
+class Alerts(Model):
+    email: list[Email] = Field(default_factory=list)
+    # HTTPS endpoints (Slack/Teams bridges, PagerDuty/Opsgenie SNS integrations); must confirm the subscription.
+    webhooks: list[HttpsUrl] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _someone(self):
+        if not self.email and not self.webhooks:
+            raise ValueError("needs at least one email or webhook: an alert nobody receives is no alert")
+        return self
+
+
+class CloudflareAlerts(Model):
+    """Cloudflare notification policies for certificate events (issuance failures, expiry)."""
+
+    certificate_events: StrictBool = True
+    account_id: Optional[str] = Field(default=None, pattern=r"^[0-9a-f]{32}$")  # defaults to zone.accountId
+    email: list[Email] = Field(default_factory=list)                            # defaults to alerts.email
 
 
 class Monitoring(Model):
-    def problems(self, spec) -> list:
-        return []
+    latency_threshold_ms: PositiveInt = DEFAULT_LATENCY_MS
+    request_interval: Literal[10, 30] = 30
+    failure_threshold: StrictInt = Field(default=3, ge=1, le=10)
+    # Checker regions (at least 3); empty = Route53's default set.
+    regions: list[Literal[CHECKER_REGIONS]] = Field(default_factory=list)  # type: ignore[valid-type]
+    # Hosts to check; by default every host in the spec.
+    hosts: Optional[list[Hostname]] = None
+    # Path to check per host ("/" by default), e.g. api.example.com: /v1/health.
+    host_paths: dict[Hostname, UrlPath] = Field(default_factory=dict)
+    # Flow names to check on every host that has them; by default every flow. Route53 counts only
+    # 2xx/3xx as healthy, so leave out flows that answer GET with 4xx (POST-only endpoints).
+    flows: Optional[list[str]] = None
+    alerts: Alerts
+    cloudflare: Optional[CloudflareAlerts] = None
+
+    @model_validator(mode="after")
+    def _regions(self):
+        if self.regions and len(set(self.regions)) < 3:
+            raise ValueError("regions: Route53 needs at least 3 checker regions (or none for its default set)")
+        return self
+
+    def checks(self, spec: "Spec") -> list["CheckPlan"]:
+        """Every health check, in a stable order: one per host, then one per main-flow path."""
+        names = self.hosts if self.hosts is not None else [h.name for h in spec.hosts]
+        out: list[CheckPlan] = []
+        for name in names:
+            if spec.host(name) is not None:
+                out.append(CheckPlan(f"host-{name}", name, self.host_paths.get(name, "/"), None))
+        for name in names:
+            host = spec.host(name)
+            if host is None:
+                continue
+            for flow, path in host.flows.items():
+                if (self.flows is None or flow in self.flows) and path != self.host_paths.get(name, "/"):
+                    out.append(CheckPlan(f"flow-{name}-{flow}", name, path, flow))
+        return out
+
+    def cloudflare_account(self, spec: "Spec") -> Optional[str]:
+        return (self.cloudflare.account_id if self.cloudflare else None) or spec.zone.account_id
+
+    def problems(self, spec: "Spec") -> list[tuple[tuple, str]]:
+        problems: list[tuple[tuple, str]] = []
+        for i, name in enumerate(self.hosts or []):
+            if spec.host(name) is None:
+                problems.append((("monitoring", "hosts", i), f"{name!r} is not among hosts"))
+        for name in self.host_paths:
+            if spec.host(name) is None:
+                problems.append((("monitoring", "hostPaths", name), "is not among hosts"))
+        declared = {f for h in spec.hosts for f in h.flows}
+        for i, flow in enumerate(self.flows or []):
+            if flow not in declared:
+                problems.append((("monitoring", "flows", i), f"{flow!r} is not a flow of any host (known: {', '.join(sorted(declared))})"))
+        if self.cloudflare and self.cloudflare.certificate_events and not self.cloudflare_account(spec):
+            problems.append((("monitoring", "cloudflare", "accountId"), "is required (or zone.accountId): notification policies belong to an account"))
+        return problems
+
+
+@dataclass(frozen=True)
+class CheckPlan:
+    key: str                    # stable resource-name stem: host-app.example.com, flow-app.example.com-login
+    host: str
+    path: str
+    flow: Optional[str]
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.host}{self.path}"
