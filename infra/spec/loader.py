@@ -7,6 +7,7 @@ Both paths go through the same flat config map that the Pulumi engine hands a pr
 from __future__ import annotations
 
 import json
+import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -170,6 +171,19 @@ def _best_line(path: str, lines: dict[str, int]) -> Optional[int]:
     return None
 
 
+class _Yaml12Loader(yaml.SafeLoader):
+    """YAML 1.2 booleans, as the Pulumi CLI reads stack files: only true/false are booleans, so
+    `proxied: yes` is the string 'yes' here too (and rejected), not a silent True."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+
 # -- stack files -----------------------------------------------------------------------------------
 
 def stack_path(stack: str, stacks_dir: str | Path = "stacks") -> Path:
@@ -189,8 +203,8 @@ def read_stack_file(path: str | Path) -> ConfigSource:
     except OSError as exc:
         raise SpecError([SpecIssue("", f"cannot read the stack file ({exc.strerror})", shown)], shown) from None
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=_Yaml12Loader)
+        data = yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]

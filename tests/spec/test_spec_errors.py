@@ -161,3 +161,12 @@ def test_planned_records_cover_hosts_and_caa():
         ("example.com", "CAA")}
     caa = sorted(r.content for r in recs if r.type == "CAA")
     assert caa == ['0 issue "letsencrypt.org"', '0 issue "pki.goog"', '0 issuewild ";"']
+
+
+def test_yes_is_not_a_boolean_as_in_pulumi(tmp_path):
+    # The Pulumi CLI reads stack files as YAML 1.2: `yes` is a string there, so it must be here too.
+    path = tmp_path / "Pulumi.yes.yaml"
+    text = (ROOT / "stacks" / "Pulumi.example.yaml").read_text().replace(
+        "      origin: 203.0.113.20\n", "      origin: 203.0.113.20\n      proxied: yes\n", 1)
+    path.write_text(text)
+    assert "hosts[2].proxied: 'yes' is not a boolean (expected true or false)" in problems(path)
