@@ -8,7 +8,7 @@ with the reason instead of a verdict.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 import dns.exception
@@ -122,6 +122,22 @@ class DnsClient:
         return r
 
     def query(self, name: str, rdtype: str, *, dnssec: bool = False) -> DnsAnswer:
+        """Query, chasing CNAMEs ourselves: an authoritative server (--nameserver before delegation)
+        answers a CNAME into another zone without following it, unlike a recursive resolver."""
+        chain: list[str] = []
+        current = name
+        for _hop in range(8):
+            ans = self._query_once(current, rdtype, dnssec=dnssec)
+            chain.extend(c for c in ans.cname_chain if c not in chain)
+            if ans.status == "nodata" and ans.cname_chain and rdtype.upper() != "CNAME":
+                current = ans.cname_chain[-1]
+                continue
+            break
+        if chain and tuple(chain) != ans.cname_chain or current != name:
+            ans = replace(ans, qname=name.rstrip(".").lower(), cname_chain=tuple(chain))
+        return ans
+
+    def _query_once(self, name: str, rdtype: str, *, dnssec: bool = False) -> DnsAnswer:
         name = name.rstrip(".").lower() + "."
         res = self._resolver(dnssec)
         try:

@@ -28,6 +28,13 @@ def to_json_dict(report: Report) -> dict[str, Any]:
     }
 
 
+def json_schema() -> dict:
+    """The JSON Schema of `--format json` (documented in docs/verify.md)."""
+    from pathlib import Path
+
+    return json.loads((Path(__file__).parent / "report.schema.json").read_text())
+
+
 def to_json(report: Report) -> str:
     return json.dumps(to_json_dict(report), indent=2, sort_keys=False)
 

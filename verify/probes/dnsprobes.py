@@ -30,11 +30,11 @@ class CnameObservation:
 def cname_chain(ctx, name: str, declared_target: str | None) -> CnameObservation:
     """The CNAME published at `name` (or, for proxied names that Cloudflare flattens, the declared
     target) and whether that target resolves to an address."""
-    c = ctx.dns.query(name, "CNAME")
+    c = ctx.dns.query(name, "CNAME").checked()  # no answer at all: could not check
     target = None
     if c.status == "ok" and c.records:
         target = c.records[0].rstrip(".").lower()
-    elif declared_target:
+    elif c.status == "nodata" and declared_target:  # the name exists without a CNAME: flattened by the proxy
         target = declared_target.rstrip(".").lower()
     a = aaaa = None
     if target:

@@ -1,0 +1,162 @@
+"""verify against a real knotd: the correct zone passes, each misconfiguration fails on exactly its
+check id, broken servers give ERROR (exit 2) within the deadline."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from verify.audit import audit
+from verify.model import Status
+from verify.testing.knot import free_port
+from verify.testing.world import REFUSED_DOMAIN, SERVFAIL_DOMAIN, VARIANTS, domain_for, world_expectations
+
+pytestmark = pytest.mark.world
+
+
+def _run(world, exp, **kw):
+    kw.setdefault("timeout", 2.0)
+    kw.setdefault("deadline", 20.0)
+    return audit(exp, nameservers=world.nameservers, connect_to=world.connect_to(), ca_file=world.ca_file, **kw)
+
+
+def _by_status(rep, status):
+    return [(r.check_id, r.target, r.message) for r in rep.results if r.status is status]
+
+
+def test_correct_zone_all_pass(world):
+    exp = world.domains[domain_for(None)].exp
+    rep = _run(world, exp)
+    assert _by_status(rep, Status.FAIL) == [] and _by_status(rep, Status.ERROR) == []
+    assert _by_status(rep, Status.WARN) == []
+    assert rep.exit_code == 0
+    passed = {r.check_id for r in rep.results if r.status is Status.PASS}
+    # every DNS and mail area was really judged, not skipped
+    for cid in ("dns-record-present", "dns-record-content", "dns-record-ttl", "dns-caa", "dnssec",
+                "dns-dangling-cname", "spf-valid", "spf-lookups", "spf-strict-all", "spf-providers",
+                "dkim-present", "dkim-not-revoked", "dkim-key-strength", "dkim-cname-target", "dmarc-record",
+                "dmarc-policy", "dmarc-rua", "dmarc-rua-authorized", "mx", "mta-sts-record", "mta-sts-policy",
+                "mta-sts-mx", "tls-rpt", "non-sending-null-mx", "non-sending-spf", "non-sending-dmarc"):
+        assert cid in passed, cid
+    for r in rep.results:
+        if r.status is Status.SKIPPED:
+            assert r.message  # a reason is always given
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.name)
+def test_each_misconfiguration_fails_exactly_its_check(world, variant):
+    exp = world.domains[domain_for(variant.name)].exp
+    rep = _run(world, exp)
+    fails = _by_status(rep, Status.FAIL)
+    assert {f[0] for f in fails} == {variant.expect_fail}, fails
+    assert len(fails) == 1, fails
+    assert _by_status(rep, Status.ERROR) == []
+    (bad,) = [r for r in rep.results if r.status is Status.FAIL]
+    assert bad.remediation and bad.message
+    assert rep.exit_code == 1
+
+
+def test_dead_nameserver_is_error_exit_2_within_deadline(world):
+    exp = world.domains[domain_for(None)].exp
+    port = free_port()  # nothing listens there
+    t = time.monotonic()
+    rep = audit(exp, nameservers=[("127.0.0.1", port)], timeout=0.5, deadline=6.0, ca_file=world.ca_file)
+    assert time.monotonic() - t < 6.5
+    assert _by_status(rep, Status.FAIL) == [] and _by_status(rep, Status.PASS) == []
+    errors = [r for r in rep.results if r.status is Status.ERROR]
+    assert errors and rep.exit_code == 2
+    assert any("timeout" in r.message for r in errors)
+
+
+@pytest.mark.parametrize("domain,word", [(SERVFAIL_DOMAIN, "SERVFAIL"), (REFUSED_DOMAIN, "REFUSED")])
+def test_servfail_and_refused_are_errors_with_reason(world, domain, word):
+    exp = world_expectations(domain, stacks_dir=world_stacks())
+    t = time.monotonic()
+    rep = audit(exp, nameservers=world.nameservers, timeout=1.0, deadline=10.0)
+    assert time.monotonic() - t < 10.5
+    assert _by_status(rep, Status.FAIL) == []
+    assert _by_status(rep, Status.PASS) == []
+    errors = [r for r in rep.results if r.status is Status.ERROR]
+    assert errors and rep.exit_code == 2
+    dns_errors = [r for r in errors if r.check_id in ("dns-record-present", "spf-valid", "dmarc-record", "dnssec")]
+    assert dns_errors and all(word in r.message for r in dns_errors), [r.message for r in dns_errors]
+    assert all(r.error_type for r in errors)
+
+
+def test_mta_sts_policy_unreachable_is_error_not_fail(world):
+    d = domain_for(None)
+    closed = free_port()
+    rep = audit(world.domains[d].exp, nameservers=world.nameservers, timeout=1.0, deadline=10.0,
+                connect_to={(f"mta-sts.{d}", 443): ("127.0.0.1", closed)}, ca_file=world.ca_file)
+    by = {r.check_id: r for r in rep.results}
+    assert by["mta-sts-policy"].status is Status.ERROR and "could not fetch" in by["mta-sts-policy"].message
+    assert by["mta-sts-mx"].status is Status.ERROR
+    assert by["mta-sts-record"].status is Status.PASS
+    assert _by_status(rep, Status.FAIL) == [] and rep.exit_code == 2
+
+
+def test_mta_sts_untrusted_certificate_is_error(world):
+    """Without the test CA the TLS handshake fails: could not fetch, never 'policy wrong'."""
+    d = domain_for(None)
+    rep = audit(world.domains[d].exp, nameservers=world.nameservers, timeout=1.0, deadline=10.0,
+                connect_to=world.connect_to(), only=["mta-sts-policy"])
+    (r,) = rep.results
+    assert r.status is Status.ERROR and "could not fetch" in r.message
+
+
+def test_only_and_skip(world):
+    exp = world.domains[domain_for("spf-plus-all")].exp
+    rep = _run(world, exp, only=["dns"])
+    assert {r.group for r in rep.results} == {"dns"} and rep.exit_code == 0
+    rep = _run(world, exp, skip=["spf-strict-all"])
+    assert "spf-strict-all" not in {r.check_id for r in rep.results} and rep.exit_code == 0
+
+
+def world_stacks():
+    from pathlib import Path
+    return Path(__file__).resolve().parents[2] / "stacks"
+
+
+# ------------------------------------------------------------------ the command line, end to end
+
+def _cli(argv, capsys):
+    from verify.cli import main
+    rc = main(argv)
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def test_cli_json_against_world(world, capsys):
+    """`launchready verify --stack example --nameserver ...`: the example spec (no mail section yet)."""
+    ns = f"127.0.0.1:{world.knot.port}"
+    rc, out, err = _cli(["--stack", "example", "--stacks-dir", str(world_stacks()), "--nameserver", ns,
+                         "--format", "json", "--timeout", "2"], capsys)
+    doc = json.loads(out)
+    import jsonschema
+    from verify.render import json_schema
+    jsonschema.validate(doc, json_schema())
+    assert doc["domain"] == "example.com" and doc["nameservers"] == [ns]
+    statuses = {r["status"] for r in doc["results"]}
+    assert "FAIL" not in statuses and "ERROR" not in statuses, doc["results"]
+    assert rc == 0 and doc["exit_code"] == 0
+    assert any(r["id"] == "dnssec" and r["status"] == "PASS" for r in doc["results"])
+
+
+def test_cli_console_dead_server_exit_2(capsys):
+    rc, out, err = _cli(["--stack", "example", "--stacks-dir", str(world_stacks()), "--nameserver",
+                         f"127.0.0.1:{free_port()}", "--timeout", "0.3", "--deadline", "5", "--only", "dns"], capsys)
+    assert rc == 2
+    assert "ERROR" in out and "Traceback" not in out + err
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["--stack", "no-such-stack"], "stack file not found"),
+    (["--stack", "example", "--nameserver", "ns1.example.net"], "bad --nameserver"),
+    (["--stack", "example", "--nameserver", "127.0.0.1:99999"], "port must be"),
+    (["--stack", "example", "--outputs", "/nonexistent/outputs.json"], "cannot read --outputs"),
+    (["--stack", "example", "--only", "spf-strikt-all"], "unknown check or group"),
+])
+def test_cli_bad_input_one_line_exit_2(argv, needle, capsys):
+    rc, out, err = _cli([*argv, "--stacks-dir", str(world_stacks())], capsys)
+    assert rc == 2 and needle in err and "Traceback" not in err

@@ -1,0 +1,423 @@
+"""A local DNS world for verify: the example stack's zone, the third-party zones it points at, and one
+variant domain per misconfiguration, all served by one knotd (see knot.py), plus an HTTPS server for
+MTA-STS policies (trustme CA).
+
+Zones are rendered from the launch contract (infra's own records for the spec) and from verify's
+mail expectations. Until the spec's mail section exists (issue 3) the world declares a mail setup of
+its own (Google Workspace + Amazon SES, DMARC quarantine, MTA-STS enforce, TLS-RPT), given to verify
+exactly as the adapter would derive it.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import http.server
+import json
+import ssl
+import threading
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from ..expectations import (DkimExpectation, DmarcExpectation, Expectations, MailExpectations, MtaStsExpectation,
+                            SpfExpectation, contract_records, from_spec)
+from .knot import KnotServer
+
+CF_A, CF_AAAA = "104.16.132.229", "2606:4700::6810:84e5"  # what Cloudflare answers for proxied names
+RUA_VENDOR = "reports.dmarc-vendor.net"
+PARENT = "com"
+DAYS = 86400
+
+
+# ----------------------------------------------------------------- the spec for the world
+
+def world_spec(domain: str, stack: str = "example", stacks_dir: str | Path = "stacks"):
+    """The example stack, moved to `domain`, plus two DNS-only records (so content and TTL are judged:
+    every example host is proxied) and a docs CNAME on a takeover-prone service."""
+    from infra.spec import Spec, load_stack
+
+    base = load_stack(stack, stacks_dir)
+    data = json.loads(json.dumps(base.model_dump(by_alias=True, mode="json", exclude_none=True))
+                      .replace(base.domain, domain))
+    label = domain.split(".")[0]
+    data["records"] = list(data.get("records", [])) + [
+        {"name": f"status.{domain}", "type": "A", "content": "198.51.100.7", "ttl": 600},
+        {"name": f"docs.{domain}", "type": "CNAME", "content": f"{label}-docs.github.io", "ttl": 3600},
+    ]
+    if "zone" in data and isinstance(data["zone"], dict):
+        data["zone"]["name"] = domain
+    return Spec.model_validate(data)
+
+
+def ses_tokens(domain: str) -> list[str]:
+    return [hashlib.sha1(f"{domain}/{i}".encode()).hexdigest()[:32] for i in range(3)]
+
+
+def world_mail(domain: str, tokens: list[str]) -> MailExpectations:
+    return MailExpectations(
+        domain=domain,
+        spf=(SpfExpectation(name=domain, includes=("_spf.google.com", "amazonses.com"), all="-all"),),
+        dkim=(DkimExpectation(selector="google", name=f"google._domainkey.{domain}", provider="google-workspace"),
+              *(DkimExpectation(selector=t, name=f"{t}._domainkey.{domain}", provider="ses",
+                                cname_target=f"{t}.dkim.amazonses.com") for t in tokens)),
+        dmarc=DmarcExpectation(policy="quarantine", rua=(f"mailto:dmarc@{domain}", f"mailto:agg@{RUA_VENDOR}")),
+        mx=((1, "aspmx.l.google.com"), (5, "alt1.aspmx.l.google.com")),
+        mta_sts=MtaStsExpectation(mode="enforce"),
+        tls_rpt_rua=(f"mailto:tls-reports@{domain}",),
+        non_sending=(f"news.{domain}",),
+    )
+
+
+def world_expectations(domain: str, stacks_dir: str | Path = "stacks") -> Expectations:
+    spec = world_spec(domain, stacks_dir=stacks_dir)
+    tokens = ses_tokens(domain)
+    exp = from_spec(spec, stack="world", outputs={"sesDkimTokens": tokens})
+    if exp.mail is None:  # the spec has no mail section yet: declare the world's own
+        exp = exp.with_mail(world_mail(domain, tokens))
+    return exp
+
+
+# ----------------------------------------------------------------- zone rendering
+
+def _q(text: str) -> str:
+    """A TXT value as zone-file strings, split at 255 bytes."""
+    chunks = [text[i:i + 255] for i in range(0, len(text), 255)] or [""]
+    return " ".join('"' + c.replace("\\", "\\\\").replace('"', '\\"') + '"' for c in chunks)
+
+
+def _soa(origin: str) -> list[str]:
+    return [f"$ORIGIN {origin}.", "$TTL 300", f"@ 300 IN SOA ns1.{origin}. hostmaster.{origin}. 1 3600 600 864000 300",
+            f"@ 300 IN NS ns1.{origin}.", f"ns1.{origin}. 300 IN A 127.0.0.1"]
+
+
+@dataclass
+class Zone:
+    """A zone as a list of (name, ttl, type, rdata) lines, easy to mutate per variant."""
+
+    origin: str
+    rows: list[tuple[str, int, str, str]] = field(default_factory=list)
+
+    def add(self, name: str, rtype: str, rdata: str, ttl: int = 300) -> None:
+        self.rows.append((name.rstrip(".") + ".", ttl, rtype, rdata))
+
+    def drop(self, pred: Callable[[tuple], bool]) -> int:
+        before = len(self.rows)
+        self.rows = [r for r in self.rows if not pred(r)]
+        return before - len(self.rows)
+
+    def text(self) -> str:
+        return "\n".join(_soa(self.origin) + [f"{n} {t} IN {ty} {rd}" for n, t, ty, rd in self.rows]) + "\n"
+
+
+def dkim_txt(key: rsa.RSAPrivateKey | None) -> str:
+    if key is None:
+        return "v=DKIM1; k=rsa; p="
+    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return "v=DKIM1; k=rsa; p=" + base64.b64encode(der).decode()
+
+
+@dataclass
+class Keys:
+    rsa2048: rsa.RSAPrivateKey
+    rsa1024: rsa.RSAPrivateKey
+
+    @classmethod
+    def make(cls) -> "Keys":
+        return cls(rsa.generate_private_key(65537, 2048), rsa.generate_private_key(65537, 1024))
+
+
+def render_domain(exp: Expectations, keys: Keys) -> Zone:
+    """The zone a correct `pulumi up` would leave, for verify's expectations of one domain."""
+    d = exp.domain
+    z = Zone(d)
+    for r in exp.records:
+        if r.proxied:
+            z.add(r.name, "A", CF_A, 300)
+            z.add(r.name, "AAAA", CF_AAAA, 300)
+        else:
+            ttl = 300 if r.ttl == 1 else r.ttl
+            content = _q(r.content) if r.type == "TXT" else (r.content + "." if r.type in ("CNAME", "NS", "MX") else r.content)
+            z.add(r.name, r.type, content, ttl)
+    for issuer in exp.caa_issuers:
+        z.add(d, "CAA", f'0 issue "{issuer}"')
+    if exp.caa_forbid_wildcard:
+        z.add(d, "CAA", '0 issuewild ";"')
+    m = exp.mail
+    if m is not None:
+        for s in m.spf:
+            z.add(s.name, "TXT", _q(" ".join(["v=spf1", *(f"include:{i}" for i in s.includes), *s.other_terms, s.all])))
+        for k in m.dkim:
+            if k.cname_target:
+                z.add(k.name, "CNAME", k.cname_target + ".")
+            else:
+                z.add(k.name, "TXT", _q(dkim_txt(keys.rsa2048)))
+        if m.dmarc:
+            tags = [f"p={m.dmarc.policy}"] + ([f"rua={','.join(m.dmarc.rua)}"] if m.dmarc.rua else [])
+            z.add(f"_dmarc.{d}", "TXT", _q("v=DMARC1; " + "; ".join(tags)))
+        for pref, host in m.mx:
+            z.add(d, "MX", f"{pref} {host}.")
+        if m.mta_sts:
+            z.add(f"_mta-sts.{d}", "TXT", _q("v=STSv1; id=2024010101"))
+            z.add(f"mta-sts.{d}", "A", "127.0.0.1")
+        if m.tls_rpt_rua:
+            z.add(f"_smtp._tls.{d}", "TXT", _q("v=TLSRPTv1; rua=" + ",".join(m.tls_rpt_rua)))
+        for n in m.non_sending:
+            z.add(n, "MX", "0 .")
+            z.add(n, "TXT", _q("v=spf1 -all"))
+            z.add(f"_dmarc.{n}", "TXT", _q("v=DMARC1; p=reject"))
+    return z
+
+
+def mta_sts_policy(exp: Expectations) -> str:
+    m = exp.mail
+    lines = ["version: STSv1", f"mode: {m.mta_sts.mode}"] + [f"mx: {h}" for _, h in m.mx] + [f"max_age: {7 * DAYS}"]
+    return "\r\n".join(lines) + "\r\n"
+
+
+# ----------------------------------------------------------------- variants
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    expect_fail: str  # the one check id that must FAIL
+    mutate: Callable[["WorldDomain"], None]
+
+
+@dataclass
+class WorldDomain:
+    name: str
+    exp: Expectations
+    zone: Zone
+    policy: str
+    third_party: dict[str, Zone]
+    keys: Keys
+    ds_override: str | None = None
+
+
+def _txt_startswith(prefix: str):
+    return lambda r: r[2] == "TXT" and r[3].strip('"').lower().startswith(prefix)
+
+
+def _replace_txt(w: WorldDomain, name: str, prefix: str, new: str) -> None:
+    n = name.rstrip(".") + "."
+    assert w.zone.drop(lambda r: r[0] == n and _txt_startswith(prefix)(r)) == 1
+    w.zone.add(name, "TXT", _q(new))
+
+
+def _spf(w: WorldDomain, includes: list[str], extra: list[str] = (), all_: str = "-all") -> None:
+    _replace_txt(w, w.name, "v=spf1", " ".join(["v=spf1", *(f"include:{i}" for i in includes), *extra, all_]))
+
+
+def _v_missing_record(w):
+    assert w.zone.drop(lambda r: r[0] == f"status.{w.name}." and r[2] == "A") == 1
+
+
+def _v_wrong_content(w):
+    w.zone.drop(lambda r: r[0] == f"status.{w.name}." and r[2] == "A")
+    w.zone.add(f"status.{w.name}", "A", "198.51.100.99", 600)
+
+
+def _v_spf_11(w):
+    extra = [f"a:relay{i}.{w.name}" for i in range(9)]
+    for i in range(9):
+        w.zone.add(f"relay{i}.{w.name}", "A", f"192.0.2.{i + 10}")
+    _spf(w, ["_spf.google.com", "amazonses.com"], extra)
+
+
+def _v_dkim_missing(w):
+    assert w.zone.drop(lambda r: r[0] == f"google._domainkey.{w.name}.") == 1
+
+
+def _v_dkim_1024(w):
+    _replace_txt(w, f"google._domainkey.{w.name}", "v=dkim1", dkim_txt(w.keys.rsa1024))
+
+
+def _v_dkim_revoked(w):
+    _replace_txt(w, f"google._domainkey.{w.name}", "v=dkim1", dkim_txt(None))
+
+
+def _v_dangling(w):
+    label = w.name.split(".")[0]
+    w.third_party["github.io"].drop(lambda r: r[0] == f"{label}-docs.github.io.")
+
+
+def _v_missing_caa(w):
+    assert w.zone.drop(lambda r: r[2] == "CAA") >= 1
+
+
+def _v_sts_mx(w):
+    w.policy = w.policy.replace("mx: alt1.aspmx.l.google.com\r\n", "")
+
+
+def _v_bad_ds(w):
+    w.ds_override = "12345 13 2 " + "00" * 32
+
+
+VARIANTS: tuple[Variant, ...] = (
+    Variant("missing-record", "dns-record-present", _v_missing_record),
+    Variant("wrong-content", "dns-record-content", _v_wrong_content),
+    Variant("spf-plus-all", "spf-strict-all", lambda w: _spf(w, ["_spf.google.com", "amazonses.com"], all_="+all")),
+    Variant("spf-11-lookups", "spf-lookups", _v_spf_11),
+    Variant("spf-missing-provider", "spf-providers", lambda w: _spf(w, ["_spf.google.com"])),
+    Variant("dkim-missing", "dkim-present", _v_dkim_missing),
+    Variant("dkim-1024", "dkim-key-strength", _v_dkim_1024),
+    Variant("dkim-revoked", "dkim-not-revoked", _v_dkim_revoked),
+    Variant("dmarc-p-none", "dmarc-policy",
+            lambda w: _replace_txt(w, f"_dmarc.{w.name}", "v=dmarc1",
+                                   f"v=DMARC1; p=none; rua=mailto:dmarc@{w.name},mailto:agg@{RUA_VENDOR}")),
+    Variant("dmarc-no-rua", "dmarc-rua", lambda w: _replace_txt(w, f"_dmarc.{w.name}", "v=dmarc1", "v=DMARC1; p=quarantine")),
+    Variant("dangling-cname", "dns-dangling-cname", _v_dangling),
+    Variant("missing-caa", "dns-caa", _v_missing_caa),
+    Variant("mta-sts-mx-mismatch", "mta-sts-mx", _v_sts_mx),
+    Variant("dnssec-bad-ds", "dnssec", _v_bad_ds),
+)
+
+
+# ----------------------------------------------------------------- the world
+
+class PolicyServer:
+    """HTTPS on 127.0.0.1 serving /.well-known/mta-sts.txt per Host header, with a trustme CA."""
+
+    def __init__(self, policies: dict[str, str], workdir: Path):
+        import trustme
+
+        self.policies = policies
+        self.ca = trustme.CA()
+        cert = self.ca.issue_cert(*policies.keys())
+        self.ca_file = str(workdir / "world-ca.pem")
+        self.ca.cert_pem.write_to_path(self.ca_file)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        cert.configure_cert(ctx)
+        policies_ref = self.policies
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                host = (self.headers.get("Host") or "").split(":")[0].lower()
+                body = policies_ref.get(host)
+                if self.path != "/.well-known/mta-sts.txt" or body is None:
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                data = body.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@dataclass
+class World:
+    knot: KnotServer
+    policy_server: PolicyServer | None
+    domains: dict[str, WorldDomain]
+    variants: dict[str, Variant]
+
+    @property
+    def nameservers(self) -> list[tuple[str, int]]:
+        return [("127.0.0.1", self.knot.port)]
+
+    def connect_to(self, domains=None) -> dict:
+        if self.policy_server is None:
+            return {}
+        return {(f"mta-sts.{d}", 443): ("127.0.0.1", self.policy_server.port) for d in (domains or self.domains)}
+
+    @property
+    def ca_file(self) -> str | None:
+        return self.policy_server.ca_file if self.policy_server else None
+
+    def stop(self) -> None:
+        self.knot.stop()
+        if self.policy_server:
+            self.policy_server.stop()
+
+
+def domain_for(variant: str | None) -> str:
+    return "example.com" if variant is None else f"example-{variant}.com"
+
+
+SERVFAIL_DOMAIN = "example-servfail.com"   # configured in knotd without a zone file: SERVFAIL
+REFUSED_DOMAIN = "example-refused.net"     # not served at all: REFUSED
+
+
+def build_world(workdir: Path, variants=VARIANTS, stacks_dir: str | Path = "stacks",
+                with_policy_server: bool = True) -> World:
+    keys = Keys.make()
+    gh, google, ses, vendor, aws = (Zone("github.io"), Zone("google.com"), Zone("amazonses.com"),
+                                    Zone("dmarc-vendor.net"), Zone("amazonaws.com"))
+    third = {"github.io": gh, "google.com": google, "amazonses.com": ses, "dmarc-vendor.net": vendor,
+             "amazonaws.com": aws}
+    google.add("_spf.google.com", "TXT", _q("v=spf1 ip4:74.125.0.0/16 ip4:209.85.128.0/17 ~all"))
+    google.add("aspmx.l.google.com", "A", "142.250.27.26")
+    google.add("alt1.aspmx.l.google.com", "A", "142.250.153.26")
+    ses.add("amazonses.com", "TXT", _q("v=spf1 ip4:199.255.192.0/22 ip4:54.240.0.0/18 -all"))
+    vendor.add(RUA_VENDOR, "MX", f"10 mx.{RUA_VENDOR}.")
+    vendor.add(f"mx.{RUA_VENDOR}", "A", "192.0.2.53")
+
+    domains: dict[str, WorldDomain] = {}
+    for v in (None, *variants):
+        name = domain_for(v.name if v else None)
+        exp = world_expectations(name, stacks_dir)
+        w = WorldDomain(name=name, exp=exp, zone=render_domain(exp, keys), policy=mta_sts_policy(exp),
+                        third_party=third, keys=keys)
+        label = name.split(".")[0]
+        gh.add(f"{label}-docs.github.io", "A", "185.199.108.153")
+        for r in exp.records:
+            if r.type == "CNAME" and r.content.endswith("amazonaws.com"):
+                aws.add(r.content, "A", "192.0.2.80")
+        for t in ses_tokens(name):
+            ses.add(f"{t}.dkim.amazonses.com", "TXT", _q(dkim_txt(keys.rsa2048)))
+        vendor.add(f"{name}._report._dmarc.{RUA_VENDOR}", "TXT", _q("v=DMARC1"))
+        if v:
+            v.mutate(w)
+        domains[name] = w
+    aws.rows = list(dict.fromkeys(aws.rows))
+
+    parent = Zone(PARENT)
+    zones = {d: w.zone.text() for d, w in domains.items()}
+    zones.update({z.origin: z.text() for z in third.values()})
+    zones[PARENT] = parent.text()
+    knot = KnotServer(workdir, zones, signed=list(domains), broken=[SERVFAIL_DOMAIN]).start()
+    try:
+        for d, w in domains.items():
+            parent.add(d, "NS", f"ns1.{d}.")
+            for ds in ([w.ds_override] if w.ds_override else knot.ds_records(d)):
+                parent.add(d, "DS", ds)
+        knot.reload_zone(PARENT, parent.text())
+        _wait_ds(knot, next(iter(domains)))
+        ps = PolicyServer({f"mta-sts.{d}": w.policy for d, w in domains.items()}, workdir) if with_policy_server else None
+    except BaseException:
+        knot.stop()
+        raise
+    return World(knot=knot, policy_server=ps, domains=domains, variants={v.name: v for v in variants})
+
+
+def _wait_ds(knot: KnotServer, domain: str, timeout: float = 5.0) -> None:
+    import time
+
+    import dns.message
+    import dns.query
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        r = dns.query.udp(dns.message.make_query(domain + ".", "DS"), "127.0.0.1", port=knot.port, timeout=0.5)
+        if r.answer:
+            return
+        time.sleep(0.05)
+    raise RuntimeError("parent zone reload did not publish DS")
