@@ -81,8 +81,32 @@ FAKE_OUTPUTS: dict[str, Callable[[pmocks.MockResourceArgs], dict]] = {
         "ds": "example.com. 3600 IN DS 2371 13 2 mock-digest", "status": "active"},
 }
 
+# -- issue 3: mail, secrets, monitoring --------------------------------------------------------------
+
+def _ses_tokens(args: pmocks.MockResourceArgs) -> dict:
+    """Easy DKIM gives three 32-character tokens; derive stable fake ones from the identity."""
+    import hashlib
+
+    domain = args.inputs.get("emailIdentity", "")
+    tokens = [hashlib.sha1(f"{domain}/{i}".encode()).hexdigest()[:32] for i in range(3)]
+    attrs = {**(args.inputs.get("dkimSigningAttributes") or {}), "tokens": tokens, "status": "PENDING"}
+    return {"dkimSigningAttributes": attrs, "arn": f"arn:aws:ses:eu-west-1:123456789012:identity/{domain}"}
+
+
+FAKE_OUTPUTS.update({
+    "aws:sesv2/emailIdentity:EmailIdentity": _ses_tokens,
+    # A recognisable fake: tests search every output for it to prove it stays secret.
+    "random:index/randomPassword:RandomPassword": lambda a: {"result": f"mock-generated-{a.name}", "bcryptHash": "mock"},
+    "aws:kms/key:Key": lambda a: {"arn": f"arn:aws:kms:us-east-1:123456789012:key/{_fake_id(a)}", "keyId": _fake_id(a)},
+    "aws:secretsmanager/secret:Secret": lambda a: {"arn": f"arn:aws:secretsmanager:eu-west-1:123456789012:secret:{a.inputs.get('name')}"},
+    "aws:sns/topic:Topic": lambda a: {"arn": f"arn:aws:sns:us-east-1:123456789012:{a.inputs.get('name')}"},
+})
+
 # Data-source (invoke) results, per token: (args) -> result.
 FAKE_INVOKES: dict[str, Callable[[dict], dict]] = {
+    "aws:index/getCallerIdentity:getCallerIdentity": lambda a: {
+        "accountId": "123456789012", "arn": "arn:aws:iam::123456789012:user/mock", "userId": "MOCK", "id": "123456789012"},
+    "aws:index/getPartition:getPartition": lambda a: {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"},
     "cloudflare:index/getZone:getZone": lambda a: {
         "id": "0" * 32, "zoneId": "0" * 32, "name": (a.get("filter") or {}).get("name", ""),
         "nameServers": ["ada.ns.cloudflare.com", "bob.ns.cloudflare.com"], "status": "active",

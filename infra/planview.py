@@ -6,6 +6,7 @@ from collections import defaultdict
 from typing import Any, Callable
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from infra.mockrun import PlannedResource, PlanRun
@@ -63,6 +64,112 @@ def _zone(i):
     return f'create zone {i.get("name")} ({i.get("type", "full")})'
 
 
+# -- issue 3: mail, secrets, monitoring ---------------------------------------------------------------
+
+def _tail(arn: Any) -> str:
+    return str(arn or "").rsplit(":", 1)[-1].rsplit("/", 1)[-1][:12] or "?"
+
+
+@describes("aws:sesv2/emailIdentity:EmailIdentity")
+def _ses_identity(i):
+    dkim = (i.get("dkimSigningAttributes") or {}).get("nextSigningKeyLength", "default")
+    return f'SES identity {i.get("emailIdentity")} in {i.get("region")}: Easy DKIM {dkim}, 3 CNAMEs from its tokens'
+
+
+@describes("aws:sesv2/emailIdentityMailFromAttributes:EmailIdentityMailFromAttributes")
+def _ses_mail_from(i):
+    return f'MAIL FROM {i.get("mailFromDomain")} (if its MX is missing: {i.get("behaviorOnMxFailure")})'
+
+
+@describes("cloudflare:index/workersScript:WorkersScript")
+def _worker(i):
+    content = str(i.get("content") or "")
+    text = f'Worker {i.get("scriptName")} ({i.get("mainModule")}, {len(content)} bytes)'
+    if "const POLICY = " in content:
+        policy = json.loads(content.split("const POLICY = ", 1)[1].split(";\n", 1)[0])
+        text += " serving /.well-known/mta-sts.txt: " + ", ".join(line for line in policy.splitlines() if line)
+    return text
+
+
+@describes("cloudflare:index/workersRoute:WorkersRoute")
+def _worker_route(i):
+    return f'route {i.get("pattern")} → Worker {i.get("script")}'
+
+
+@describes("aws:kms/key:Key")
+def _kms_key(i):
+    rot = f'rotation every {int(i.get("rotationPeriodInDays") or 365)} days' if i.get("enableKeyRotation") else "ROTATION OFF"
+    where = f', {i["region"]}' if i.get("region") else ""
+    policy = ", custom key policy" if i.get("policy") else ""
+    return f'customer-managed KMS key, {rot}, deletion window {int(i.get("deletionWindowInDays") or 30)} days{where}{policy}'
+
+
+@describes("aws:kms/alias:Alias")
+def _kms_alias(i):
+    return f'{i.get("name")} → key {_tail(i.get("targetKeyId"))}'
+
+
+@describes("aws:secretsmanager/secret:Secret")
+def _secret(i):
+    return f'secret {i.get("name")} (KMS key {_tail(i.get("kmsKeyId"))}, recovery window {int(i.get("recoveryWindowInDays") or 30)} days)'
+
+
+@describes("aws:secretsmanager/secretVersion:SecretVersion")
+def _secret_version(i):
+    if "secretStringWo" in i:
+        return f'value write-only ({i.get("secretStringWo")}), never in state; version {int(i.get("secretStringWoVersion") or 0)}'
+    return f'value IN STATE ({i.get("secretString")})'
+
+
+@describes("aws:secretsmanager/secretRotation:SecretRotation")
+def _secret_rotation(i):
+    days = (i.get("rotationRules") or {}).get("automaticallyAfterDays")
+    return f'rotate every {int(days or 0)} days with {i.get("rotationLambdaArn")}'
+
+
+@describes("random:index/randomPassword:RandomPassword")
+def _random(i):
+    return f'generated value, {int(i.get("length") or 0)} characters{", with specials" if i.get("special") else ""}'
+
+
+@describes("aws:ssm/parameter:Parameter")
+def _ssm(i):
+    if i.get("type") == "SecureString":
+        return f'{i.get("name")} SecureString (KMS key {_tail(i.get("keyId"))}) = {i.get("valueWo", i.get("value"))}, write-only'
+    return f'{i.get("name")} {i.get("type")} = {i.get("insecureValue", i.get("value"))}'
+
+
+@describes("aws:sns/topic:Topic")
+def _topic(i):
+    return f'alert topic {i.get("name")} in {i.get("region")}, encrypted (KMS key {_tail(i.get("kmsMasterKeyId"))})'
+
+
+@describes("aws:sns/topicSubscription:TopicSubscription")
+def _subscription(i):
+    return f'{i.get("protocol")} → {i.get("endpoint")}'
+
+
+@describes("aws:route53/healthCheck:HealthCheck")
+def _health_check(i):
+    extras = [x for x, on in (("SNI", i.get("enableSni")), ("latency", i.get("measureLatency"))) if on]
+    return (f'{i.get("type")} https://{i.get("fqdn")}{i.get("resourcePath")} every {int(i.get("requestInterval") or 30)}s, '
+            f'unhealthy after {int(i.get("failureThreshold") or 3)} failures ({", ".join(extras)})')
+
+
+@describes("aws:cloudwatch/metricAlarm:MetricAlarm")
+def _alarm(i):
+    stat = i.get("extendedStatistic") or i.get("statistic")
+    op = {"LessThanThreshold": "<", "GreaterThanThreshold": ">"}.get(i.get("comparisonOperator"), i.get("comparisonOperator"))
+    wired = "alarm+OK → topic" if i.get("alarmActions") and i.get("okActions") else "NOT WIRED"
+    return f'{i.get("name")}: {i.get("metricName")} {stat} {op} {i.get("threshold"):g} over {int(i.get("period") or 0)}s ({wired})'
+
+
+@describes("cloudflare:index/notificationPolicy:NotificationPolicy")
+def _notification(i):
+    emails = [m.get("id") for m in (i.get("mechanisms") or {}).get("emails") or []]
+    return f'Cloudflare alert {i.get("alertType")} → {", ".join(emails) or "nobody"}'
+
+
 def _generic(i: dict[str, Any]) -> str:
     shown = [f"{k}={v}" for k, v in i.items() if isinstance(v, (str, int, float, bool)) and k not in ("zoneId",)][:5]
     return ", ".join(shown)
@@ -97,7 +204,8 @@ def render_console(run: PlanRun, console: Console) -> None:
         table.add_column("resource", style="dim", no_wrap=True)
         table.add_column("settings that matter")
         for res in resources:
-            table.add_row(f"{_short_type(res.type)}\n{res.name}", describe(res))
+            # escape: "[secret]" and other brackets are text, not rich markup.
+            table.add_row(f"{_short_type(res.type)}\n{res.name}", escape(describe(res)))
         console.print(table)
     n = len(run.custom())
     console.print(f"[bold]{n}[/bold] resources to create in {len(grouped(run))} components; "

@@ -7,7 +7,10 @@ from typing import Any
 import pulumi
 
 from infra.components.dnsrecords import DnsRecords, Dnssec
+from infra.components.mailauth import MailAuth
+from infra.components.monitors import Monitors
 from infra.components.rulesets import EdgeRules
+from infra.components.secretstore import EnvContract, SecretStore
 from infra.components.tlspolicy import TlsSettings
 from infra.components.zone import Zone
 from infra.contract import build_contract
@@ -34,8 +37,31 @@ def build(spec: Spec) -> Launch:
     if spec.dnssec:
         launch.exports["dnssecDs"] = Dnssec("dnssec", zone.zone_id).ds
     # -- mail, secrets and monitoring sections hang off here (issue 3) --
+    _build_mail_secrets_monitoring(spec, launch)
     launch.exports["launchContract"] = build_contract(spec)
     return launch
+
+
+def _build_mail_secrets_monitoring(spec: Spec, launch: Launch) -> None:
+    """Issue 3: mail authentication beyond static records, secret stores, env contract, monitors."""
+    stack = pulumi.get_stack()
+    if spec.mail is not None:
+        mail = MailAuth("mail", spec, launch.zone.zone_id, stack)
+        if mail.ses:
+            launch.exports["sesDkimTokens"] = mail.ses_dkim_tokens
+        if mail.mta_sts is not None:
+            launch.exports["mtaStsPolicyUrl"] = mail.mta_sts.url
+    if spec.secrets is not None:
+        store = SecretStore("secrets", spec.secrets, stack) if spec.secrets.items else None
+        if store is not None:
+            # ARNs and names only: values never leave the component.
+            launch.exports["secretArns"] = store.secret_arns
+        if spec.secrets.env:
+            launch.exports["envPath"] = EnvContract("env", spec.secrets, stack, store).path
+    if spec.monitoring is not None:
+        monitors = Monitors("monitors", spec, launch.zone.zone_id, stack)
+        launch.exports["alertTopicArn"] = monitors.topic_arn
+        launch.exports["healthCheckIds"] = monitors.health_check_ids
 
 
 def main() -> Launch:
