@@ -180,8 +180,14 @@ def from_spec(spec: Any, *, stack: str = "", outputs: Mapping[str, Any] | None =
             elif len(parts) == 3 and parts[1] == "issuewild" and parts[2].strip('"').strip() == ";":
                 forbid_wild = True
             continue
-        if source.startswith("mail") or rtype in ("MX",) and source.startswith("mail"):
-            continue  # mail records are judged by the mail checks (one finding per problem)
+        name = _norm(_get(r, "name"))
+        if source.startswith("mail"):
+            # Mail records are judged by the mail checks (one finding per problem), except the
+            # provider records no mail check covers: MAIL FROM MX/SPF-less names, return-path CNAMEs.
+            judged_by_mail = (not source.startswith("mail.providers") or "._domainkey." in name
+                              or (rtype == "MX" and name == domain))
+            if judged_by_mail:
+                continue
         records.append(ExpectedRecord(
             name=_norm(_get(r, "name")), type=rtype, content=content,
             ttl=int(_get(r, "ttl", default=1) or 1), proxied=bool(_get(r, "proxied", default=False)),
@@ -204,62 +210,42 @@ _DMARC_RANK = {"none": 0, "quarantine": 1, "reject": 2}
 
 
 def mail_from_spec(spec: Any, outputs: Mapping[str, Any]) -> MailExpectations | None:
-    """Duck-typed over the spec's mail section (issue 3 owns its model): unknown shapes give None."""
+    """From the spec's own mail plan (infra.spec.mailspec.MailPlan): the records infra publishes."""
     mail = getattr(spec, "mail", None)
     if mail is None:
         return None
     domain = _norm(spec.domain)
-    providers = list(_get(mail, "providers", default=[]) or [])
-    tokens = ses_tokens(outputs)
-    includes: list[str] = []
+    plan = mail.plan(spec)
+    spf = tuple(
+        SpfExpectation(name=_norm(name), includes=tuple(_norm(i) for i in p.includes), all=p.all,
+                       other_terms=tuple(t.term for t in p.terms if not t.term.startswith("include:")))
+        for name, p in plan.spf.items())
     dkim: list[DkimExpectation] = []
+    for d in plan.dkim:
+        if d.type == "CNAME":
+            dkim.append(DkimExpectation(selector=d.selector, name=_norm(d.name), provider=d.provider,
+                                        cname_target=_norm(d.content)))
+        else:
+            tags = {k.strip().lower(): v.strip() for k, _, v in (x.partition("=") for x in d.content.replace('" "', "").strip('"').split(";"))}
+            dkim.append(DkimExpectation(selector=d.selector, name=_norm(d.name), provider=d.provider,
+                                        public_key=tags.get("p") or None))
+    tokens = ses_tokens(outputs)
     ses_pending = False
-    for p in providers:
-        pname = str(_get(p, "name", "provider", "id", default="") or "").lower()
-        for inc in _get(p, "spf_includes", "spf_include", "includes", default=[]) or []:
-            includes.append(_norm(inc))
-        if pname in ("ses", "amazon-ses", "amazon_ses", "aws-ses"):
-            if tokens:
-                for t in tokens:
-                    dkim.append(DkimExpectation(selector=t, name=f"{t}._domainkey.{domain}", provider="ses",
-                                                cname_target=f"{t}.dkim.amazonses.com"))
-            else:
-                ses_pending = True
+    for _i, _p, ses_domain in plan.ses:
+        if not tokens:
+            ses_pending = True
             continue
-        for d in _get(p, "dkim", "dkim_records", "dkim_selectors", default=[]) or []:
-            sel = str(_get(d, "selector", default=d) if not isinstance(d, str) else d)
-            target = _get(d, "target", "cname", default=None) if not isinstance(d, str) else None
-            dkim.append(DkimExpectation(selector=sel, name=f"{sel}._domainkey.{domain}", provider=pname,
-                                        cname_target=_norm(target) if target else None))
-    spf_all = str(_get(_get(mail, "spf", default=None), "all", "policy", default=None) or _get(mail, "spf_policy", "spf_all", default="-all"))
-    spf = (SpfExpectation(name=domain, includes=tuple(dict.fromkeys(includes)), all=spf_all),) if providers else ()
-    d = _get(mail, "dmarc", default=None)
-    dmarc = None
-    if d is not None:
-        rua = _get(d, "rua", default=()) or ()
-        ruf = _get(d, "ruf", default=()) or ()
-        dmarc = DmarcExpectation(
-            policy=str(_get(d, "policy", "p", default="reject")),
-            subdomain_policy=_get(d, "subdomain_policy", "sp", default=None),
-            rua=tuple([rua] if isinstance(rua, str) else rua), ruf=tuple([ruf] if isinstance(ruf, str) else ruf),
-            pct=int(_get(d, "pct", default=100) or 100),
-            adkim=_get(d, "adkim", "dkim_alignment", default=None), aspf=_get(d, "aspf", "spf_alignment", default=None),
-        )
-    mx = []
-    for m in _get(mail, "mx", default=[]) or []:
-        mx.append((int(_get(m, "priority", "preference", default=10)), _norm(_get(m, "host", "exchange", "name", default=m))))
-    sts = _get(mail, "mta_sts", default=None)
+        for t in tokens:
+            dkim.append(DkimExpectation(selector=t, name=f"{t}._domainkey.{_norm(ses_domain)}", provider="ses",
+                                        cname_target=f"{t}.dkim.amazonses.com"))
+    dm = mail.dmarc
+    dmarc = DmarcExpectation(policy=dm.policy, subdomain_policy=dm.subdomain_policy, rua=tuple(dm.rua),
+                             ruf=tuple(dm.ruf), pct=dm.pct, adkim=dm.adkim, aspf=dm.aspf)
     mta_sts = None
-    if sts:
-        mta_sts = MtaStsExpectation(mode=str(_get(sts, "mode", default="enforce")),
-                                    mx=tuple(_get(sts, "mx", default=()) or ()),
-                                    max_age_min=int(_get(sts, "max_age", default=86400) or 86400))
-    rpt = _get(mail, "tls_rpt", default=None)
-    tls_rpt = None
-    if rpt:
-        rua = _get(rpt, "rua", default=rpt)
-        tls_rpt = tuple([rua] if isinstance(rua, str) else rua)
-    non_sending = tuple(_norm(n) for n in (_get(mail, "non_sending", default=()) or ()))
-    return MailExpectations(domain=domain, spf=spf, dkim=tuple(dkim), dmarc=dmarc, mx=tuple(mx),
-                            mta_sts=mta_sts, tls_rpt_rua=tls_rpt, non_sending=non_sending,
-                            ses_dkim_pending=ses_pending)
+    if mail.mta_sts is not None:
+        mta_sts = MtaStsExpectation(mode=mail.mta_sts.mode, mx=tuple(mail.mta_sts.mx),
+                                    max_age_min=mail.mta_sts.max_age)
+    return MailExpectations(
+        domain=domain, spf=spf, dkim=tuple(dkim), dmarc=dmarc, mx=tuple((int(p), _norm(h)) for p, h in plan.mx),
+        mta_sts=mta_sts, tls_rpt_rua=tuple(mail.tls_rpt.rua) if mail.tls_rpt is not None else None,
+        non_sending=tuple(_norm(n) for n in mail.non_sending), ses_dkim_pending=ses_pending)

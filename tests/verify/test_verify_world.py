@@ -71,7 +71,7 @@ def test_dead_nameserver_is_error_exit_2_within_deadline(world):
 
 @pytest.mark.parametrize("domain,word", [(SERVFAIL_DOMAIN, "SERVFAIL"), (REFUSED_DOMAIN, "REFUSED")])
 def test_servfail_and_refused_are_errors_with_reason(world, domain, word):
-    exp = world_expectations(domain, stacks_dir=world_stacks())
+    _spec, exp = world_expectations(domain, stacks_dir=world_stacks())
     t = time.monotonic()
     rep = audit(exp, nameservers=world.nameservers, timeout=1.0, deadline=10.0)
     assert time.monotonic() - t < 10.5
@@ -127,11 +127,15 @@ def _cli(argv, capsys):
     return rc, out.out, out.err
 
 
-def test_cli_json_against_world(world, capsys):
-    """`launchready verify --stack example --nameserver ...`: the example spec (no mail section yet)."""
+def test_cli_json_against_world(world, capsys, tmp_path):
+    """`launchready verify --stack example --nameserver ... --outputs ...`, the way a user pins a zone."""
+    from verify.testing.world import ses_tokens
     ns = f"127.0.0.1:{world.knot.port}"
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps({"sesDkimTokens": ses_tokens("example.com"), "dbPassword": "[secret]"}))
     rc, out, err = _cli(["--stack", "example", "--stacks-dir", str(world_stacks()), "--nameserver", ns,
-                         "--format", "json", "--timeout", "2"], capsys)
+                         "--outputs", str(outputs), "--connect-to", f"mta-sts.example.com:443:127.0.0.1:{world.policy_server.port}",
+                         "--ca-file", world.ca_file, "--format", "json", "--timeout", "2"], capsys)
     doc = json.loads(out)
     import jsonschema
     from verify.render import json_schema
@@ -140,7 +144,8 @@ def test_cli_json_against_world(world, capsys):
     statuses = {r["status"] for r in doc["results"]}
     assert "FAIL" not in statuses and "ERROR" not in statuses, doc["results"]
     assert rc == 0 and doc["exit_code"] == 0
-    assert any(r["id"] == "dnssec" and r["status"] == "PASS" for r in doc["results"])
+    passed = {r["id"] for r in doc["results"] if r["status"] == "PASS"}
+    assert {"dnssec", "dkim-cname-target", "spf-strict-all", "dmarc-policy", "mta-sts-mx", "tls-rpt"} <= passed
 
 
 def test_cli_console_dead_server_exit_2(capsys):

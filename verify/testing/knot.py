@@ -56,6 +56,7 @@ class KnotServer:
     zones: Mapping[str, str]
     signed: Iterable[str] = ()
     broken: Iterable[str] = ()  # configured but without a zone file: knotd answers SERVFAIL
+    extra_listen: Iterable[str] = ()  # e.g. "127.0.0.1@53" for tools that cannot take a port
     port: int = 0
     proc: subprocess.Popen | None = field(default=None, repr=False)
 
@@ -67,7 +68,7 @@ class KnotServer:
         lines = [
             "server:",
             f'    rundir: "{self.workdir / "run"}"',
-            f"    listen: 127.0.0.1@{self.port}",
+            f"    listen: [ 127.0.0.1@{self.port}{''.join(', ' + x for x in self.extra_listen)} ]",
             "    background-workers: 2",
             "    udp-workers: 2",
             "    tcp-workers: 2",

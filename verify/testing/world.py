@@ -22,8 +22,7 @@ from typing import Callable
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ..expectations import (DkimExpectation, DmarcExpectation, Expectations, MailExpectations, MtaStsExpectation,
-                            SpfExpectation, contract_records, from_spec)
+from ..expectations import Expectations, contract_records, from_spec
 from .knot import KnotServer
 
 CF_A, CF_AAAA = "104.16.132.229", "2606:4700::6810:84e5"  # what Cloudflare answers for proxied names
@@ -34,9 +33,10 @@ DAYS = 86400
 
 # ----------------------------------------------------------------- the spec for the world
 
-def world_spec(domain: str, stack: str = "example", stacks_dir: str | Path = "stacks"):
-    """The example stack, moved to `domain`, plus two DNS-only records (so content and TTL are judged:
-    every example host is proxied) and a docs CNAME on a takeover-prone service."""
+def world_spec(domain: str, dkim_txt_value: str, stack: str = "example", stacks_dir: str | Path = "stacks"):
+    """The example stack moved to `domain`, plus: two DNS-only records (every example host is proxied,
+    so content and TTL would go unjudged), a docs CNAME on a takeover-prone service, a real DKIM key
+    instead of the example's placeholder, and an external DMARC report destination."""
     from infra.spec import Spec, load_stack
 
     base = load_stack(stack, stacks_dir)
@@ -49,6 +49,12 @@ def world_spec(domain: str, stack: str = "example", stacks_dir: str | Path = "st
     ]
     if "zone" in data and isinstance(data["zone"], dict):
         data["zone"]["name"] = domain
+    mail = data.get("mail")
+    if mail:
+        for p in mail.get("providers", []):
+            if "dkimKey" in p.get("params", {}):
+                p["params"]["dkimKey"] = dkim_txt_value
+        mail.setdefault("dmarc", {}).setdefault("rua", []).append(f"mailto:agg@{RUA_VENDOR}")
     return Spec.model_validate(data)
 
 
@@ -56,28 +62,11 @@ def ses_tokens(domain: str) -> list[str]:
     return [hashlib.sha1(f"{domain}/{i}".encode()).hexdigest()[:32] for i in range(3)]
 
 
-def world_mail(domain: str, tokens: list[str]) -> MailExpectations:
-    return MailExpectations(
-        domain=domain,
-        spf=(SpfExpectation(name=domain, includes=("_spf.google.com", "amazonses.com"), all="-all"),),
-        dkim=(DkimExpectation(selector="google", name=f"google._domainkey.{domain}", provider="google-workspace"),
-              *(DkimExpectation(selector=t, name=f"{t}._domainkey.{domain}", provider="ses",
-                                cname_target=f"{t}.dkim.amazonses.com") for t in tokens)),
-        dmarc=DmarcExpectation(policy="quarantine", rua=(f"mailto:dmarc@{domain}", f"mailto:agg@{RUA_VENDOR}")),
-        mx=((1, "aspmx.l.google.com"), (5, "alt1.aspmx.l.google.com")),
-        mta_sts=MtaStsExpectation(mode="enforce"),
-        tls_rpt_rua=(f"mailto:tls-reports@{domain}",),
-        non_sending=(f"news.{domain}",),
-    )
-
-
-def world_expectations(domain: str, stacks_dir: str | Path = "stacks") -> Expectations:
-    spec = world_spec(domain, stacks_dir=stacks_dir)
-    tokens = ses_tokens(domain)
-    exp = from_spec(spec, stack="world", outputs={"sesDkimTokens": tokens})
-    if exp.mail is None:  # the spec has no mail section yet: declare the world's own
-        exp = exp.with_mail(world_mail(domain, tokens))
-    return exp
+def world_expectations(domain: str, stacks_dir: str | Path = "stacks", keys: "Keys | None" = None):
+    """(spec, expectations) for a world domain, with SES tokens as `--outputs` would give them."""
+    keys = keys or Keys.shared()
+    spec = world_spec(domain, dkim_txt(keys.rsa2048), stacks_dir=stacks_dir)
+    return spec, from_spec(spec, stack="world", outputs={"sesDkimTokens": ses_tokens(domain)})
 
 
 # ----------------------------------------------------------------- zone rendering
@@ -125,56 +114,48 @@ class Keys:
     rsa1024: rsa.RSAPrivateKey
 
     @classmethod
-    def make(cls) -> "Keys":
-        return cls(rsa.generate_private_key(65537, 2048), rsa.generate_private_key(65537, 1024))
+    def shared(cls) -> "Keys":
+        global _KEYS
+        if _KEYS is None:
+            _KEYS = cls(rsa.generate_private_key(65537, 2048), rsa.generate_private_key(65537, 1024))
+        return _KEYS
 
 
-def render_domain(exp: Expectations, keys: Keys) -> Zone:
-    """The zone a correct `pulumi up` would leave, for verify's expectations of one domain."""
+_KEYS: "Keys | None" = None
+
+
+def render_domain(spec, exp: Expectations, keys: Keys) -> Zone:
+    """The zone a correct `pulumi up` would leave: infra's own records for the spec (the launch
+    contract), proxied names answering with edge addresses, plus the SES DKIM CNAMEs of the tokens."""
     d = exp.domain
     z = Zone(d)
-    for r in exp.records:
-        if r.proxied:
-            z.add(r.name, "A", CF_A, 300)
-            z.add(r.name, "AAAA", CF_AAAA, 300)
+    for r in contract_records(spec):
+        name, rtype, content = r["name"], r["type"], str(r["content"])
+        if r.get("proxied"):
+            z.add(name, "A", CF_A, 300)
+            z.add(name, "AAAA", CF_AAAA, 300)
+            continue
+        ttl = 300 if int(r.get("ttl") or 1) == 1 else int(r["ttl"])
+        if rtype == "TXT":
+            rdata = content if content.startswith('"') else _q(content)
+        elif rtype == "MX":
+            rdata = f"{r.get('priority') or 0} {content.rstrip('.')}."
+            if content.strip() == ".":
+                rdata = f"{r.get('priority') or 0} ."
+        elif rtype in ("CNAME", "NS"):
+            rdata = content.rstrip(".") + "."
         else:
-            ttl = 300 if r.ttl == 1 else r.ttl
-            content = _q(r.content) if r.type == "TXT" else (r.content + "." if r.type in ("CNAME", "NS", "MX") else r.content)
-            z.add(r.name, r.type, content, ttl)
-    for issuer in exp.caa_issuers:
-        z.add(d, "CAA", f'0 issue "{issuer}"')
-    if exp.caa_forbid_wildcard:
-        z.add(d, "CAA", '0 issuewild ";"')
-    m = exp.mail
-    if m is not None:
-        for s in m.spf:
-            z.add(s.name, "TXT", _q(" ".join(["v=spf1", *(f"include:{i}" for i in s.includes), *s.other_terms, s.all])))
-        for k in m.dkim:
-            if k.cname_target:
+            rdata = content
+        z.add(name, rtype, rdata, ttl)
+    if exp.mail:
+        for k in exp.mail.dkim:
+            if k.provider == "ses" and k.cname_target:
                 z.add(k.name, "CNAME", k.cname_target + ".")
-            else:
-                z.add(k.name, "TXT", _q(dkim_txt(keys.rsa2048)))
-        if m.dmarc:
-            tags = [f"p={m.dmarc.policy}"] + ([f"rua={','.join(m.dmarc.rua)}"] if m.dmarc.rua else [])
-            z.add(f"_dmarc.{d}", "TXT", _q("v=DMARC1; " + "; ".join(tags)))
-        for pref, host in m.mx:
-            z.add(d, "MX", f"{pref} {host}.")
-        if m.mta_sts:
-            z.add(f"_mta-sts.{d}", "TXT", _q("v=STSv1; id=2024010101"))
-            z.add(f"mta-sts.{d}", "A", "127.0.0.1")
-        if m.tls_rpt_rua:
-            z.add(f"_smtp._tls.{d}", "TXT", _q("v=TLSRPTv1; rua=" + ",".join(m.tls_rpt_rua)))
-        for n in m.non_sending:
-            z.add(n, "MX", "0 .")
-            z.add(n, "TXT", _q("v=spf1 -all"))
-            z.add(f"_dmarc.{n}", "TXT", _q("v=DMARC1; p=reject"))
     return z
 
 
-def mta_sts_policy(exp: Expectations) -> str:
-    m = exp.mail
-    lines = ["version: STSv1", f"mode: {m.mta_sts.mode}"] + [f"mx: {h}" for _, h in m.mx] + [f"max_age: {7 * DAYS}"]
-    return "\r\n".join(lines) + "\r\n"
+def mta_sts_policy(spec) -> str:
+    return spec.mail.plan(spec).mta_sts_policy or ""
 
 
 # ----------------------------------------------------------------- variants
@@ -201,14 +182,17 @@ def _txt_startswith(prefix: str):
     return lambda r: r[2] == "TXT" and r[3].strip('"').lower().startswith(prefix)
 
 
-def _replace_txt(w: WorldDomain, name: str, prefix: str, new: str) -> None:
+def _edit_txt(w: "WorldDomain", name: str, prefix: str, edit: Callable[[str], str]) -> None:
     n = name.rstrip(".") + "."
-    assert w.zone.drop(lambda r: r[0] == n and _txt_startswith(prefix)(r)) == 1
-    w.zone.add(name, "TXT", _q(new))
+    rows = [r for r in w.zone.rows if r[0] == n and _txt_startswith(prefix)(r)]
+    assert len(rows) == 1, (name, prefix, rows)
+    old = rows[0][3].replace('" "', "").strip('"')
+    w.zone.drop(lambda r: r is rows[0])
+    w.zone.add(name, "TXT", _q(edit(old)))
 
 
-def _spf(w: WorldDomain, includes: list[str], extra: list[str] = (), all_: str = "-all") -> None:
-    _replace_txt(w, w.name, "v=spf1", " ".join(["v=spf1", *(f"include:{i}" for i in includes), *extra, all_]))
+def _dkim_txt_name(w) -> str:
+    return next(k.name for k in w.exp.mail.dkim if not k.cname_target)
 
 
 def _v_missing_record(w):
@@ -221,22 +205,38 @@ def _v_wrong_content(w):
 
 
 def _v_spf_11(w):
-    extra = [f"a:relay{i}.{w.name}" for i in range(9)]
-    for i in range(9):
+    for i in range(10):
         w.zone.add(f"relay{i}.{w.name}", "A", f"192.0.2.{i + 10}")
-    _spf(w, ["_spf.google.com", "amazonses.com"], extra)
+    extra = " ".join(f"a:relay{i}.{w.name}" for i in range(10))
+    _edit_txt(w, w.name, "v=spf1", lambda t: t.replace(" -all", f" {extra} -all"))
+
+
+def _v_spf_missing_provider(w):
+    first = w.exp.mail.spf[0].includes[0]
+    _edit_txt(w, w.name, "v=spf1", lambda t: t.replace(f"include:{first} ", ""))
 
 
 def _v_dkim_missing(w):
-    assert w.zone.drop(lambda r: r[0] == f"google._domainkey.{w.name}.") == 1
+    n = _dkim_txt_name(w) + "."
+    assert w.zone.drop(lambda r: r[0] == n) == 1
 
 
 def _v_dkim_1024(w):
-    _replace_txt(w, f"google._domainkey.{w.name}", "v=dkim1", dkim_txt(w.keys.rsa1024))
+    _edit_txt(w, _dkim_txt_name(w), "v=dkim1", lambda t: dkim_txt(w.keys.rsa1024))
 
 
 def _v_dkim_revoked(w):
-    _replace_txt(w, f"google._domainkey.{w.name}", "v=dkim1", dkim_txt(None))
+    _edit_txt(w, _dkim_txt_name(w), "v=dkim1", lambda t: dkim_txt(None))
+
+
+def _v_dmarc_none(w):
+    import re
+    _edit_txt(w, f"_dmarc.{w.name}", "v=dmarc1", lambda t: re.sub(r"\bp=\w+", "p=none", t))
+
+
+def _v_dmarc_no_rua(w):
+    import re
+    _edit_txt(w, f"_dmarc.{w.name}", "v=dmarc1", lambda t: re.sub(r";\s*rua=[^;]*", "", t))
 
 
 def _v_dangling(w):
@@ -249,7 +249,9 @@ def _v_missing_caa(w):
 
 
 def _v_sts_mx(w):
-    w.policy = w.policy.replace("mx: alt1.aspmx.l.google.com\r\n", "")
+    import re
+    # the MX moved to a new provider, the policy still names only the old one
+    w.policy = re.sub(r"mx: [^\r\n]+\r\n", "", w.policy).replace("max_age", "mx: mx.old-provider.example.net\r\nmax_age")
 
 
 def _v_bad_ds(w):
@@ -259,16 +261,15 @@ def _v_bad_ds(w):
 VARIANTS: tuple[Variant, ...] = (
     Variant("missing-record", "dns-record-present", _v_missing_record),
     Variant("wrong-content", "dns-record-content", _v_wrong_content),
-    Variant("spf-plus-all", "spf-strict-all", lambda w: _spf(w, ["_spf.google.com", "amazonses.com"], all_="+all")),
+    Variant("spf-plus-all", "spf-strict-all",
+            lambda w: _edit_txt(w, w.name, "v=spf1", lambda t: t.replace(" -all", " +all").replace(" ~all", " +all"))),
     Variant("spf-11-lookups", "spf-lookups", _v_spf_11),
-    Variant("spf-missing-provider", "spf-providers", lambda w: _spf(w, ["_spf.google.com"])),
+    Variant("spf-missing-provider", "spf-providers", _v_spf_missing_provider),
     Variant("dkim-missing", "dkim-present", _v_dkim_missing),
     Variant("dkim-1024", "dkim-key-strength", _v_dkim_1024),
     Variant("dkim-revoked", "dkim-not-revoked", _v_dkim_revoked),
-    Variant("dmarc-p-none", "dmarc-policy",
-            lambda w: _replace_txt(w, f"_dmarc.{w.name}", "v=dmarc1",
-                                   f"v=DMARC1; p=none; rua=mailto:dmarc@{w.name},mailto:agg@{RUA_VENDOR}")),
-    Variant("dmarc-no-rua", "dmarc-rua", lambda w: _replace_txt(w, f"_dmarc.{w.name}", "v=dmarc1", "v=DMARC1; p=quarantine")),
+    Variant("dmarc-p-none", "dmarc-policy", _v_dmarc_none),
+    Variant("dmarc-no-rua", "dmarc-rua", _v_dmarc_no_rua),
     Variant("dangling-cname", "dns-dangling-cname", _v_dangling),
     Variant("missing-caa", "dns-caa", _v_missing_caa),
     Variant("mta-sts-mx-mismatch", "mta-sts-mx", _v_sts_mx),
@@ -357,24 +358,24 @@ REFUSED_DOMAIN = "example-refused.net"     # not served at all: REFUSED
 
 
 def build_world(workdir: Path, variants=VARIANTS, stacks_dir: str | Path = "stacks",
-                with_policy_server: bool = True) -> World:
-    keys = Keys.make()
+                with_policy_server: bool = True, extra_listen=()) -> World:
+    keys = Keys.shared()
     gh, google, ses, vendor, aws = (Zone("github.io"), Zone("google.com"), Zone("amazonses.com"),
                                     Zone("dmarc-vendor.net"), Zone("amazonaws.com"))
     third = {"github.io": gh, "google.com": google, "amazonses.com": ses, "dmarc-vendor.net": vendor,
              "amazonaws.com": aws}
     google.add("_spf.google.com", "TXT", _q("v=spf1 ip4:74.125.0.0/16 ip4:209.85.128.0/17 ~all"))
-    google.add("aspmx.l.google.com", "A", "142.250.27.26")
-    google.add("alt1.aspmx.l.google.com", "A", "142.250.153.26")
+    google.add("smtp.google.com", "A", "142.250.27.26")
     ses.add("amazonses.com", "TXT", _q("v=spf1 ip4:199.255.192.0/22 ip4:54.240.0.0/18 -all"))
+    ses.add("feedback-smtp.eu-west-1.amazonses.com", "A", "54.240.0.1")
     vendor.add(RUA_VENDOR, "MX", f"10 mx.{RUA_VENDOR}.")
     vendor.add(f"mx.{RUA_VENDOR}", "A", "192.0.2.53")
 
     domains: dict[str, WorldDomain] = {}
     for v in (None, *variants):
         name = domain_for(v.name if v else None)
-        exp = world_expectations(name, stacks_dir)
-        w = WorldDomain(name=name, exp=exp, zone=render_domain(exp, keys), policy=mta_sts_policy(exp),
+        spec, exp = world_expectations(name, stacks_dir, keys)
+        w = WorldDomain(name=name, exp=exp, zone=render_domain(spec, exp, keys), policy=mta_sts_policy(spec),
                         third_party=third, keys=keys)
         label = name.split(".")[0]
         gh.add(f"{label}-docs.github.io", "A", "185.199.108.153")
@@ -393,7 +394,8 @@ def build_world(workdir: Path, variants=VARIANTS, stacks_dir: str | Path = "stac
     zones = {d: w.zone.text() for d, w in domains.items()}
     zones.update({z.origin: z.text() for z in third.values()})
     zones[PARENT] = parent.text()
-    knot = KnotServer(workdir, zones, signed=list(domains), broken=[SERVFAIL_DOMAIN]).start()
+    knot = KnotServer(workdir, zones, signed=list(domains), broken=[SERVFAIL_DOMAIN],
+                      extra_listen=tuple(extra_listen)).start()
     try:
         for d, w in domains.items():
             parent.add(d, "NS", f"ns1.{d}.")
