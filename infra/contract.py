@@ -6,15 +6,20 @@ health-check ids) are not part of it; verify reads those from `pulumi stack outp
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any, Mapping, Optional
 
 from infra.components.rulesets import rate_limit_hosts
 from infra.components.tlspolicy import zone_settings
 from infra.spec import Spec, planned_records
+from infra.spec.mailspec import NULL_MX
+from infra.spec.monitorspec import METRICS_REGION
+from infra.spec.secretspec import TAG_ENV, TAG_SECRET, TAG_STACK, SecretRef
 
 CONTRACT_VERSION = 1
 
 
-def build_contract(spec: Spec) -> dict:
+def build_contract(spec: Spec, outputs: Optional[Mapping[str, Any]] = None) -> dict:
+    """The contract; `outputs` (stack outputs after apply) fills in the SES DKIM records."""
     records = []
     for rec in planned_records(spec):
         item = asdict(rec)
@@ -47,6 +52,11 @@ def build_contract(spec: Spec) -> dict:
         "cache": {"staticPaths": list(spec.cache.static_paths), "sessionCookie": spec.cache.session_cookie},
         "caa": list(spec.caa),
         "dnssec": spec.dnssec,
+        # issue 3: mail, secrets, env contract, monitors (None when the section is absent)
+        "mail": mail_contract(spec, outputs or {}),
+        "secrets": secrets_contract(spec),
+        "env": env_contract(spec),
+        "monitoring": monitoring_contract(spec),
     }
 
 
@@ -66,3 +76,102 @@ def _redirect_expectations(spec: Spec) -> list[dict]:
             "status": r.status,
         })
     return out
+
+
+# -- issue 3: mail, secrets, env contract, monitors ---------------------------------------------------
+# Names that contain the stack ("launchready/{stack}/smtp-password") are templates: the contract is
+# a function of the spec alone, and verify knows which stack it checks.
+
+SES_TOKEN_OUTPUT = "sesDkimTokens"
+
+
+def mail_contract(spec: Spec, outputs: Mapping[str, Any]) -> Optional[dict]:
+    if spec.mail is None:
+        return None
+    mail, plan = spec.mail, spec.mail.plan(spec)
+    dkim = [{"provider": d.provider, "selector": d.selector, "name": d.name, "type": d.type, "content": d.content}
+            for d in plan.dkim]
+    ses = []
+    tokens = [str(t).lower() for t in (outputs.get(SES_TOKEN_OUTPUT) or [])]
+    for _, provider, domain in plan.ses:
+        values = provider.values(domain)
+        ses.append({"domain": domain, "region": values["region"], "mailFrom": f"{values['mailFrom']}.{domain}",
+                    "dkimTokensOutput": SES_TOKEN_OUTPUT, "dkimCount": 3,
+                    "dkimName": "{token}._domainkey." + domain, "dkimTarget": "{token}.dkim.amazonses.com"})
+        if tokens and domain == plan.primary_ses_domain:
+            dkim += [{"provider": provider.provider, "selector": t, "name": f"{t}._domainkey.{domain}", "type": "CNAME",
+                      "content": f"{t}.dkim.amazonses.com"} for t in tokens]
+    mx = [{"name": r.name, "priority": r.priority, "host": r.content, "source": r.source}
+          for r in plan.records if r.type == "MX" and r.content != NULL_MX]
+    return {
+        "domain": spec.domain,
+        "providers": [{"provider": p.provider, "title": p.entry.get("title", p.provider), "domain": p.domain or spec.domain,
+                       "managed": p.managed, "inbound": p.inbound} for p in mail.providers],
+        "spf": [{"name": s.name, "value": s.value, "lookups": s.lookups, "includes": s.includes, "all": s.all}
+                for s in plan.spf.values()],
+        "dkim": dkim,
+        "ses": ses,
+        "dmarc": {"name": f"_dmarc.{spec.domain}", "value": mail.dmarc.value(), "policy": mail.dmarc.policy,
+                  "subdomainPolicy": mail.dmarc.subdomain_policy, "rua": list(mail.dmarc.rua), "ruf": list(mail.dmarc.ruf),
+                  "adkim": mail.dmarc.adkim, "aspf": mail.dmarc.aspf, "pct": mail.dmarc.pct,
+                  "stagedRollout": mail.dmarc.staged_rollout},
+        "mx": mx,
+        "mtaSts": None if plan.mta_sts_policy is None else {
+            "txtName": f"_mta-sts.{spec.domain}", "txt": f"v=STSv1; id={plan.mta_sts_id}", "id": plan.mta_sts_id,
+            "policyUrl": f"https://mta-sts.{spec.domain}/.well-known/mta-sts.txt", "policy": plan.mta_sts_policy,
+            "mode": mail.mta_sts.mode, "maxAge": mail.mta_sts.max_age,
+            "mx": [line.split(": ", 1)[1] for line in plan.mta_sts_policy.splitlines() if line.startswith("mx: ")]},
+        "tlsRpt": None if mail.tls_rpt is None else {
+            "name": f"_smtp._tls.{spec.domain}", "value": "v=TLSRPTv1; rua=" + ",".join(mail.tls_rpt.rua),
+            "rua": list(mail.tls_rpt.rua)},
+        "nonSending": [{"name": n, "mx": f"0 {NULL_MX}", "spf": "v=spf1 -all", "dmarc": "v=DMARC1; p=reject"}
+                       for n in mail.non_sending],
+    }
+
+
+def secrets_contract(spec: Spec) -> Optional[dict]:
+    if spec.secrets is None:
+        return None
+    sec = spec.secrets
+    return {
+        "kmsAlias": "alias/" + (sec.kms.alias or "launchready/{stack}"),
+        "kmsRotation": True,
+        "tags": [TAG_STACK, TAG_SECRET],
+        "items": [{"name": i.name, "secretName": "launchready/{stack}/" + i.name,
+                   "source": "config" if i.from_config else "generated", "configKey": i.from_config,
+                   "version": i.version, "writeOnly": True,
+                   "rotation": {"lambdaArn": i.rotation.lambda_arn, "days": i.rotation.days} if i.rotation else None}
+                  for i in sec.items],
+    }
+
+
+def env_contract(spec: Spec) -> Optional[dict]:
+    if spec.secrets is None or not spec.secrets.env:
+        return None
+    keys = {}
+    for key, value in sorted(spec.secrets.env.items()):
+        if isinstance(value, SecretRef):
+            keys[key] = {"type": "SecureString", "secret": value.secret}
+        else:
+            keys[key] = {"type": "String", "value": value}
+    return {"path": "/launchready/{stack}/env", "tags": [TAG_STACK, TAG_ENV], "keys": keys}
+
+
+def monitoring_contract(spec: Spec) -> Optional[dict]:
+    if spec.monitoring is None:
+        return None
+    mon = spec.monitoring
+    checks = mon.checks(spec)
+    return {
+        "metricsRegion": METRICS_REGION,
+        "topicName": "launchready-{stack}-alerts",
+        "latencyThresholdMs": mon.latency_threshold_ms,
+        "checks": [{"key": c.key, "url": c.url, "host": c.host, "path": c.path, "flow": c.flow,
+                    "type": "HTTPS", "sni": True, "measureLatency": True} for c in checks],
+        "alarms": [a for c in checks for a in (
+            {"check": c.key, "metric": "HealthCheckStatus", "statistic": "Minimum", "comparison": "<", "threshold": 1},
+            {"check": c.key, "metric": "TimeToFirstByte", "statistic": "p95", "comparison": ">",
+             "threshold": mon.latency_threshold_ms})],
+        "alerts": {"email": list(mon.alerts.email), "webhooks": list(mon.alerts.webhooks)},
+        "cloudflareCertificateAlerts": bool(mon.cloudflare and mon.cloudflare.certificate_events),
+    }

@@ -133,7 +133,7 @@ class MailAuth(pulumi.ComponentResource):
                 SesIdentityArgs(domain=domain, region=values["region"], mail_from=f"{values['mailFrom']}.{domain}", tags=tags),
                 zone_id, opts=pulumi.ResourceOptions(parent=self))
         # verify reads the tokens of the apex identity (or the only one) from this output.
-        first = self.ses.get(spec.domain) or next(iter(self.ses.values()), None)
+        first = self.ses.get(plan.primary_ses_domain) if plan.primary_ses_domain else None
         self.ses_dkim_tokens = first.dkim_tokens if first else pulumi.Output.from_input([])
         self.mta_sts: Optional[MtaStsPolicy] = None
         if plan.mta_sts_policy and plan.mta_sts_account_id:

@@ -298,6 +298,12 @@ class MailPlan:
     mta_sts_id: Optional[str] = None
     mta_sts_account_id: Optional[str] = None
 
+    @property
+    def primary_ses_domain(self) -> Optional[str]:
+        """The SES identity whose DKIM tokens the stack exports (sesDkimTokens): the apex, or the first."""
+        domains = [d for _, _, d in self.ses]
+        return self.domain if self.domain in domains else (domains[0] if domains else None)
+
     @classmethod
     def build(cls, mail: Mail, spec: "Spec") -> "MailPlan":
         plan = cls(spec.domain)
