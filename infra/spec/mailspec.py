@@ -312,7 +312,22 @@ class MailPlan:
         plan._dmarc(mail)
         plan._mta_sts(mail, spec)
         plan._non_sending(mail, spec)
+        plan._declared_duplicates(spec)
         return plan
+
+    def _declared_duplicates(self, spec: "Spec") -> None:
+        """A hand-written SPF/DMARC/MTA-STS/TLS-RPT record where mail builds one: two records is a permerror."""
+        kinds = {"v=spf1": "SPF", "v=dmarc1": "DMARC", "v=stsv1": "MTA-STS", "v=tlsrptv1": "TLS-RPT"}
+        ours = {(r.name, kind) for r in self.records if r.type == "TXT"
+                for tag, kind in kinds.items() if txt_value(r.content).lower().startswith(tag)}
+        for i, rec in enumerate(spec.records):
+            if rec.type != "TXT":
+                continue
+            kind = next((k for tag, k in kinds.items() if txt_value(rec.content).lower().startswith(tag)), None)
+            if kind and (rec.name, kind) in ours:
+                where = "add terms under mail.spf" if kind == "SPF" else "declare it under mail"
+                self.problems.append((("records", i, "content"),
+                                      f"a second {kind} record at {rec.name}; mail builds the one {kind} record there ({where})"))
 
     def _add(self, name: str, type_: str, content: str, source: str, comment: str,
              priority: Optional[int] = None, proxied: bool = False) -> None:
@@ -393,10 +408,6 @@ class MailPlan:
                 self.problems.append((("mail", "spf"),
                                       f"SPF at {name} needs {plan.lookups} DNS lookups, more than the {SPF_LOOKUP_LIMIT} allowed: {who}"))
             self._add(name, "TXT", plan.value, "mail.spf", f"SPF ({plan.lookups} lookups)")
-        for i, rec in enumerate(spec.records):
-            if rec.type == "TXT" and rec.content.strip('"').lower().startswith("v=spf1") and rec.name in self.spf:
-                self.problems.append((("records", i, "content"),
-                                      f"a second SPF record at {rec.name}; mail builds the one SPF record there (add terms under mail.spf)"))
 
     def _dmarc(self, mail: Mail) -> None:
         self._add(f"_dmarc.{self.domain}", "TXT", mail.dmarc.value(), "mail.dmarc", f"DMARC p={mail.dmarc.policy}")

@@ -199,6 +199,11 @@ CASES = {
             {"name": "example.com", "type": "TXT", "content": "v=spf1 include:other.example.net ~all"})),
         "records[0].content: a second SPF record at example.com; mail builds the one SPF record there (add terms under mail.spf)",
     ),
+    "second DMARC record among records": (
+        lambda c: (with_providers(GOOGLE)(c), c.setdefault("launchready:records", []).append(
+            {"name": "_dmarc.example.com", "type": "TXT", "content": "v=DMARC1; p=none"})),
+        "records[0].content: a second DMARC record at _dmarc.example.com; mail builds the one DMARC record there (declare it under mail)",
+    ),
     "non-sending name that is a CNAME host": (
         with_providers(GOOGLE, nonSending=["api.example.com"]),
         "hosts[3].name: 'api.example.com' has a CNAME (hosts[3]) and other records (MX from mail.nonSending[0], "
