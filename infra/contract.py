@@ -170,7 +170,7 @@ def monitoring_contract(spec: Spec) -> Optional[dict]:
                     "type": "HTTPS", "sni": True, "measureLatency": True} for c in checks],
         "alarms": [a for c in checks for a in (
             {"check": c.key, "metric": "HealthCheckStatus", "statistic": "Minimum", "comparison": "<", "threshold": 1},
-            {"check": c.key, "metric": "TimeToFirstByte", "statistic": "p95", "comparison": ">",
+            {"check": c.key, "metric": "TimeToFirstByte", "statistic": mon.latency_statistic, "comparison": ">",
              "threshold": mon.latency_threshold_ms})],
         "alerts": {"email": list(mon.alerts.email), "webhooks": list(mon.alerts.webhooks)},
         "cloudflareCertificateAlerts": bool(mon.cloudflare and mon.cloudflare.certificate_events),

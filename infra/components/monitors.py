@@ -105,8 +105,10 @@ class Monitors(pulumi.ComponentResource):
             treat_missing_data="breaching", **common)
         aws.cloudwatch.MetricAlarm(
             f"{name}-{check.key}-slow", name=f"{NAMESPACE} slow: {label}",
-            alarm_description=f"p95 time to first byte of https://{label} above {mon.latency_threshold_ms} ms",
-            metric_name="TimeToFirstByte", extended_statistic="p95", period=300, evaluation_periods=3,
+            alarm_description=f"{mon.latency_statistic} time to first byte of https://{label} above {mon.latency_threshold_ms} ms",
+            metric_name="TimeToFirstByte", period=300, evaluation_periods=3,
+            **({"extended_statistic": mon.latency_statistic} if mon.latency_statistic.startswith("p")
+               else {"statistic": mon.latency_statistic}),
             datapoints_to_alarm=2, comparison_operator="GreaterThanThreshold", threshold=mon.latency_threshold_ms,
             # Missing latency data is an outage, which the health alarm already reports.
             treat_missing_data="notBreaching", **common)

@@ -63,6 +63,10 @@ class CloudflareAlerts(Model):
 
 class Monitoring(Model):
     latency_threshold_ms: PositiveInt = DEFAULT_LATENCY_MS
+    # p95 per the launch baseline. Route53 documents Average for TimeToFirstByte; if p95 returns no
+    # data in an account, the latency alarm stays OK (missing data is not breaching): switch to
+    # Average or Maximum then. verify checks that the alarm has data.
+    latency_statistic: Literal["p90", "p95", "p99", "Average", "Maximum"] = "p95"
     request_interval: Literal[10, 30] = 30
     failure_threshold: StrictInt = Field(default=3, ge=1, le=10)
     # Checker regions (at least 3); empty = Route53's default set.

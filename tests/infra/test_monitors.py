@@ -92,3 +92,9 @@ def test_contract_lists_the_monitors(example_run):
     assert {c["key"] for c in mon["checks"]} == set(example_run.outputs["healthCheckIds"])
     assert len(mon["alarms"]) == 2 * len(mon["checks"])
     assert mon["latencyThresholdMs"] == 500 and mon["metricsRegion"] == "us-east-1"
+
+
+def test_latency_statistic_can_fall_back_to_average(run_with):
+    run = run_with(lambda c: c["launchready:monitoring"].update(latencyStatistic="Average"))
+    slow = [a.inputs for a in run.of_type(ALARM) if a.inputs["metricName"] == "TimeToFirstByte"]
+    assert slow and all(a["statistic"] == "Average" and "extendedStatistic" not in a for a in slow)
