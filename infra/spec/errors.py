@@ -56,6 +56,18 @@ def format_path(loc: tuple) -> str:
     return out
 
 
+def parse_path(text: str) -> tuple:
+    """The inverse of format_path: 'hosts[1].name' → ('hosts', 1, 'name')."""
+    out: list = []
+    for part in text.split("."):
+        if "[" in part:
+            key, idx = part.rstrip("]").split("[")
+            out += [key, int(idx)]
+        else:
+            out.append(part)
+    return tuple(out)
+
+
 def is_secret_path(loc: tuple) -> bool:
     return any(isinstance(p, str) and (p == "secrets" or _SECRETISH.search(p)) for p in loc)
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Literal, Optional, Union
 import yaml
 from pydantic import AfterValidator, Field, StrictBool, model_validator
 
+from .errors import parse_path
 from .fields import Hostname, StrictInt, in_zone
 from .model import Model
 from .records import PlannedRecord
@@ -342,7 +343,7 @@ class MailPlan:
             src = f"mail.providers[{i}]"
             domain = p.domain or spec.domain
             if not in_zone(domain, spec.domain):
-                self.problems.append(((*_path(src), "domain"), f"{domain!r} is outside the apex domain {spec.domain!r}"))
+                self.problems.append(((*parse_path(src), "domain"), f"{domain!r} is outside the apex domain {spec.domain!r}"))
                 continue
             values = p.values(domain)
             title = p.entry.get("title", p.provider)
@@ -350,7 +351,7 @@ class MailPlan:
                 selector = _fill(d["selector"], values)
                 name = f"{selector}._domainkey.{domain}"
                 if name in claimed:
-                    self.problems.append((_path(src), f"DKIM selector {selector!r} ({name}) is already claimed by {claimed[name]}"))
+                    self.problems.append((parse_path(src), f"DKIM selector {selector!r} ({name}) is already claimed by {claimed[name]}"))
                     continue
                 claimed[name] = f"{src} ({p.provider})"
                 content = _fill(d["content"], values)
@@ -471,13 +472,3 @@ def txt_value(content: str) -> str:
         return content
     return "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', content)).replace('\\"', '"').replace("\\\\", "\\")
 
-
-def _path(source: str) -> tuple:
-    out: list = []
-    for part in source.split("."):
-        if "[" in part:
-            key, idx = part.rstrip("]").split("[")
-            out += [key, int(idx)]
-        else:
-            out.append(part)
-    return tuple(out)

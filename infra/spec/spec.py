@@ -7,6 +7,7 @@ from typing import ClassVar, Literal, Optional
 from pydantic import Field, StrictBool, model_validator
 from pydantic_core import PydanticCustomError
 
+from .errors import parse_path
 from .fields import Hostname, in_zone
 from .mailspec import Mail
 from .model import Cache, Headers, Host, Model, RateLimit, Record, Redirect, Tls, Waf, Zone
@@ -190,13 +191,5 @@ def _redirect_target(to: str, host: str) -> tuple[str, str]:
 
 def _loc(source: str, leaf: str) -> tuple:
     """'hosts[1]' → ('hosts', 1, leaf); 'mail.spf' → ('mail', 'spf')."""
-    out: list = []
-    for part in source.split("."):
-        if "[" in part:
-            key, idx = part.rstrip("]").split("[")
-            out += [key, int(idx)]
-        else:
-            out.append(part)
-    if out and isinstance(out[-1], int):
-        out.append(leaf)
-    return tuple(out)
+    loc = parse_path(source)
+    return loc + (leaf,) if loc and isinstance(loc[-1], int) else loc
