@@ -34,6 +34,8 @@ def build(spec: Spec) -> Launch:
     TlsSettings("tls", zone.zone_id, spec.tls)
     EdgeRules("edge", zone.zone_id, spec)
     launch.exports["zoneId"] = zone.zone_id
+    # verify checks NS delegation against these (empty for a zone given by id).
+    launch.exports["nameServers"] = zone.name_servers
     if spec.dnssec:
         launch.exports["dnssecDs"] = Dnssec("dnssec", zone.zone_id).ds
     # -- mail, secrets and monitoring sections hang off here (issue 3) --
