@@ -1,0 +1,243 @@
+"""Reading resource properties as the engine presents them to a policy.
+
+Properties arrive as the SDK's proxies (Mapping / Sequence, not dict / list), with engine property
+names (camelCase), numbers as floats and secrets unwrapped. Accessing an unknown preview value
+raises UnknownValueError, which is left to propagate (the SDK reports it as advisory).
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, Iterable, Iterator, Optional
+
+# -- type tokens -----------------------------------------------------------------------------------
+DNS_RECORD = "cloudflare:index/dnsRecord:DnsRecord"
+ZONE_SETTING = "cloudflare:index/zoneSetting:ZoneSetting"
+ZONE_DNSSEC = "cloudflare:index/zoneDnssec:ZoneDnssec"
+RULESET = "cloudflare:index/ruleset:Ruleset"
+CF_ZONE = "cloudflare:index/zone:Zone"
+SES_IDENTITY = "aws:sesv2/emailIdentity:EmailIdentity"
+SM_SECRET = "aws:secretsmanager/secret:Secret"
+SM_SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
+KMS_KEY = "aws:kms/key:Key"
+SSM_PARAMETER = "aws:ssm/parameter:Parameter"
+HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
+METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+SNS_TOPIC = "aws:sns/topic:Topic"
+SNS_SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+
+PHASE_REDIRECT = "http_request_dynamic_redirect"
+PHASE_WAF = "http_request_firewall_managed"
+PHASE_RATELIMIT = "http_ratelimit"
+PHASE_CACHE = "http_request_cache_settings"
+PHASE_HEADERS = "http_response_headers_transform"
+
+
+# -- generic access --------------------------------------------------------------------------------
+
+def get(obj: Any, *path: Any, default: Any = None) -> Any:
+    """obj[path[0]][path[1]]..., or default where a key is missing (unknowns still raise)."""
+    for key in path:
+        if isinstance(obj, Mapping):
+            if key not in obj:
+                return default
+            obj = obj[key]
+        elif is_list(obj) and isinstance(key, int):
+            if not -len(obj) <= key < len(obj):
+                return default
+            obj = obj[key]
+        else:
+            return default
+        if obj is None:
+            return default
+    return obj
+
+
+def is_list(value: Any) -> bool:
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
+
+
+def as_list(value: Any) -> list:
+    if value is None:
+        return []
+    return list(value) if is_list(value) else [value]
+
+
+def on(value: Any) -> bool:
+    """Cloudflare switches are "on"/"off" strings; accept booleans too."""
+    return value is True or (isinstance(value, str) and value.lower() == "on")
+
+
+def num(value: Any) -> Optional[float]:
+    try:
+        return float(value) if value is not None and not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        return None
+
+
+def fmt_num(value: Any) -> str:
+    """60.0 -> '60' (numbers reach policies as floats)."""
+    n = num(value)
+    if n is None:
+        return repr(value)
+    return str(int(n)) if n == int(n) else str(n)
+
+
+def plain(value: Any) -> Any:
+    """A proxy tree as plain dicts/lists (forces every value, so unknowns raise)."""
+    if isinstance(value, Mapping):
+        return {k: plain(value[k]) for k in value}
+    if is_list(value):
+        return [plain(v) for v in value]
+    return value
+
+
+def strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """Every string leaf with its property path ('rules[0].expression')."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, Mapping):
+        for k in value:
+            yield from strings(value[k], f"{path}.{k}" if path else str(k))
+    elif is_list(value):
+        for i, v in enumerate(value):
+            yield from strings(v, f"{path}[{i}]")
+
+
+# -- stack-level helpers ---------------------------------------------------------------------------
+
+def of_type(resources: Iterable[Any], *types: str) -> list[Any]:
+    return [r for r in resources if r.resource_type in types]
+
+
+def zone_id(props: Any) -> str:
+    return str(get(props, "zoneId", default="") or "")
+
+
+def zones(resources: Iterable[Any]) -> list[str]:
+    """Zones that carry portal configuration: any zone a DNS record, setting or ruleset points at."""
+    seen: list[str] = []
+    for r in of_type(resources, DNS_RECORD, ZONE_SETTING, RULESET):
+        z = zone_id(r.props)
+        if z and z not in seen:
+            seen.append(z)
+    return seen
+
+
+def zone_label(resources: Iterable[Any], zone: str) -> str:
+    """A readable name for a zone: its apex (the shortest record name in it), else its id."""
+    names = [str(get(r.props, "name", default="")) for r in of_type(resources, DNS_RECORD) if zone_id(r.props) == zone]
+    names = [n for n in names if n and not n.startswith(("_", "*"))]
+    return min(names, key=lambda n: (n.count("."), len(n))) if names else f"zone {zone}"
+
+
+def rulesets(resources: Iterable[Any], zone: str, phase: str) -> list[Any]:
+    return [r for r in of_type(resources, RULESET)
+            if zone_id(r.props) == zone and get(r.props, "phase") == phase]
+
+
+def enabled_rules(props: Any) -> list[Any]:
+    return [rule for rule in as_list(get(props, "rules")) if get(rule, "enabled", default=True) is not False]
+
+
+def record_name(props: Any) -> str:
+    return str(get(props, "name", default="") or "").lower().rstrip(".")
+
+
+def txt_content(props: Any) -> str:
+    """TXT content as one string: quoted 255-byte chunks ('"v=spf1 ..." "-all"') are joined."""
+    content = str(get(props, "content", default="") or "")
+    chunks = re.findall(r'"((?:[^"\\]|\\.)*)"', content)
+    return "".join(chunks) if chunks else content
+
+
+def stack_config(key: str) -> Any:
+    """A value of the stack's config, which the engine also hands the policy pack (PULUMI_CONFIG).
+
+    Structured values are JSON text; returns None when the key (or the whole config) is absent.
+    """
+    try:
+        from pulumi.runtime.config import get_config
+
+        raw = get_config(key)
+    except Exception:  # noqa: BLE001 - no runtime config at all
+        return None
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw)
+    except (TypeError, ValueError):
+        return raw
+
+
+def environment() -> str:
+    env = stack_config("launchready:environment")
+    return env if isinstance(env, str) and env else "production"
+
+
+# -- Cloudflare rule expressions -------------------------------------------------------------------
+_Q = r'"((?:[^"\\]|\\.)*)"'
+_PATH = r"http\.request\.uri\.path"
+
+
+def expr_paths(expression: str) -> list[tuple[str, str]]:
+    """(kind, path) matched by an expression: kind is 'eq', 'prefix' or 'any' (wildcard, regex...)."""
+    out: list[tuple[str, str]] = []
+    for m in re.finditer(rf"{_PATH}\s+(?:eq|==)\s+{_Q}", expression):
+        out.append(("eq", _unq(m.group(1))))
+    for m in re.finditer(rf"starts_with\(\s*{_PATH}\s*,\s*{_Q}\s*\)", expression):
+        out.append(("prefix", _unq(m.group(1))))
+    for m in re.finditer(rf"{_PATH}\s+in\s+\{{([^}}]*)\}}", expression):
+        out += [("eq", _unq(v)) for v in re.findall(_Q, m.group(1))]
+    for m in re.finditer(rf"{_PATH}\s+(?:contains|wildcard|strict wildcard|matches|~)\s+{_Q}", expression):
+        out.append(("any", _unq(m.group(1))))
+    return out
+
+
+def expr_hosts(expression: str) -> Optional[set[str]]:
+    """Hosts an expression is limited to, or None when it names no host."""
+    hosts: set[str] = set()
+    found = False
+    for m in re.finditer(rf"http\.host\s+(?:eq|==)\s+{_Q}", expression):
+        hosts.add(_unq(m.group(1)).lower())
+        found = True
+    for m in re.finditer(r"http\.host\s+in\s+\{([^}]*)\}", expression):
+        hosts |= {_unq(v).lower() for v in re.findall(_Q, m.group(1))}
+        found = True
+    return hosts if found else None
+
+
+def expr_methods(expression: str) -> Optional[set[str]]:
+    methods: set[str] = set()
+    found = False
+    for m in re.finditer(rf"http\.request\.method\s+(?:eq|==)\s+{_Q}", expression):
+        methods.add(_unq(m.group(1)).upper())
+        found = True
+    for m in re.finditer(r"http\.request\.method\s+in\s+\{([^}]*)\}", expression):
+        methods |= {_unq(v).upper() for v in re.findall(_Q, m.group(1))}
+        found = True
+    return methods if found else None
+
+
+def _unq(s: str) -> str:
+    try:
+        return json.loads(f'"{s}"')
+    except ValueError:
+        return s
+
+
+def path_covered(path: str, expression: str) -> bool:
+    """Whether requests to `path` (and below it) match the path conditions of an expression."""
+    stripped = expression.strip()
+    matches = expr_paths(expression)
+    if not matches:
+        return stripped == "true" or "http.request.uri" not in expression
+    for kind, p in matches:
+        if kind == "eq" and p.rstrip("/") == path.rstrip("/"):
+            return True
+        if kind == "prefix" and path.startswith(p):
+            return True
+        if kind == "any" and p.strip("*") and p.strip("*") in path:
+            return True
+    return False

@@ -1,0 +1,38 @@
+"""Every rule of the pack, grouped by area, in catalogue order.
+
+Module names avoid dns/ssl/email/secrets: the engine runs __main__.py with runpy, and such names
+would shadow dnspython or the standard library.
+"""
+from __future__ import annotations
+
+from ..registry import ResourceRule, StackRule
+from . import applyrules, dnsrules, edge, mailrules, monitorrules, secretrules
+
+MODULES = (edge, dnsrules, mailrules, secretrules, monitorrules, applyrules)
+
+ALL: list = [obj for module in MODULES for obj in vars(module).values()
+             if isinstance(obj, (ResourceRule, StackRule))]
+
+BY_NAME = {rule.name: rule for rule in ALL}
+assert len(BY_NAME) == len(ALL), "rule names must be unique"
+
+# Rules that are mandatory in production but only advisory in other environments (staging tunes
+# rate limits in log mode, tests certificates with a short HSTS max-age, runs without DNSSEC or
+# monitors). Applied as the pack's initial config, which the engine merges under the user's config.
+PRODUCTION_ONLY = frozenset({
+    "hsts-max-age", "hsts-include-subdomains", "auth-rate-limited", "dnssec-enabled", "dmarc-policy",
+    "dmarc-rua", "public-host-health-check", "health-check-alarmed", "topic-has-subscription",
+    "alarm-has-actions", "caa-present", "security-headers",
+})
+
+
+def initial_config(environment: str) -> dict:
+    """Enforcement levels that depend on the stack's environment (launchready:environment)."""
+    from ..registry import ADVISORY
+
+    if environment == "production":
+        return {}
+    return {name: ADVISORY for name in sorted(PRODUCTION_ONLY) if name in BY_NAME}
+
+
+__all__ = ["ALL", "BY_NAME", "MODULES", "PRODUCTION_ONLY", "initial_config"]

@@ -1,0 +1,167 @@
+"""Apply-time validity: configurations the Cloudflare API rejects during `pulumi up`, caught in the PR.
+
+These are not weaknesses but failures waiting to happen half-way through a deploy (some resources
+created, others not), so they are mandatory.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from ..props import (
+    DNS_RECORD, PHASE_RATELIMIT, PHASE_REDIRECT, RULESET, as_list, enabled_rules, fmt_num, get, num, of_type,
+    record_name,
+)
+from ..registry import HIGH, MANDATORY, MEDIUM, resource_rule, stack_rule
+
+
+@stack_rule(
+    "one-entrypoint-ruleset-per-phase", area="apply", severity=HIGH, enforcement=MANDATORY,
+    description="A zone has at most one entry-point ruleset (kind 'zone') per phase; Cloudflare rejects a second one at apply.",
+    remediation="""
+Put all rules of a phase into the one ruleset the launch program declares for it
+(infra/components/rulesets.py builds one per phase from the stack file). If you added a
+`cloudflare.Ruleset` by hand, move its rules into the matching section of
+stacks/Pulumi.<stack>.yaml (redirects, waf, rateLimits, cache, headers) and delete it.""",
+)
+def one_entrypoint_ruleset_per_phase(resources, config):
+    seen = defaultdict(list)
+    for r in of_type(resources, RULESET):
+        if get(r.props, "kind") == "zone":
+            seen[(str(get(r.props, "zoneId", default="")), str(get(r.props, "phase", default="")))].append(r)
+    for (zone, phase), found in seen.items():
+        if len(found) > 1:
+            names = ", ".join(r.name for r in found)
+            yield (f"{len(found)} entry-point rulesets for phase {phase} in zone {zone}: {names}.", found[1].urn)
+
+
+RATE_LIMIT_PERIODS = [10, 60, 120, 300, 600, 3600]
+MITIGATION_TIMEOUTS = [0, 10, 60, 120, 300, 600, 3600, 86400]
+
+
+@resource_rule(
+    "ratelimit-period-allowed", area="apply", types=[RULESET], severity=HIGH, enforcement=MANDATORY,
+    description="Rate-limit rules use a period (and mitigation timeout) Cloudflare accepts: period in {10, 60, 120, 300, 600, 3600} seconds.",
+    remediation="""
+In `launchready:rateLimits` (stacks/Pulumi.<stack>.yaml) use `period: 60` (or 10, 120, 300, 600,
+3600) and adjust `requests` to keep the same rate (e.g. 5 per 30 s → 10 per 60 s).
+`mitigationTimeout` must be one of 0, 10, 60, 120, 300, 600, 3600 or 86400. Which values your
+plan allows is listed under Security → WAF → Rate limiting rules in the dashboard.""",
+    config={
+        "allowedPeriods": {"type": "array", "items": {"type": "number"}, "default": RATE_LIMIT_PERIODS,
+                           "description": "Accepted counting periods, in seconds."},
+        "allowedMitigationTimeouts": {"type": "array", "items": {"type": "number"}, "default": MITIGATION_TIMEOUTS,
+                                      "description": "Accepted mitigation timeouts, in seconds."},
+    },
+    spec_keys=("rateLimits",),
+)
+def ratelimit_period_allowed(props, config):
+    if get(props, "phase") != PHASE_RATELIMIT:
+        return
+    periods = {float(p) for p in config["allowedPeriods"]}
+    timeouts = {float(t) for t in config["allowedMitigationTimeouts"]}
+    for i, rule in enumerate(as_list(get(props, "rules"))):
+        label = get(rule, "ref") or f"rules[{i}]"
+        rl = get(rule, "ratelimit")
+        if rl is None:
+            yield f"rule {label!r}: no ratelimit block."
+            continue
+        period = num(get(rl, "period"))
+        if period not in periods:
+            yield (f"rule {label!r}: period {fmt_num(get(rl, 'period'))} s is not accepted "
+                   f"(allowed: {', '.join(fmt_num(p) for p in sorted(periods))}).")
+        timeout = get(rl, "mitigationTimeout")
+        if timeout is not None and num(timeout) not in timeouts:
+            yield (f"rule {label!r}: mitigation timeout {fmt_num(timeout)} s is not accepted "
+                   f"(allowed: {', '.join(fmt_num(t) for t in sorted(timeouts))}).")
+        requests = num(get(rl, "requestsPerPeriod"))
+        if requests is not None and (requests < 1 or requests != int(requests)):
+            yield f"rule {label!r}: requestsPerPeriod {fmt_num(requests)} is not a positive whole number."
+
+
+PROXIABLE = ("A", "AAAA", "CNAME")
+
+
+@resource_rule(
+    "proxied-record-type", area="apply", types=[DNS_RECORD], severity=HIGH, enforcement=MANDATORY,
+    description="Only A, AAAA and CNAME records can be proxied; Cloudflare rejects proxied TXT, MX, CAA, SRV, NS... records.",
+    remediation="""
+Set `proxied: false` (or remove `proxied`) on the record in `launchready:records`
+(stacks/Pulumi.<stack>.yaml). Only web traffic to A/AAAA/CNAME names goes through the proxy.""",
+    spec_keys=("records",),
+)
+def proxied_record_type(props, config):
+    rtype = str(get(props, "type", default="")).upper()
+    if get(props, "proxied") is True and rtype not in PROXIABLE:
+        yield f"{record_name(props)} {rtype} is proxied; only {', '.join(PROXIABLE)} records can be."
+
+
+_CAA_TAGS = ("issue", "issuewild", "iodef")
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.I)
+
+
+def _caa_parts(props):
+    data = get(props, "data")
+    if data is not None:
+        return get(data, "flags"), get(data, "tag"), get(data, "value")
+    m = re.fullmatch(r'\s*(\S+)\s+(\S+)\s+"?(.*?)"?\s*', str(get(props, "content", default="")))
+    return (m.group(1), m.group(2), m.group(3)) if m else (None, None, None)
+
+
+@resource_rule(
+    "caa-well-formed", area="apply", types=[DNS_RECORD], severity=MEDIUM, enforcement=MANDATORY,
+    description="CAA records are well formed (RFC 8659): flags 0 or 128, tag issue/issuewild/iodef, a CA domain (or ';') for issue tags, a mailto:/https: URL for iodef.",
+    remediation="""
+List CAs in `launchready:caa` (stacks/Pulumi.<stack>.yaml) as bare domains: `letsencrypt.org`,
+`pki.goog` — no quotes, no 'issue', no https://. For a hand-written CAA in `launchready:records`,
+use content like `0 issue "letsencrypt.org"`.""",
+    spec_keys=("caa", "records"),
+)
+def caa_well_formed(props, config):
+    if str(get(props, "type", default="")).upper() != "CAA":
+        return
+    name = record_name(props)
+    flags, tag, value = _caa_parts(props)
+    if tag is None:
+        yield f"{name}: CAA has neither structured data nor 'flags tag value' content."
+        return
+    if num(flags) not in (0.0, 128.0):
+        yield f"{name}: CAA flags {fmt_num(flags)} are invalid (0, or 128 for critical)."
+    tag = str(tag)
+    value = str(value or "").strip()
+    if tag not in _CAA_TAGS:
+        yield f"{name}: CAA tag {tag!r} is not one of {', '.join(_CAA_TAGS)}."
+    elif tag in ("issue", "issuewild"):
+        ca = value.split(";")[0].strip()
+        if ca and not _DOMAIN.match(ca):
+            yield f"{name}: CAA {tag} value {value!r} does not name a CA domain (e.g. letsencrypt.org) or ';'."
+        elif not ca and not value.startswith(";"):
+            yield f"{name}: CAA {tag} value is empty (use ';' to forbid issuance)."
+    elif not re.match(r"^(mailto:[^@\s]+@[^@\s]+|https?://\S+)$", value):
+        yield f"{name}: CAA iodef value {value!r} is not a mailto: or https: URL."
+
+
+@resource_rule(
+    "redirect-rule-valid", area="apply", types=[RULESET], severity=MEDIUM, enforcement=MANDATORY,
+    description="Dynamic redirect rules have a target URL (value or expression) and a redirect status Cloudflare accepts (301, 302, 303, 307, 308).",
+    remediation="""
+In `launchready:redirects` (stacks/Pulumi.<stack>.yaml) give each redirect a `to` (a path such as
+/login or an https:// URL) and a `status` of 301 or 308 (permanent) or 302/307 (temporary).""",
+    spec_keys=("redirects",),
+)
+def redirect_rule_valid(props, config):
+    if get(props, "phase") != PHASE_REDIRECT:
+        return
+    for i, rule in enumerate(enabled_rules(props)):
+        if get(rule, "action") != "redirect":
+            continue
+        label = get(rule, "ref") or f"rules[{i}]"
+        fv = get(rule, "actionParameters", "fromValue")
+        if fv is None:
+            yield f"rule {label!r}: redirect without fromValue."
+            continue
+        status = num(get(fv, "statusCode", default=301))
+        if status not in (301.0, 302.0, 303.0, 307.0, 308.0):
+            yield f"rule {label!r}: status {fmt_num(status)} is not a redirect status Cloudflare accepts."
+        if not (get(fv, "targetUrl", "value") or get(fv, "targetUrl", "expression")):
+            yield f"rule {label!r}: no target URL."

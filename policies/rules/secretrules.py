@@ -1,0 +1,151 @@
+"""Secret rules: Secrets Manager on customer-managed KMS keys with rotation, nothing secret in
+state or in plain SSM parameters, no credentials pasted into resource inputs."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from ..props import KMS_KEY, SM_SECRET, SM_SECRET_VERSION, SSM_PARAMETER, get, strings
+from ..registry import CRITICAL, HIGH, MANDATORY, MEDIUM, resource_rule
+
+SECRETISH_NAME = r"(?i)(secret|passw|pwd|token|api[-_]?key|private[-_]?key|credential|signing[-_]?key|dsn|smtp[-_]?pass|client[-_]?secret|webhook)"
+
+
+@resource_rule(
+    "secret-customer-managed-key", area="secrets", types=[SM_SECRET], severity=HIGH, enforcement=MANDATORY,
+    description="Secrets Manager secrets are encrypted with a customer-managed KMS key (not the AWS-managed aws/secretsmanager key), so access and rotation are under the team's control.",
+    remediation="""
+Keep the secret in `launchready:secrets` (stacks/Pulumi.<stack>.yaml): the program creates one
+customer-managed KMS key with rotation and passes it as `kmsKeyId`. If you wrote the secret by
+hand, pass `kms_key_id=<that key's arn>`; never `alias/aws/secretsmanager`.""",
+    spec_keys=("secrets",),
+)
+def secret_customer_managed_key(props, config):
+    key = str(get(props, "kmsKeyId", default="") or "")
+    name = get(props, "name") or get(props, "namePrefix") or "secret"
+    if not key:
+        yield f"{name}: no kmsKeyId, so the AWS-managed key aws/secretsmanager is used."
+    elif key.startswith("alias/aws/") or ":alias/aws/" in key:
+        yield f"{name}: kmsKeyId {key} is an AWS-managed key; use a customer-managed key."
+
+
+@resource_rule(
+    "kms-key-rotation", area="secrets", types=[KMS_KEY], severity=MEDIUM, enforcement=MANDATORY,
+    description="Customer-managed symmetric KMS keys rotate their key material automatically (enableKeyRotation).",
+    remediation="""
+Set `enable_key_rotation=True` on the `aws.kms.Key` (the secrets component does this; do not turn it
+off). AWS then rotates the key material yearly (or per rotationPeriodInDays) without re-encrypting data.""",
+    spec_keys=("secrets",),
+)
+def kms_key_rotation(props, config):
+    spec = str(get(props, "customerMasterKeySpec", default="") or get(props, "keySpec", default="") or "SYMMETRIC_DEFAULT")
+    if spec != "SYMMETRIC_DEFAULT":
+        return  # AWS rotates only symmetric encryption keys
+    if get(props, "enableKeyRotation") is not True:
+        yield f"{get(props, 'description') or 'KMS key'}: enableKeyRotation is not true."
+
+
+@resource_rule(
+    "secret-value-write-only", area="secrets", types=[SM_SECRET_VERSION], severity=HIGH, enforcement=MANDATORY,
+    description="Secret values are written with the write-only attribute (secretStringWo), so they never land in the Pulumi state file.",
+    remediation="""
+In the component that writes the secret, pass the value as `secret_string_wo=` together with
+`secret_string_wo_version=` (bump the version to rotate) instead of `secret_string=` /
+`secret_binary=`. A value in `secretString` is stored in every state snapshot, where anyone who can
+read the state backend (and every export) can decrypt it.""",
+    spec_keys=("secrets",),
+)
+def secret_value_write_only(props, config):
+    for prop in ("secretString", "secretBinary"):
+        if get(props, prop) not in (None, ""):
+            yield f"{prop} is set: the value is stored in state; use secretStringWo instead."
+
+
+@lru_cache(maxsize=1)
+def _detectors():
+    """detect-secrets' high-signal plugins (no entropy or keyword guessing: they would flag ids)."""
+    from detect_secrets.plugins.aws import AWSKeyDetector
+    from detect_secrets.plugins.basic_auth import BasicAuthDetector
+    from detect_secrets.plugins.discord import DiscordBotTokenDetector
+    from detect_secrets.plugins.github_token import GitHubTokenDetector
+    from detect_secrets.plugins.gitlab_token import GitLabTokenDetector
+    from detect_secrets.plugins.jwt import JwtTokenDetector
+    from detect_secrets.plugins.mailchimp import MailchimpDetector
+    from detect_secrets.plugins.npm import NpmDetector
+    from detect_secrets.plugins.openai import OpenAIDetector
+    from detect_secrets.plugins.private_key import PrivateKeyDetector
+    from detect_secrets.plugins.pypi_token import PypiTokenDetector
+    from detect_secrets.plugins.sendgrid import SendGridDetector
+    from detect_secrets.plugins.slack import SlackDetector
+    from detect_secrets.plugins.stripe import StripeDetector
+    from detect_secrets.plugins.twilio import TwilioKeyDetector
+
+    return [cls() for cls in (AWSKeyDetector, BasicAuthDetector, DiscordBotTokenDetector, GitHubTokenDetector,
+                              GitLabTokenDetector, JwtTokenDetector, MailchimpDetector, NpmDetector,
+                              OpenAIDetector, PrivateKeyDetector, PypiTokenDetector, SendGridDetector,
+                              SlackDetector, StripeDetector, TwilioKeyDetector)]
+
+
+def credential_kind(value: str):
+    """The detect-secrets plugin name that recognises `value` as a credential, or None."""
+    if len(value) < 12:
+        return None
+    for plugin in _detectors():
+        try:
+            if any(True for _ in plugin.analyze_string(value)):
+                return plugin.secret_type
+        except Exception:  # noqa: BLE001 - a plugin choking on odd input is not a finding
+            continue
+    return None
+
+
+# Properties that are meant to carry secrets (judged by the rules above, not as leaks).
+SECRET_CARRIERS = {
+    SM_SECRET_VERSION: {"secretString", "secretBinary", "secretStringWo"},
+    SSM_PARAMETER: {"value", "valueWo"},
+}
+
+
+@resource_rule(
+    "ssm-secure-string", area="secrets", types=[SSM_PARAMETER], severity=HIGH, enforcement=MANDATORY,
+    description="SSM parameters that hold secrets (by name, or a value that looks like a credential) are SecureString, never String or insecureValue.",
+    remediation="""
+Mark the environment key as a secret in `launchready:secrets` (stacks/Pulumi.<stack>.yaml) with its
+value from `pulumi config set --secret ...`; the program stores secret keys as SecureString
+encrypted with the stack's KMS key. Then rotate the credential: it was readable by anyone with
+ssm:GetParameter.""",
+    config={"secretNamePattern": {"type": "string", "default": SECRETISH_NAME,
+                                  "description": "Parameter names matching this regex hold secrets."}},
+    spec_keys=("secrets",),
+)
+def ssm_secure_string(props, config):
+    name = str(get(props, "name", default="") or "")
+    ptype = str(get(props, "type", default="") or "")
+    if ptype == "SecureString":
+        return
+    secret_name = bool(re.search(config["secretNamePattern"], name.rsplit("/", 1)[-1]))
+    value = get(props, "value", default=None)
+    insecure = get(props, "insecureValue", default=None)
+    looks = next((k for k in (credential_kind(v) for v in (value, insecure) if isinstance(v, str)) if k), None)
+    if secret_name or looks:
+        why = f"its value looks like a credential ({looks})" if looks else "its name says it holds a secret"
+        yield f"{name or 'parameter'} is {ptype or 'String'} but {why}; it must be SecureString."
+
+
+@resource_rule(
+    "no-plaintext-credentials", area="secrets", types=[], severity=CRITICAL, enforcement=MANDATORY,
+    description="No resource input (record content, header value, tag, description, environment value...) contains a recognisable credential: private keys, AWS/GitHub/Slack/Stripe/SendGrid tokens, JWTs, URLs with passwords.",
+    remediation="""
+Remove the credential from the stack file and the code, store it with `pulumi config set --secret
+<key>` and reference it from `launchready:secrets`. Then rotate it at the issuer: it has already
+been written to the repository history and possibly to state.""",
+    spec_keys=("secrets",),
+)
+def no_plaintext_credentials(props, config, resource_type):
+    # Runs on every resource type; secret-carrying properties are judged by the rules above.
+    for path, value in strings(props):
+        if path in SECRET_CARRIERS.get(resource_type, ()):
+            continue
+        kind = credential_kind(value)
+        if kind:
+            yield f"input {path} contains what looks like a credential ({kind})."

@@ -1,0 +1,198 @@
+"""The offline gate end to end: the insecure corpus fails with the right rule, the example passes,
+policy-config overrides, output formats (SARIF validated against the 2.1.0 schema), exit codes."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from policies.gate import GateOptions, run_gate
+from policies.report import render_json, render_junit, render_sarif, render_text
+
+pytestmark = pytest.mark.unit
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+CORPUS = sorted((HERE / "corpus").glob("Pulumi.*.yaml"))
+EXAMPLE = ROOT / "stacks" / "Pulumi.example.yaml"
+
+
+def gate(stack, **kw):
+    kw.setdefault("scan_repo", False)
+    return run_gate(GateOptions(stack=str(stack), root=str(ROOT), **kw))
+
+
+def expected_rule(path: Path) -> str:
+    return re.search(r"^# expect: (\S+)", path.read_text(), re.M).group(1)
+
+
+@pytest.fixture(scope="module")
+def example():
+    return gate(EXAMPLE)
+
+
+def test_example_passes_with_no_mandatory_violation(example):
+    assert example.errors == []
+    assert example.mandatory == [], render_text(example)
+    assert example.exit_code == 0
+    assert example.resources > 20
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=[p.name[len("Pulumi."):-len(".yaml")] for p in CORPUS])
+def test_corpus_fails_with_expected_rule(path):
+    result = gate(path)
+    assert result.errors == []
+    rule = expected_rule(path)
+    assert rule in {f.rule for f in result.mandatory}, render_text(result)
+    assert result.exit_code == 1
+    for f in result.mandatory:
+        assert f.remediation.strip(), f.rule
+        assert f.file and f.line, f  # every finding points somewhere
+
+
+def test_corpus_covers_every_area():
+    rules = {expected_rule(p) for p in CORPUS}
+    from policies.rules import BY_NAME
+    areas = {BY_NAME[r].area for r in rules if r in BY_NAME}
+    assert {"edge", "dns", "mail", "monitoring", "apply"} <= areas
+
+
+def test_finding_points_at_the_stack_file_line():
+    result = gate(HERE / "corpus" / "Pulumi.hsts-one-day.yaml")
+    (finding,) = [f for f in result.mandatory if f.rule == "hsts-max-age"]
+    line = Path(finding.file).read_text().splitlines()[finding.line - 1]
+    assert "maxAge: 86400" in line
+
+
+def test_plaintext_secret_is_never_printed():
+    path = HERE / "corpus" / "Pulumi.plaintext-aws-keys.yaml"
+    result = gate(path)
+    assert {f.rule for f in result.mandatory} == {"stack-file-plaintext-secret"}
+    for render in (render_text, render_json, render_sarif, render_junit):
+        out = render(result)
+        assert "AKIAZ7QXPORTAL4DEPLOY" not in out and "k9Vt2Qx7LmN4pR8sW1yZ3bC6dF0gH5jK7lM2nP4q" not in out
+
+
+# -- policy config -----------------------------------------------------------------------------------
+
+def write_config(tmp_path, data) -> str:
+    path = tmp_path / "policy-config.json"
+    path.write_text(json.dumps(data))
+    return str(path)
+
+
+def test_config_disables_a_rule(tmp_path):
+    path = HERE / "corpus" / "Pulumi.hsts-one-day.yaml"
+    result = gate(path, policy_config=write_config(tmp_path, {"hsts-max-age": "disabled"}))
+    assert result.exit_code == 0 and not [f for f in result.findings if f.rule == "hsts-max-age"]
+
+
+def test_config_changes_a_threshold(tmp_path):
+    path = HERE / "corpus" / "Pulumi.hsts-one-day.yaml"
+    result = gate(path, policy_config=write_config(tmp_path, {"hsts-max-age": {"minMaxAge": 3600}}))
+    assert result.exit_code == 0
+    stricter = gate(EXAMPLE, policy_config=write_config(tmp_path, {"hsts-max-age": {"minMaxAge": 63072000}}))
+    assert [f.message for f in stricter.mandatory] == ["HSTS max-age is 31536000; it must be at least 63072000 seconds."]
+
+
+def test_config_raises_advisory_to_mandatory(tmp_path):
+    path = HERE / "corpus" / "Pulumi.ssl-flexible.yaml"
+    base = gate(EXAMPLE, policy_config=write_config(tmp_path, {"tls13-enabled": "mandatory"}))
+    assert base.exit_code == 0
+    full = ROOT / "stacks" / "Pulumi.example.yaml"
+    text = full.read_text().replace("sslMode: strict", "sslMode: full")
+    stack = tmp_path / "Pulumi.full.yaml"
+    stack.write_text(text)
+    advisory = gate(stack)
+    assert [(f.rule, f.level) for f in advisory.findings] == [("ssl-mode-strict", "advisory")]
+    assert advisory.exit_code == 0
+    raised = gate(stack, policy_config=write_config(tmp_path, {"ssl-mode-strict": {"enforcementLevel": "mandatory"}}))
+    assert [(f.rule, f.level) for f in raised.findings] == [("ssl-mode-strict", "mandatory")]
+    assert raised.exit_code == 1
+    all_advisory = gate(path, policy_config=write_config(tmp_path, {"all": "advisory"}))
+    assert all_advisory.exit_code == 0 and all_advisory.advisory
+
+
+@pytest.mark.parametrize("data,message", [
+    ({"hsts-max-aeg": "disabled"}, "policy config: hsts-max-aeg: no such policy in the pack (did you mean 'hsts-max-age'?)"),
+    ({"hsts-max-age": "off"}, "policy config: hsts-max-age: enforcement level 'off' is not one of advisory, disabled, mandatory, remediate"),
+    ({"hsts-max-age": {"minMaxAge": "long"}}, "policy config: hsts-max-age.minMaxAge: 'long' is not of type 'integer'"),
+    ({"hsts-max-age": {"maxAge": 1}}, "policy config: hsts-max-age.maxAge: unknown property (it takes: minMaxAge)"),
+])
+def test_bad_config_is_exit_2(tmp_path, data, message):
+    result = gate(EXAMPLE, policy_config=write_config(tmp_path, data))
+    assert result.errors == [message] and result.exit_code == 2
+
+
+def test_environment_downgrades_production_only_rules():
+    result = gate(ROOT / "stacks" / "Pulumi.staging.yaml") if (ROOT / "stacks" / "Pulumi.staging.yaml").exists() else None
+    if result is None:
+        pytest.skip("no staging stack")
+    assert result.exit_code == 0
+    assert {"hsts-max-age", "auth-rate-limited"} <= {f.rule for f in result.advisory}
+
+
+def test_malformed_spec_is_exit_2(tmp_path):
+    stack = tmp_path / "Pulumi.bad.yaml"
+    stack.write_text(EXAMPLE.read_text().replace("name: app.example.com ", "name: app..example.com "))
+    result = gate(stack)
+    assert result.exit_code == 2
+    assert any("app..example.com" in e for e in result.errors)
+
+
+# -- output formats ------------------------------------------------------------------------------
+
+def test_sarif_is_valid_sarif_2_1_0(tmp_path):
+    import jsonschema
+
+    schema = json.loads((HERE / "sarif-schema-2.1.0.json").read_text())
+    result = gate(HERE / "corpus" / "Pulumi.origin-exposed.yaml")
+    doc = json.loads(render_sarif(result))
+    jsonschema.validate(doc, schema)
+    run = doc["runs"][0]
+    (res,) = [r for r in run["results"] if r["ruleId"] == "portal-hosts-proxied"]
+    assert res["level"] == "error"
+    loc = res["locations"][0]["physicalLocation"]
+    assert loc["artifactLocation"]["uri"].endswith("Pulumi.origin-exposed.yaml")
+    assert loc["region"]["startLine"] >= 1
+    rule = run["tool"]["driver"]["rules"][res["ruleIndex"]]
+    assert rule["id"] == "portal-hosts-proxied" and rule["help"]["text"]
+    assert float(rule["properties"]["security-severity"]) > 0
+    jsonschema.validate(json.loads(render_sarif(gate(EXAMPLE))), schema)
+
+
+def test_junit_lists_every_rule():
+    result = gate(HERE / "corpus" / "Pulumi.dnssec-off.yaml")
+    root = ET.fromstring(render_junit(result).split("\n", 1)[1])
+    cases = {c.get("name"): c for c in root.iter("testcase")}
+    assert len(cases) == len(result.rules)
+    assert cases["dnssec-enabled"].find("failure") is not None
+    assert cases["hsts-max-age"].find("failure") is None
+    assert root.get("failures") == "1"
+
+
+def test_json_report():
+    data = json.loads(render_json(gate(HERE / "corpus" / "Pulumi.dnssec-off.yaml")))
+    assert data["exitCode"] == 1 and data["summary"]["mandatory"] == 1
+    assert data["findings"][0]["rule"] == "dnssec-enabled"
+
+
+def test_cli_exit_codes_and_no_traceback(tmp_path):
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "infra.cli", "gate", *args], cwd=ROOT,
+                              capture_output=True, text=True, timeout=120)
+
+    ok = cli("--stack", "example", "--no-repo-scan")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "passed (exit 0)" in ok.stdout
+    bad = cli("--stack", str(HERE / "corpus" / "Pulumi.ssl-flexible.yaml"), "--no-repo-scan", "--format", "sarif")
+    assert bad.returncode == 1
+    assert json.loads(bad.stdout)["runs"][0]["results"]
+    missing = cli("--stack", "no-such-stack")
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr + missing.stdout
+    assert "stack file not found" in missing.stderr
