@@ -52,8 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
+            if not (exc.name and (name == exc.name or name.startswith(exc.name + "."))):
+                raise  # a missing dependency inside the room, not a missing room
             continue
         module.register(sub)
     return parser
