@@ -95,7 +95,7 @@ def spf_lookup_limit(props, config):
         elif mech.split("/")[0] in ("a", "mx", "ptr", "exists"):
             count += 1
     if count > num(config["maxLookups"]):
-        yield f"{record_name(props)}: SPF needs about {count} DNS lookups; at most {fmt_num(config['maxLookups'])} are allowed."
+        yield f"{record_name(props)}: SPF needs about {fmt_num(count)} DNS lookups; at most {fmt_num(config['maxLookups'])} are allowed."
 
 
 @stack_rule(

@@ -1,0 +1,95 @@
+"""Gate-only checks: committed secrets (detect-secrets, baseline), stack-file plaintext, unmarked state."""
+from __future__ import annotations
+
+import hashlib
+import json
+from types import SimpleNamespace
+
+import pytest
+
+from policies.scan import REPO_SECRET, scan_repository, scan_stack_file, scan_state
+
+pytestmark = pytest.mark.unit
+
+AWS_KEY = "AKIA" + "Z7QXPORTAL4DEPL"           # assembled so this file itself carries no key
+PRIVATE = "-----BEGIN RSA " + "PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----\n"
+
+
+def repo(tmp_path, files: dict[str, str]):
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return tmp_path
+
+
+def scan(root, **over):
+    config = {**REPO_SECRET.defaults, **over}
+    return scan_repository(config, root)
+
+
+def test_committed_credentials_are_found_with_file_and_line(tmp_path):
+    root = repo(tmp_path, {"deploy.sh": f"#!/bin/sh\nexport AWS_ACCESS_KEY_ID={AWS_KEY}\n", "keys/id_rsa": PRIVATE,
+                           "README.md": "nothing here\n"})
+    found = sorted((f.file, f.line, f.message) for f in scan(root))
+    assert found == [("deploy.sh", 2, "deploy.sh:2: a credential (AWS Access Key) is committed."),
+                     ("keys/id_rsa", 1, "keys/id_rsa:1: a credential (Private Key) is committed.")]
+
+
+def test_baseline_pragma_and_public_keys_are_accepted(tmp_path):
+    root = repo(tmp_path, {
+        "deploy.sh": f"export AWS_ACCESS_KEY_ID={AWS_KEY}\n",
+        "fixture.py": f"KEY = '{AWS_KEY}'  # pragma: allowlist secret\n",
+        "dkim.txt": "v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAtest\n",
+    })
+    assert [f.file for f in scan(root)] == ["deploy.sh"]
+    digest = hashlib.sha1(AWS_KEY.encode()).hexdigest()
+    (root / ".secrets.baseline").write_text(json.dumps({"results": {"deploy.sh": [
+        {"type": "AWS Access Key", "filename": "deploy.sh", "hashed_secret": digest, "line_number": 1}]}}))
+    assert scan(root) == []
+    # a finding audited as a real secret stays a finding
+    (root / ".secrets.baseline").write_text(json.dumps({"results": {"deploy.sh": [
+        {"type": "AWS Access Key", "filename": "deploy.sh", "hashed_secret": digest, "is_secret": True}]}}))
+    assert [f.file for f in scan(root)] == ["deploy.sh"]
+
+
+def test_scan_paths_and_excludes_are_configurable(tmp_path):
+    root = repo(tmp_path, {"a/deploy.sh": f"K={AWS_KEY}\n", "b/deploy.sh": f"K={AWS_KEY}\n"})
+    assert [f.file for f in scan(root, paths=["a"])] == ["a/deploy.sh"]
+    assert [f.file for f in scan(root, excludeFiles="^b/")] == ["a/deploy.sh"]
+
+
+def test_stack_file_plaintext(tmp_path):
+    path = tmp_path / "Pulumi.x.yaml"
+    path.write_text("config:\n  cloudflare:apiToken: abcdefghijklmnop\n  aws:region: eu-west-1\n"
+                    "  launchready:hosts:\n    - name: app.example.com\n      flows:\n        token: /v1/auth/token\n")
+    source = SimpleNamespace(
+        file=str(path), lines={"hosts[0].flows.token": 7},
+        values={"cloudflare:apiToken": "abcdefghijklmnop", "aws:region": "eu-west-1",
+                "launchready:hosts": json.dumps([{"name": "app.example.com", "flows": {"token": "/v1/auth/token"}}]),
+                "launchready:webhookSecret": "whsec_abcdefghijklmnopqrstuvwx", "launchready:pat": "x"},
+        secret_keys=set())
+    found = [(f.message, f.line) for f in scan_stack_file(source)]
+    assert found == [
+        ("cloudflare:apiToken holds a plaintext value that is a secret by its name; store it with `pulumi config set --secret`.", 2),
+        ("launchready:webhookSecret holds a plaintext value that is a secret by its name; store it with `pulumi config set --secret`.", None),
+    ]
+    assert all("abcdefghijklmnop" not in m for m, _ in found)
+
+
+def test_state_plaintext_secret():
+    def planned(type_, inputs, secret_paths=()):
+        return SimpleNamespace(type=type_, name="r", urn="urn:r", inputs=inputs, secret_paths=frozenset(secret_paths),
+                               custom=True)
+
+    marked = planned("aws:secretsmanager/secretVersion:SecretVersion", {"secretString": "v"}, ["secretString"])
+    unmarked = planned("aws:secretsmanager/secretVersion:SecretVersion", {"secretString": "v"})
+    secure = planned("aws:ssm/parameter:Parameter", {"type": "SecureString", "value": "v"})
+    plain_param = planned("aws:ssm/parameter:Parameter", {"type": "String", "value": "https://x"})
+    db = planned("aws:rds/instance:Instance", {"password": "hunter2"})
+    msgs = [f.message for f in scan_state([marked, unmarked, secure, plain_param, db])]
+    assert msgs == [
+        "SecretVersion r: input secretString is not marked secret; state would store it in plaintext.",
+        "Parameter r: input value is not marked secret; state would store it in plaintext.",
+        "Instance r: input password is not marked secret; state would store it in plaintext.",
+    ]
