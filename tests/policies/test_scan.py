@@ -11,7 +11,7 @@ from policies.scan import REPO_SECRET, scan_repository, scan_stack_file, scan_st
 
 pytestmark = pytest.mark.unit
 
-AWS_KEY = "AKIA" + "Z7QXPORTAL4DEPL"           # assembled so this file itself carries no key
+AWS_KEY = "AKIA" + "Z7QXPORTAL4DEPLO"          # assembled so this file itself carries no key
 PRIVATE = "-----BEGIN RSA " + "PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----\n"
 
 
