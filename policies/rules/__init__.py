@@ -22,7 +22,7 @@ assert len(BY_NAME) == len(ALL), "rule names must be unique"
 PRODUCTION_ONLY = frozenset({
     "hsts-max-age", "hsts-include-subdomains", "auth-rate-limited", "dnssec-enabled", "dmarc-policy",
     "dmarc-rua", "public-host-health-check", "health-check-alarmed", "topic-has-subscription",
-    "alarm-has-actions", "caa-present", "security-headers",
+    "alarm-has-actions",
 })
 
 
