@@ -14,6 +14,7 @@
 """
 from __future__ import annotations
 
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,6 +114,7 @@ def run_gate(opts: GateOptions) -> GateResult:
     by_name = {r.name: r for r in everything}
 
     secrets: set[str] = {v for k, v in source.values.items() if k in source.secret_keys}
+    clock = time.perf_counter()
     try:
         from infra.mockrun import run_program
 
@@ -127,6 +129,8 @@ def run_gate(opts: GateOptions) -> GateResult:
         result.errors = [f"{path}: the launch program failed under the mock runtime: "
                          f"{type(exc).__name__}: {redact(str(exc)).splitlines()[0] if str(exc) else ''}"]
         return result
+    result.timings["program"] = time.perf_counter() - clock
+    clock = time.perf_counter()
     result.resources = len([r for r in run.resources if r.custom])
     by_urn = {r.urn: r for r in run.resources}
     for r in run.resources:
@@ -146,6 +150,9 @@ def run_gate(opts: GateOptions) -> GateResult:
             remediation=rule.remediation_steps or "", resource_urn=d.urn,
             resource_type=res.type if res else "", resource_name=res.name if res else "",
             file=file, line=line, unknown=d.unknown))
+
+    result.timings["rules"] = time.perf_counter() - clock
+    clock = time.perf_counter()
 
     # -- gate-only checks -------------------------------------------------------------------------
     scans = []
@@ -172,6 +179,7 @@ def run_gate(opts: GateOptions) -> GateResult:
             resource_type=res.type if res else "", resource_name=res.name if res else "",
             file=file, line=line or 1))
 
+    result.timings["scans"] = time.perf_counter() - clock
     redact = _redactor(secrets)
     result.findings = [_redacted(f, redact) for f in findings if f.level in ("mandatory", "advisory")]
     return result

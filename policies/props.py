@@ -221,6 +221,8 @@ def expr_methods(expression: str) -> Optional[set[str]]:
 
 
 def _unq(s: str) -> str:
+    if "\\" not in s:
+        return s
     try:
         return json.loads(f'"{s}"')
     except ValueError:

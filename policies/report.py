@@ -53,6 +53,7 @@ class GateResult:
     rules: list[RuleInfo] = field(default_factory=list)
     resources: int = 0
     errors: list[str] = field(default_factory=list)   # spec or config errors: nothing was judged
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase (program, rules, scans)
 
     @property
     def mandatory(self) -> list[Finding]:
@@ -108,6 +109,7 @@ def render_json(result: GateResult) -> str:
         "exitCode": result.exit_code,
         "errors": result.errors,
         "resources": result.resources,
+        "timings": {k: round(v, 3) for k, v in result.timings.items()},
         "summary": {"mandatory": len(result.mandatory), "advisory": len(result.advisory)},
         "findings": [asdict(f) for f in result.findings],
         "rules": [asdict(r) for r in result.rules],

@@ -236,22 +236,26 @@ def _auth_targets(config) -> list[tuple[str, str]]:
     return list(dict.fromkeys(targets))
 
 
-def _covers(rule, host: str, path: str, max_per_minute: float) -> bool:
-    expression = str(get(rule, "expression", default=""))
+def _limit_facts(rule):
+    """What a rate-limit rule protects, parsed once: (expression, hosts, methods, rate per minute)."""
     if get(rule, "action") not in _BLOCKING:
-        return False
-    if not path_covered(path, expression):
-        return False
-    hosts = expr_hosts(expression)
-    if host and hosts is not None and host not in hosts:
-        return False
-    methods = expr_methods(expression)
-    if methods is not None and "POST" not in methods:
-        return False
+        return None
+    expression = str(get(rule, "expression", default=""))
     requests, period = num(get(rule, "ratelimit", "requestsPerPeriod")), num(get(rule, "ratelimit", "period"))
     if requests is None or not period:
+        return None
+    return expression, expr_hosts(expression), expr_methods(expression), requests * 60.0 / period
+
+
+def _covers(facts, host: str, path: str, max_per_minute: float) -> bool:
+    if facts is None:
         return False
-    return requests * 60.0 / period <= max_per_minute
+    expression, hosts, methods, rate = facts
+    if host and hosts is not None and host not in hosts:
+        return False
+    if methods is not None and "POST" not in methods:
+        return False
+    return rate <= max_per_minute and path_covered(path, expression)
 
 
 @stack_rule(
@@ -282,10 +286,10 @@ def auth_rate_limited(resources, config):
     targets = _auth_targets(config)
     if not targets:
         return
-    rules = [rule for z in zones(resources) for rs in rulesets(resources, z, PHASE_RATELIMIT)
+    facts = [_limit_facts(rule) for z in zones(resources) for rs in rulesets(resources, z, PHASE_RATELIMIT)
              for rule in enabled_rules(rs.props)]
     for host, path in targets:
-        if not any(_covers(rule, host, path, config["maxRequestsPerMinute"]) for rule in rules):
+        if not any(_covers(f, host, path, config["maxRequestsPerMinute"]) for f in facts):
             where = f"{host}{path}" if host else path
             yield (f"{where} has no blocking rate limit of at most {fmt_num(config['maxRequestsPerMinute'])} "
                    f"requests per minute covering POST requests.")

@@ -114,16 +114,15 @@ to skip it, and keep `launchready:monitoring` declaring an alert topic.""",
 )
 def health_check_alarmed(resources, config):
     alarms = of_type(resources, METRIC_ALARM)
-
-    def watched_ids(alarm) -> set[str]:
-        values = {str(get(alarm.props, "dimensions", "HealthCheckId", default=""))}
+    # Dependencies first: at preview a new health check's id is unknown.
+    depended = {d.urn for a in alarms for d in (getattr(a, "dependencies", None) or [])}
+    watched: set[str] = set()
+    for alarm in alarms:
+        watched.add(str(get(alarm.props, "dimensions", "HealthCheckId", default="")))
         for q in as_list(get(alarm.props, "metricQueries")):
-            values.add(str(get(q, "metric", "dimensions", "HealthCheckId", default="")))
-        return values - {""}
-
+            watched.add(str(get(q, "metric", "dimensions", "HealthCheckId", default="")))
+    watched.discard("")
     for hc in of_type(resources, HEALTH_CHECK):
-        # Dependencies first: at preview a new health check's id is unknown.
-        if any(_depends_on(a, hc) for a in alarms):
+        if hc.urn in depended or _ids(hc) & watched:
             continue
-        if not any(_ids(hc) & watched_ids(a) for a in alarms):
-            yield (f"health check for {get(hc.props, 'fqdn') or hc.name} has no alarm.", hc.urn)
+        yield (f"health check for {get(hc.props, 'fqdn') or hc.name} has no alarm.", hc.urn)
