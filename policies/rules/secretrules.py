@@ -86,8 +86,11 @@ def _detectors():
                               SlackDetector, StripeDetector, TwilioKeyDetector)]
 
 
+@lru_cache(maxsize=65536)
 def credential_kind(value: str):
-    """The detect-secrets plugin name that recognises `value` as a credential, or None."""
+    """The detect-secrets plugin name that recognises `value` as a credential, or None.
+
+    Cached: the same ids, ARNs and tags recur on thousands of resources."""
     if len(value) < 12:
         return None
     for plugin in _detectors():
