@@ -53,7 +53,8 @@ def test_spf_strictness_is_judged_by_us(all_, declared, status):
 
 
 def test_spf_providers_missing_and_extra():
-    obs = Observations.of({key("spf", "d.test"): spf_obs("v=spf1", "fail", ["_spf.google.com", "sendgrid.net"])})
+    obs = Observations.of({key("spf", "d.test"): spf_obs("v=spf1 include:_spf.google.com include:sendgrid.net -all",
+                                                          "fail", ["_spf.google.com", "sendgrid.net"])})
     v = mail.judge_spf_providers(Item("d.test", data=SPF), obs)
     assert v.status is Status.FAIL and v.evidence["missing"] == ["amazonses.com"]
     assert v.evidence["unexpected"] == ["sendgrid.net"] and "amazonses.com" in v.remediation

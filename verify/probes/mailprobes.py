@@ -31,37 +31,112 @@ _TRANSPORT_WORDS = re.compile(r"REFUSED|SERVFAIL|timed out|timeout|All nameserve
 
 
 @dataclass(frozen=True)
+class SpfTerm:
+    """One top-level term of an SPF record, as written (RFC 7208 4.6.1: terms are space-separated)."""
+
+    qualifier: str      # "+", "-", "~", "?" ("+" when omitted); "=" for modifiers
+    name: str           # mechanism or modifier name, lowercased: include, a, mx, ip4, redirect, exp, ...
+    value: str          # the argument after ':' / '=' ('' when absent), lowercased, trailing dot dropped
+
+    @property
+    def text(self) -> str:
+        if self.qualifier == "=":
+            return f"{self.name}={self.value}"
+        return f"{self.name}:{self.value}" if self.value else self.name
+
+
+_MECHANISMS = ("all", "include", "a", "mx", "ptr", "ip4", "ip6", "exists")
+
+
+def spf_terms(record: str) -> list[SpfTerm]:
+    """The record's own terms (no include resolution): what the zone owner wrote at this name.
+    checkdmarc's parse is used for validity, lookups and the effective `all`; this is only for
+    comparing the authorised senders with the declared ones, which must work even when the parse
+    stopped early (limits exceeded)."""
+    out = []
+    for raw in record.split()[1:]:
+        t = raw.strip().lower()
+        q = "+"
+        if t[:1] in "+-~?":
+            q, t = t[0], t[1:]
+        m = _MODIFIER.match(t)
+        if m and m.group(1) not in _MECHANISMS:
+            out.append(SpfTerm("=", m.group(1), m.group(2).rstrip(".")))
+            continue
+        name = re.split(r"[:/]", t, maxsplit=1)[0]
+        value = t.split(":", 1)[1] if ":" in t else ""
+        out.append(SpfTerm(q, name, value.rstrip(".")))
+    return out
+
+
+_MODIFIER = re.compile(r"^([a-z][a-z0-9_.-]*)=(.*)$")
+
+
+@dataclass(frozen=True)
 class SpfObservation:
     name: str
     records: tuple[str, ...]             # every v=spf1 TXT at the name
-    parsed: dict | None = None           # checkdmarc's parse of the single record
-    dns_lookups: int | None = None
+    parsed: dict | None = None           # checkdmarc's parse of the single record (partial if a limit was hit)
+    dns_lookups: int | None = None       # at least this many (counting stops where the limit is exceeded)
     void_lookups: int | None = None
     error: str | None = None             # checkdmarc's error (syntax, loops, limits, include permerror)
     error_type: str | None = None
     warnings: tuple[str, ...] = ()
+    limit: str | None = None             # "lookups" | "void" when an RFC 7208 4.6.4 limit is exceeded
 
     @property
     def record(self) -> str | None:
         return self.records[0] if len(self.records) == 1 else None
 
+    @property
+    def limit_exceeded(self) -> str | None:
+        if self.limit:
+            return self.limit
+        if self.dns_lookups is not None and self.dns_lookups > 10:
+            return "lookups"
+        if self.void_lookups is not None and self.void_lookups > 2:
+            return "void"
+        return None
+
     def all_qualifier(self) -> str:
-        """'-all' | '~all' | '?all' | '+all'; a record without `all` (and no redirect) is neutral."""
+        """'-all' | '~all' | '?all' | '+all'; a record without `all` (and no redirect) is neutral.
+        With `redirect=` (and no `all`) this is the redirect target's, as receivers evaluate it."""
         if not self.parsed:
             return "?"
         return {"fail": "-all", "softfail": "~all", "neutral": "?all", "pass": "+all"}.get(self.parsed.get("all"), "?all")
 
+    def redirect(self) -> str | None:
+        """The redirect= target, when it takes effect (RFC 7208 6.1: ignored if the record has `all`)."""
+        if not self.record:
+            return None
+        terms = spf_terms(self.record)
+        if any(t.name == "all" for t in terms):
+            return None
+        return next((t.value for t in terms if t.qualifier == "=" and t.name == "redirect"), None)
+
     def includes(self) -> list[str]:
-        if not self.parsed:
+        """include: and redirect= targets of the record itself (both delegate to a provider's list)."""
+        if not self.record:
             return []
-        out = [m["value"].lower().rstrip(".") for m in self.parsed.get("mechanisms", []) if m.get("mechanism") == "include"]
-        if self.parsed.get("redirect"):
-            out.append(str(self.parsed["redirect"]).lower().rstrip("."))
-        return out
+        out = [t.value for t in spf_terms(self.record) if t.name == "include"]
+        r = self.redirect()
+        return out + ([r] if r else [])
+
+    def other_terms(self) -> list[SpfTerm]:
+        """Authorising terms other than include/all/modifiers: a, mx, ptr, ip4, ip6, exists."""
+        if not self.record:
+            return []
+        return [t for t in spf_terms(self.record)
+                if t.qualifier == "+" and t.name in ("a", "mx", "ptr", "ip4", "ip6", "exists")]
 
 
 def _spf_texts(ans: DnsAnswer) -> list[str]:
     return [t for t in ans.texts() if t.lower() == "v=spf1" or t.lower().startswith("v=spf1 ")]
+
+
+def _parse_spf(ctx, record: str, name: str, ignore: bool) -> dict:
+    return cd_spf.parse_spf_record(record, name, ignore_too_many_lookups=ignore,
+                                   nameservers=ctx.dns.do53(), timeout=ctx.timeout, retries=0)
 
 
 @probe("spf")
@@ -71,18 +146,29 @@ def spf(ctx, name: str) -> SpfObservation:
     if len(records) != 1:
         return SpfObservation(name=name, records=records)
     record = records[0]
+    limit, lookups, void, err, err_type = None, None, None, None, None
     try:
-        parsed = cd_spf.parse_spf_record(record, name, ignore_too_many_lookups=True,
-                                         nameservers=ctx.dns.do53(), timeout=ctx.timeout, retries=0)
+        # Strict first: checkdmarc's limit exceptions carry the count, and a nested include that
+        # overflows is otherwise dropped from the partial parse with no count at all.
+        parsed = _parse_spf(ctx, record, name, ignore=False)
+    except (cd_spf.SPFTooManyDNSLookups, cd_spf.SPFTooManyVoidDNSLookups) as e:
+        limit = "lookups" if isinstance(e, cd_spf.SPFTooManyDNSLookups) else "void"
+        data = getattr(e, "data", None) or {}
+        lookups, void = data.get("dns_lookups"), data.get("void_dns_lookups")
+        err, err_type = str(e.args[0] if e.args else e), type(e).__name__
+        _raise_if_transport(ctx, record, e)
+        try:  # the rest of the record (its `all`, its terms) still matters to the other checks
+            parsed = _parse_spf(ctx, record, name, ignore=True)
+        except cd_spf.SPFError:
+            parsed = {}
     except cd_spf.SPFError as e:
         _raise_if_transport(ctx, record, e)
         return SpfObservation(name=name, records=records, error=str(e.args[0] if e.args else e),
-                              error_type=type(e).__name__,
-                              dns_lookups=getattr(e, "data", {}).get("dns_lookups") if getattr(e, "data", None) else None)
-    err = parsed.get("error")
+                              error_type=type(e).__name__)
     return SpfObservation(name=name, records=records, parsed=parsed.get("parsed"),
-                          dns_lookups=parsed.get("dns_lookups"), void_lookups=parsed.get("void_dns_lookups"),
-                          error=err, error_type="SPFTooManyDNSLookups" if err else None,
+                          dns_lookups=lookups if lookups is not None else parsed.get("dns_lookups"),
+                          void_lookups=void if void is not None else parsed.get("void_dns_lookups"),
+                          error=err, error_type=err_type, limit=limit,
                           warnings=tuple(parsed.get("warnings", [])))
 
 
