@@ -112,8 +112,11 @@ def test_dns_failure_is_raised_not_judged():
 
 
 def _dmarc(p, **extra):
-    tags = {"p": {"value": p, "explicit": True}, **{k: {"value": v, "explicit": True} for k, v in extra.items()}}
-    return DmarcObservation(name="_dmarc.d.test", records=("v=DMARC1",), tags=tags)
+    """As the probe builds it: checkdmarc 6 (RFC 9989) drops pct from its tags; the record keeps it."""
+    record = "; ".join(["v=DMARC1", f"p={p}", *(f"{k}={v}" for k, v in extra.items())])
+    tags = {"p": {"value": p, "explicit": True},
+            **{k: {"value": v, "explicit": True} for k, v in extra.items() if k not in ("pct", "rf", "ri")}}
+    return DmarcObservation(name="_dmarc.d.test", records=(record,), tags=tags)
 
 
 @pytest.mark.parametrize("live,declared,status", [

@@ -293,8 +293,14 @@ def _dmarc_hint(m: MailExpectations) -> str:
     tags = [f"p={d.policy}"]
     if d.subdomain_policy:
         tags.append(f"sp={d.subdomain_policy}")
+    if d.adkim:
+        tags.append(f"adkim={d.adkim}")
+    if d.aspf:
+        tags.append(f"aspf={d.aspf}")
     if d.rua:
         tags.append("rua=" + ",".join(d.rua))
+    if d.ruf:
+        tags.append("ruf=" + ",".join(d.ruf))
     if d.pct != 100:
         tags.append(f"pct={d.pct}")
     return f'publish _dmarc.{m.domain} TXT "v=DMARC1; {"; ".join(tags)}"'
@@ -314,14 +320,37 @@ def judge_dmarc_record(item: Item, obs) -> Verdict:
     return passed("DMARC record parses", record=o.record, warnings=list(o.warnings))
 
 
-@check("dmarc-policy", GROUP, "DMARC policy at least as strict as declared", plan=_plan_dmarc)
+def dmarc_effective(o: DmarcObservation, tag: str = "p") -> tuple[str, list[str]]:
+    """The policy a receiver applies, and why it is weaker than written: t=y (RFC 9989 testing
+    mode: one step weaker) and pct < 100 (RFC 7489: the policy covers only part of failing mail)."""
+    p = str(o.tag("p", "none")).lower() if tag == "p" else str(o.tag(tag, o.tag("p", "none"))).lower()
+    caveats = []
+    pct = dmarc_pct(o)
+    if pct is not None and pct < 100:
+        caveats.append(f"pct={pct}: the policy applies to only {pct}% of failing mail")
+    if str(o.tag("t", "n")).lower() == "y":
+        caveats.append("t=y: testing mode, receivers apply one step less than p (RFC 9989)")
+    return p, caveats
+
+
+def dmarc_pct(o: DmarcObservation) -> int | None:
+    raw = o.raw_tag("pct")
+    if raw is None:
+        return None
+    try:
+        return max(0, min(100, int(raw)))
+    except ValueError:
+        return 0  # RFC 7489 6.3: an invalid pct is a syntax error, the policy is not applied reliably
+
+
+@check("dmarc-policy", GROUP, "DMARC policy at least as strict as declared (p, sp, pct, t)", plan=_plan_dmarc)
 def judge_dmarc_policy(item: Item, obs) -> Verdict:
     m: MailExpectations = item.data
     o: DmarcObservation = obs[key("dmarc", m.domain)]
     if o.tags is None:
         return skipped("no valid DMARC record (reported by dmarc-record)")
     want = m.dmarc
-    p = str(o.tag("p", "none")).lower()
+    p, caveats = dmarc_effective(o)
     problems = []
     if _RANK.get(p, 0) < _RANK[want.policy]:
         problems.append(f"p={p}, declared p={want.policy}")
@@ -329,12 +358,18 @@ def judge_dmarc_policy(item: Item, obs) -> Verdict:
         sp = str(o.tag("sp", p)).lower()
         if _RANK.get(sp, 0) < _RANK[want.subdomain_policy]:
             problems.append(f"sp={sp}, declared sp={want.subdomain_policy}")
-    pct = int(o.tag("pct", 100) or 100) if o.explicit("pct") else 100
-    if pct < want.pct:
-        problems.append(f"pct={pct}, declared {want.pct}: the policy applies to only {pct}% of failing mail")
+    pct = dmarc_pct(o)
+    if pct is not None and pct < want.pct:
+        problems.append(f"pct={o.raw_tag('pct')}, declared {want.pct}: the policy applies to only {pct}% of failing mail")
+    for align, declared in (("adkim", want.adkim), ("aspf", want.aspf)):
+        live = str(o.tag(align, "r")).lower()
+        if declared == "s" and live != "s":
+            problems.append(f"{align}={live}, declared {align}=s (strict alignment)")
+    if str(o.tag("t", "n")).lower() == "y" and _RANK[want.policy] > 0:
+        problems.append("t=y (testing mode): receivers apply one step less than p (RFC 9989)")
     if problems:
         return failed("DMARC " + "; ".join(problems), _dmarc_hint(m), record=o.record)
-    return passed(f"DMARC p={p}" + (f", pct={pct}" if pct != 100 else ""), policy=p, record=o.record)
+    return passed(f"DMARC p={p}" + (f", pct={pct}" if pct not in (None, 100) else ""), policy=p, record=o.record)
 
 
 @check("dmarc-rua", GROUP, "DMARC aggregate reports go to the declared addresses", plan=_plan_dmarc)
@@ -581,15 +616,16 @@ def judge_ns_dmarc(item: Item, obs) -> Verdict:
     own: DmarcObservation = obs[key("dmarc", item.target)]
     hint = f'publish _dmarc.{item.target} TXT "v=DMARC1; p=reject"'
     if own.tags is not None:
-        p = str(own.tag("p", "none")).lower()
-        if p == "reject":
+        p, caveats = dmarc_effective(own)
+        if p == "reject" and not caveats:
             return passed("own DMARC p=reject")
-        return failed(f"_dmarc.{item.target} has p={p}", hint, record=own.record)
+        return failed(f"_dmarc.{item.target} has p={p}" + "".join(f"; {c}" for c in caveats), hint, record=own.record)
     if item.target != m.domain:
         org: DmarcObservation = obs[key("dmarc", m.domain)]
         if org.tags is not None:
-            sp = str(org.tag("sp", org.tag("p", "none"))).lower()
-            if sp == "reject":
+            sp, caveats = dmarc_effective(org, "sp")
+            if sp == "reject" and not caveats:
                 return passed(f"inherits sp=reject from _dmarc.{m.domain}")
-            return failed(f"{item.target} inherits sp={sp} from _dmarc.{m.domain}", hint, record=org.record)
+            return failed(f"{item.target} inherits sp={sp} from _dmarc.{m.domain}" + "".join(f"; {c}" for c in caveats),
+                          hint, record=org.record)
     return failed(f"no DMARC policy covers {item.target}", hint)

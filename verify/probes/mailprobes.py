@@ -201,6 +201,16 @@ class DmarcObservation:
     def record(self) -> str | None:
         return self.records[0] if len(self.records) == 1 else None
 
+    def raw_tag(self, name: str) -> str | None:
+        """A tag as written in the record, also those checkdmarc drops as removed by RFC 9989 (pct,
+        rf, ri): receivers implementing RFC 7489 (most of them today) still honour pct."""
+        if not self.record:
+            return None
+        for tag, value in cd_dmarc.DMARC_TAG_VALUE_REGEX.findall(self.record):
+            if tag.lower() == name:
+                return value.strip()
+        return None
+
     def tag(self, name: str, default: Any = None) -> Any:
         if not self.tags or name not in self.tags:
             return default
