@@ -11,7 +11,7 @@ import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Annotated, Any, Optional
 
 import yaml
 from pydantic import ValidationError
@@ -129,7 +129,10 @@ def _cross_issues_of_valid_sections(sections: dict, others: dict, found: list[Sp
                         broken.add(alias)
                 valid[name], index_maps[alias] = items, positions
             else:
-                valid[name] = TypeAdapter(fld.annotation).validate_python(raw, context=ctx)
+                # fld.annotation alone drops the field's own validators and constraints (a Hostname
+                # field's annotation is plain str): put them back, or a bad domain passes here.
+                full = Annotated[(fld.annotation, *fld.metadata)] if fld.metadata else fld.annotation
+                valid[name] = TypeAdapter(full).validate_python(raw, context=ctx)
         except ValidationError:
             broken.add(alias)
     if "domain" in broken:
@@ -197,9 +200,12 @@ def read_stack_file(path: str | Path) -> ConfigSource:
     path = Path(path)
     shown = str(path)
     try:
-        text = path.read_text()
+        text = path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise SpecError([SpecIssue("", "stack file not found", shown)], shown) from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[:exc.start].count(b"\n") + 1
+        raise SpecError([SpecIssue("", f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); save the file as UTF-8", shown, line)], shown) from None
     except OSError as exc:
         raise SpecError([SpecIssue("", f"cannot read the stack file ({exc.strerror})", shown)], shown) from None
     try:
@@ -208,23 +214,123 @@ def read_stack_file(path: str | Path) -> ConfigSource:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise SpecError([SpecIssue("", f"not valid YAML: {problem}", shown, mark.line + 1 if mark else None)], shown) from None
+        raise SpecError([SpecIssue("", f"not valid YAML: {_yaml_hint(problem)}", shown, mark.line + 1 if mark else None)], shown) from None
     if data is None:
-        data = {}
-    if not isinstance(data, dict) or not isinstance(data.get("config", {}), dict):
-        raise SpecError([SpecIssue("config", "expected a mapping of config keys (config: {launchready:domain: ...})", shown, 1)], shown)
+        raise SpecError([SpecIssue("", "the stack file is empty: expected `config:` with launchready:domain, launchready:hosts, ... "
+                                       "(copy stacks/Pulumi.example.yaml)", shown, 1)], shown)
+    if not isinstance(data, dict):
+        raise SpecError([SpecIssue("", f"the stack file is {_kind(data)}: expected a mapping with `config:` at the top "
+                                       "(config: {launchready:domain: ...})", shown, 1)], shown)
+    # The Pulumi CLI rejects the whole file for these, so they are reported before anything else.
+    structural = _duplicate_keys(root, shown) + _misplaced_keys(root, shown)
+    if structural:
+        raise SpecError(structural, shown)
+    if not isinstance(data.get("config", {}) or {}, dict):
+        raise SpecError([SpecIssue("config", f"is {_kind(data['config'])}: expected a mapping of config keys "
+                                             "(launchready:domain: ..., without '- ')", shown, _top_line(root, "config"))], shown)
     config = data.get("config") or {}
     values, secret_keys = {}, set()
     for key, value in config.items():
         key = str(key)
-        if ":" not in key:
-            key = f"{NAMESPACE}:{key}"  # Pulumi reads an unqualified key as the project's
         if isinstance(value, dict) and set(value) == {"secure"}:
             values[key] = MOCK_SECRET
             secret_keys.add(key)
         else:
             values[key] = _encode(value)
     return ConfigSource(values, secret_keys, shown, _line_index(root))
+
+
+# Top-level keys of a Pulumi stack file (workspace.ProjectStack); anything else is ignored by the
+# CLI, which would silently drop a spec section written at the wrong level.
+STACK_FILE_KEYS = ("config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment")
+
+_YAML_HINTS = (
+    # PyYAML's parser jargon → what a person most likely did.
+    ("found character '\\t'", "a tab character: YAML indents with spaces only"),
+    ("expected <block end>, but found", "the indentation is off here: keys of one mapping must line up, "
+                                        "and list items start with '- ' at one depth"),
+    ("mapping values are not allowed here", "a ':' where a value was expected: quote values that contain ': ', "
+                                            "or check the indentation"),
+    ("found duplicate anchor", "an anchor (&name) is defined twice"),
+    ("could not determine a constructor", "a YAML tag (!!...) that stack files do not allow"),
+)
+
+
+def _yaml_hint(problem: str) -> str:
+    for needle, hint in _YAML_HINTS:
+        if needle in problem:
+            return f"{problem} ({hint})"
+    return problem
+
+
+def _kind(value: Any) -> str:
+    return {list: "a list", dict: "a mapping", str: "a string", type(None): "empty"}.get(type(value), f"a {type(value).__name__}")
+
+
+def _top_line(root, key: str) -> Optional[int]:
+    node = next((k for k, _ in root.value if k.value == key), None) if isinstance(root, yaml.MappingNode) else None
+    return node.start_mark.line + 1 if node is not None else 1
+
+
+def _duplicate_keys(root, shown: str) -> list[SpecIssue]:
+    """Every key given twice in one mapping. PyYAML silently keeps the last one; the Pulumi CLI
+    (Go yaml.v3) rejects the file ("mapping key ... already defined"). Reject it here too, or the
+    plan would show a spec the engine never runs."""
+    issues: list[SpecIssue] = []
+
+    def walk(node, loc: tuple, deep: bool = True):
+        if isinstance(node, yaml.MappingNode):
+            first: dict[str, int] = {}
+            for k, v in node.value:
+                name = str(k.value)
+                # Config keys are named as written (launchready:caa); keys inside a section by spec path.
+                shown_path = format_path(loc + (name,)) if loc else name
+                line = k.start_mark.line + 1
+                if name in first:
+                    issues.append(SpecIssue(shown_path, f"is given twice (first at line {first[name]}): YAML would "
+                                                        "silently keep only this one and the Pulumi CLI rejects the file; "
+                                                        "remove one", shown, line))
+                else:
+                    first[name] = line
+                if deep:
+                    walk(v, loc + (name.split(":", 1)[1] if not loc and ":" in name else name,))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, loc + (i,))
+
+    if isinstance(root, yaml.MappingNode):
+        walk(root, (), deep=False)  # config:, environment: ...
+        for k, v in root.value:
+            if k.value == "config":
+                walk(v, ())
+    return issues
+
+
+def _misplaced_keys(root, shown: str) -> list[SpecIssue]:
+    """Top-level keys that are not stack-file keys, and config keys without a namespace."""
+    issues: list[SpecIssue] = []
+    if not isinstance(root, yaml.MappingNode):
+        return issues
+    for k, v in root.value:
+        name = str(k.value)
+        if name in STACK_FILE_KEYS:
+            continue
+        bare = name.split(":", 1)[1] if name.startswith(NAMESPACE + ":") else name
+        known = {f.alias or n for n, f in Spec.model_fields.items()}
+        hint = (f"indent it under config: as {NAMESPACE}:{bare}" if bare in known or name.startswith(NAMESPACE + ":")
+                else f"expected one of: {', '.join(STACK_FILE_KEYS)}")
+        issues.append(SpecIssue(name, f"is not a stack file key ({hint})", shown, k.start_mark.line + 1))
+    config = next((v for k, v in root.value if k.value == "config"), None)
+    if isinstance(config, yaml.MappingNode):
+        for k, _ in config.value:
+            name = str(k.value)
+            if ":" not in name:
+                # config.ParseKey: a stack file key must be <namespace>:<name>; `pulumi config set hosts`
+                # writes launchready:hosts, but a hand-written `hosts:` makes the CLI reject the file.
+                issues.append(SpecIssue(name, f"has no namespace: write {NAMESPACE}:{name} (the Pulumi CLI rejects "
+                                              "stack config keys that are not <namespace>:<name>)",
+                                        shown, k.start_mark.line + 1))
+    return issues
 
 
 def _line_index(root) -> dict[str, int]:
@@ -249,10 +355,13 @@ def _line_index(root) -> dict[str, int]:
                 walk(item, sub)
 
     for k, v in config.value:
-        name = k.value.split(":", 1)[1] if ":" in k.value else k.value
-        index[name] = k.start_mark.line + 1
-        index[f"{NAMESPACE}:{name}"] = k.start_mark.line + 1
-        walk(v, (name,))
+        ns, _, name = k.value.rpartition(":")
+        line = k.start_mark.line + 1
+        index[k.value if ns else f"{NAMESPACE}:{name}"] = line
+        if ns in ("", NAMESPACE):
+            # Spec key paths are unqualified ('hosts[2].name'); provider keys keep their namespace.
+            index[name] = line
+            walk(v, (name,))
     return index
 
 
