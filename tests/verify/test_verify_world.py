@@ -135,7 +135,10 @@ def test_cli_json_against_world(world, capsys, tmp_path):
     outputs.write_text(json.dumps({"sesDkimTokens": ses_tokens("example.com"), "dbPassword": "[secret]"}))
     rc, out, err = _cli(["--stack", "example", "--stacks-dir", str(world_stacks()), "--nameserver", ns,
                          "--outputs", str(outputs), "--connect-to", f"mta-sts.example.com:443:127.0.0.1:{world.policy_server.port}",
-                         "--ca-file", world.ca_file, "--format", "json", "--timeout", "2"], capsys)
+                         "--ca-file", world.ca_file, "--format", "json", "--timeout", "2",
+                         # the example stack's Google DKIM key is a placeholder that does not parse;
+                         # the world publishes a real key instead, so the two cannot match
+                         "--skip", "dkim-key-match"], capsys)
     doc = json.loads(out)
     import jsonschema
     from verify.render import json_schema

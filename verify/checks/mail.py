@@ -6,6 +6,7 @@ because checkdmarc accepts `+all`. DKIM keys are parsed with `cryptography`.
 from __future__ import annotations
 
 import base64
+import hashlib
 import ipaddress
 
 import checkdmarc.mta_sts as cd_sts
@@ -243,12 +244,73 @@ def judge_dkim_strength(item: Item, obs) -> Verdict:
     try:
         kind, bits = dkim_key_info(tags)
     except (ValueError, TypeError) as e:
-        return failed(f"selector {d.selector}: the public key does not parse ({e})",
-                      f"republish the {d.provider or 'provider'}'s key for {d.selector} exactly as given (one TXT, strings joined)")
+        return failed(f"selector {d.selector}: the public key does not parse ({e}): receivers cannot verify any signature",
+                      f"republish the {d.provider or 'provider'}'s key for {d.selector} exactly as given "
+                      "(one TXT record; a long key split into 255-byte strings, not into separate records)",
+                      record=text, p_length=len(tags.get("p", "")))
     if kind == "rsa" and bits < 2048:
         return failed(f"selector {d.selector}: RSA key of {bits} bits (< 2048; 1024-bit keys are factorable and some receivers reject them)",
                       f"rotate {d.selector} to a 2048-bit RSA key at the provider and publish it", bits=bits, key_type=kind)
     return passed(f"selector {d.selector}: {kind} {bits} bits", bits=bits, key_type=kind)
+
+
+def _key_fingerprint(p: str) -> str:
+    try:
+        raw = base64.b64decode(p, validate=True)
+    except ValueError:
+        raw = p.encode()
+    return "sha256:" + hashlib.sha256(raw).hexdigest()[:16]
+
+
+def _plan_dkim_declared_key(exp: Expectations):
+    m = _mail(exp)
+    if m is None:
+        return NotApplicable(NO_MAIL, exp.domain)
+    items = [Item(d.name, (key("rr", d.name, "TXT"),), data=d) for d in m.dkim if d.public_key]
+    return items or NotApplicable("no DKIM key declared in the stack (delegated selectors are judged by dkim-cname-target)",
+                                  exp.domain)
+
+
+@check("dkim-key-match", GROUP, "The published DKIM key is the one the stack declares", plan=_plan_dkim_declared_key)
+def judge_dkim_key_match(item: Item, obs) -> Verdict:
+    d: DkimExpectation = item.data
+    text, tags, _ = _dkim_record(item, obs)
+    if text is None or not tags.get("p"):
+        return skipped("no live DKIM key (reported by dkim-present / dkim-not-revoked)")
+    live, want = tags["p"], "".join(d.public_key.split())
+    if live != want:
+        try:
+            dkim_key_info(tags)
+        except (ValueError, TypeError):
+            return skipped("the published key does not parse (reported by dkim-key-strength)")
+    if live == want:
+        return passed(f"selector {d.selector}: the declared key is published", key=_key_fingerprint(live))
+    return failed(f"selector {d.selector}: the published key is not the declared one (a rotation half done, or a stale "
+                  f"record): mail signed with the {d.provider or 'provider'}'s current key fails DKIM",
+                  f"publish {d.name} TXT with the declared key (run `pulumi up`), or update the stack if the provider rotated it",
+                  live_key=_key_fingerprint(live), declared_key=_key_fingerprint(want))
+
+
+@check("dkim-key-usable", GROUP, "DKIM keys are not in testing mode and allow SHA-256 email signatures", plan=_plan_dkim)
+def judge_dkim_usable(item: Item, obs) -> Verdict:
+    d: DkimExpectation = item.data
+    text, tags, _ = _dkim_record(item, obs)
+    if text is None or not tags.get("p"):
+        return skipped("no live DKIM key (reported by dkim-present / dkim-not-revoked)")
+    problems = []
+    flags = [f.strip().lower() for f in tags.get("t", "").split(":") if f.strip()]
+    if "y" in flags:
+        problems.append("t=y (testing: receivers must treat its signatures as if the mail were unsigned, RFC 6376 3.6.1)")
+    hashes = [h.strip().lower() for h in tags.get("h", "").split(":") if h.strip()]
+    if hashes and "sha256" not in hashes:
+        problems.append(f"h={tags['h']} (only SHA-1, which verifiers must not accept, RFC 8301)")
+    services = [x.strip().lower() for x in tags.get("s", "").split(":") if x.strip()]
+    if services and "*" not in services and "email" not in services:
+        problems.append(f"s={tags['s']} (not usable for email)")
+    if problems:
+        return failed(f"selector {d.selector}: " + "; ".join(problems),
+                      f"republish {d.name} without those tags (v=DKIM1; k={tags.get('k', 'rsa')}; p=...)", record=text)
+    return passed(f"selector {d.selector} is usable for email" + (f" (t={tags['t']})" if flags else ""))
 
 
 def _plan_dkim_cname(exp: Expectations):
