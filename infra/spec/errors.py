@@ -101,6 +101,22 @@ def _submodel_at(root: type[BaseModel], loc: tuple) -> Optional[type[BaseModel]]
     return model
 
 
+# Shapes a null value was expected to have, by pydantic error type.
+_SHAPE = {"list_type": "a list", "model_type": "a mapping of keys", "model_attributes_type": "a mapping of keys",
+          "dict_type": "a mapping of keys", "string_type": "a string", "int_type": "an integer",
+          "bool_type": "true or false"}
+
+
+def _field_doc(root: type[BaseModel], loc: tuple) -> Optional[str]:
+    """The field's description (its unit: "seconds, e.g. 60"), to say what was expected."""
+    model = _submodel_at(root, loc)
+    name = next((p for p in reversed(loc) if isinstance(p, str)), None)
+    if model is None or name is None:
+        return None
+    field = next((f for n, f in model.model_fields.items() if n == name or f.alias == name), None)
+    return field.description if field is not None else None
+
+
 def issues_from_validation(exc: ValidationError, root: type[BaseModel]) -> list[SpecIssue]:
     issues: list[SpecIssue] = []
     for err in exc.errors(include_url=False):
@@ -118,7 +134,11 @@ def issues_from_validation(exc: ValidationError, root: type[BaseModel]) -> list[
             hint = f" (did you mean {guess[0]!r}?)" if guess else (f" (expected one of: {', '.join(known)})" if known else "")
             issues.append(SpecIssue(path, f"unknown key{hint}"))
         elif kind == "missing":
-            issues.append(SpecIssue(path, "is required but missing"))
+            where = f" (add launchready:{path} under config:)" if len(loc) == 1 else ""
+            issues.append(SpecIssue(path, f"is required but missing{where}"))
+        elif value is None and kind in _SHAPE:
+            # `hosts:` with nothing after it: YAML reads null.
+            issues.append(SpecIssue(path, f"is empty (expected {_SHAPE[kind]})"))
         elif kind == "literal_error":
             issues.append(SpecIssue(path, f"{_show(value, loc)} is not allowed (expected {ctx.get('expected')})"))
         elif kind in ("value_error", "assertion_error"):
@@ -130,15 +150,22 @@ def issues_from_validation(exc: ValidationError, root: type[BaseModel]) -> list[
             else:
                 issues.append(SpecIssue(path, msg))
         elif kind in ("int_parsing", "int_type", "int_from_float"):
-            issues.append(SpecIssue(path, f"{_show(value, loc)} is not an integer"))
+            unit = _field_doc(root, loc)
+            issues.append(SpecIssue(path, f"{_show(value, loc)} is not an integer" + (f" ({unit})" if unit else "")))
         elif kind in ("bool_type", "bool_parsing"):
             issues.append(SpecIssue(path, f"{_show(value, loc)} is not a boolean (expected true or false)"))
         elif kind in ("string_type",):
             issues.append(SpecIssue(path, f"{_show(value, loc)} is not a string"))
         elif kind in ("list_type",):
-            issues.append(SpecIssue(path, f"{_show(value, loc)} is not a list"))
+            if isinstance(value, dict):
+                issues.append(SpecIssue(path, "is a mapping, expected a list (start each item with '- ')"))
+            else:
+                issues.append(SpecIssue(path, f"{_show(value, loc)} is not a list (write [a, b], or one '- item' per line)"))
         elif kind in ("model_type", "model_attributes_type", "dict_type"):
-            issues.append(SpecIssue(path, f"{_show(value, loc)} is not a mapping of keys"))
+            if isinstance(value, list):
+                issues.append(SpecIssue(path, "is a list, expected a mapping of keys (write `key: value` lines without '- ')"))
+            else:
+                issues.append(SpecIssue(path, f"{_show(value, loc)} is not a mapping of keys (expected `key: value` lines)"))
         elif kind == "string_pattern_mismatch":
             issues.append(SpecIssue(path, f"{_show(value, loc)} does not match the expected format {ctx.get('pattern')}"))
         elif kind == "too_short":

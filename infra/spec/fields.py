@@ -19,6 +19,9 @@ def normalise_hostname(value: str, *, allow_underscore: bool = False, allow_wild
     if not isinstance(value, str):
         raise ValueError("is not a valid hostname (expected a string)")
     name = value.strip().lower().rstrip(".")
+    hint = _not_a_bare_name(name)
+    if hint:
+        raise ValueError(f"is not a valid hostname ({hint})")
     if not name or len(name) > 253 or " " in name:
         raise ValueError("is not a valid hostname")
     labels = name.split(".")
@@ -33,6 +36,20 @@ def normalise_hostname(value: str, *, allow_underscore: bool = False, allow_wild
     if labels[-1].isdigit():
         raise ValueError("is not a valid hostname (the last label is numeric)")
     return name
+
+
+def _not_a_bare_name(text: str) -> str:
+    """What is around the name when a URL or host:port was pasted where a bare name belongs."""
+    if "://" in text:
+        return "write the name alone, without the scheme " + repr(text.split("://", 1)[0] + "://")
+    if "/" in text:
+        return "write the name alone, without a path"
+    host, sep, port = text.rpartition(":")
+    if sep and port.isdigit() and host.count(":") == 0:
+        return "write the name alone, without the port :" + port
+    if "@" in text:
+        return "a hostname, not an e-mail address"
+    return ""
 
 
 def _hostname(value: str) -> str:

@@ -117,7 +117,13 @@ class Provider(Model):
     def _against_catalog(self):
         entry = catalog()["providers"].get(self.provider)
         if entry is None:
-            raise ValueError(f"provider: {self.provider!r} is not in the catalog (expected one of: {', '.join(provider_ids())})")
+            import difflib
+
+            # Other names people use for a provider, then near-misses (sendgird → sendgrid).
+            alias = (catalog().get("aliases") or {}).get(self.provider.lower())
+            guess = [alias] if alias else difflib.get_close_matches(self.provider.lower(), provider_ids(), n=1, cutoff=0.75)
+            hint = f"did you mean {guess[0]!r}? " if guess else ""
+            raise ValueError(f"provider: {self.provider!r} is not in the catalog ({hint}expected one of: {', '.join(provider_ids())})")
         params = entry.get("params", {})
         problems = []
         for name in self.params:
@@ -182,7 +188,7 @@ class Dmarc(Model):
     ruf: list[MailtoUri] = Field(default_factory=list)
     adkim: Literal["r", "s"] = "r"
     aspf: Literal["r", "s"] = "r"
-    pct: StrictInt = Field(default=100, ge=0, le=100)
+    pct: StrictInt = Field(default=100, ge=0, le=100, description="percent, 0..100, without %")
     # p=none only while rolling out (watching rua reports before enforcing); say so explicitly.
     staged_rollout: StrictBool = False
 
@@ -216,7 +222,7 @@ class MtaSts(Model):
     """MTA-STS (RFC 8461): the policy is served by a Cloudflare Worker at mta-sts.<domain>."""
 
     mode: Literal["enforce", "testing", "none"] = "enforce"
-    max_age: StrictInt = Field(default=604800, ge=86400, le=31557600)
+    max_age: StrictInt = Field(default=604800, ge=86400, le=31557600, description="seconds, e.g. 604800")
     # mx patterns of the policy; by default the apex MX hosts.
     mx: list[str] = Field(default_factory=list)
     # The Cloudflare account the Worker runs in (defaults to zone.accountId).

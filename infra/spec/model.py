@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Literal, Optional
 
 import ipaddress
+import re
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, field_validator, model_validator
 from pydantic.alias_generators import to_camel
@@ -53,17 +54,23 @@ class Host(Model):
     flows: dict[str, UrlPath] = Field(default_factory=dict)
     # An API host is never cached and gets the API rate limit.
     api: StrictBool = False
-    ttl: StrictInt = 1
+    ttl: StrictInt = Field(1, description="seconds, 1 = automatic")
 
     @field_validator("origin")
     @classmethod
     def _origin(cls, value: str) -> str:
         if is_ip(value):
             return str(ipaddress.ip_address(value))
+        if ":" in value and "://" not in value and not re.fullmatch(r"[^:]+:\d+", value):
+            # Colons and no scheme or port: meant as an IPv6 address.
+            raise ValueError("is not a valid IP address or hostname (not a valid IPv6 address)")
+        if re.fullmatch(r"[\d.]+", value):
+            raise ValueError("is not a valid IP address or hostname (not a valid IPv4 address)")
         try:
             return normalise_hostname(value)
-        except ValueError:
-            raise ValueError("is not a valid IP address or hostname") from None
+        except ValueError as exc:
+            detail = str(exc).partition("(")[2].rstrip(")")
+            raise ValueError("is not a valid IP address or hostname" + (f" ({detail})" if detail else "")) from None
 
     @property
     def record_type(self) -> str:
@@ -85,7 +92,7 @@ class Record(Model):
     name: RecordName
     type: RecordType
     content: str = Field(min_length=1)
-    ttl: StrictInt = 1
+    ttl: StrictInt = Field(1, description="seconds, 1 = automatic")
     proxied: StrictBool = False
     priority: Optional[StrictInt] = None
 
@@ -124,7 +131,7 @@ class Redirect(Model):
 
 class Hsts(Model):
     enabled: StrictBool = True
-    max_age: StrictInt = 31536000
+    max_age: StrictInt = Field(31536000, description="seconds, e.g. 31536000 for a year")
     include_subdomains: StrictBool = True
     preload: StrictBool = False
     nosniff: StrictBool = True
@@ -160,15 +167,16 @@ class RateLimit(Model):
     path: UrlPath
     hosts: list[Hostname] = Field(default_factory=list)  # empty: every host that serves the path
     methods: list[Literal["GET", "POST", "PUT", "PATCH", "DELETE"]] = Field(default_factory=list)
-    requests: PositiveInt
-    period: PositiveInt = 60
-    mitigation_timeout: PositiveInt = 600
+    # Field descriptions are the units that error messages name ("'1m' is not an integer (seconds, e.g. 60)").
+    requests: PositiveInt = Field(description="requests per period, e.g. 10")
+    period: PositiveInt = Field(60, description="seconds, e.g. 60")
+    mitigation_timeout: PositiveInt = Field(600, description="seconds, e.g. 600")
     action: Literal["block", "managed_challenge", "js_challenge", "log"] = "block"
 
 
 class Cache(Model):
     static_paths: list[UrlPath] = Field(default_factory=lambda: ["/assets/", "/static/"])
-    static_ttl: PositiveInt = 86400
+    static_ttl: PositiveInt = Field(86400, description="seconds, e.g. 86400")
     # Requests carrying this cookie are authenticated and never cached.
     session_cookie: str = Field(default="session", min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
     bypass_paths: list[UrlPath] = Field(default_factory=list)

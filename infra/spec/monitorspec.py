@@ -62,7 +62,7 @@ class CloudflareAlerts(Model):
 
 
 class Monitoring(Model):
-    latency_threshold_ms: PositiveInt = DEFAULT_LATENCY_MS
+    latency_threshold_ms: PositiveInt = Field(DEFAULT_LATENCY_MS, description="milliseconds, e.g. 500")
     # p95 per the launch baseline. Route53 documents Average for TimeToFirstByte; if p95 returns no
     # data in an account, the latency alarm stays OK (missing data is not breaching): switch to
     # Average or Maximum then. verify checks that the alarm has data.

@@ -35,6 +35,22 @@ def env_path(stack: str) -> str:
     return f"/{NAMESPACE}/{stack}/env"
 
 
+_KEY_NAME = re.compile(r"^[a-z][a-z0-9]*(?:[A-Z][a-z0-9]+)*(?:[_-][a-z0-9]+)*$")
+_SECRET_PREFIX = re.compile(r"^(sk|pk|rk|whsec|xox[abpors]|ghp|gho|ghs|github_pat|glpat|AKIA|ASIA|SG\.|key-)", re.I)
+
+
+def looks_like_key_name(text: str) -> bool:
+    """A config key name such as stripeApiKey or smtp_password, as opposed to a pasted secret value
+    (tokens have known prefixes, digit runs, or mixed case that is not camelCase)."""
+    return (len(text) <= 40 and bool(_KEY_NAME.match(text)) and not _SECRET_PREFIX.match(text)
+            and not re.search(r"\d{3,}", text) and sum(c.isdigit() for c in text) <= len(text) // 5)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("-")
+    return head + "".join(p.title() for p in rest)
+
+
 class Generate(Model):
     """Generate the value at deploy time (pulumi-random), for keys the app itself owns (JWT, cookies)."""
 
@@ -130,7 +146,13 @@ class Secrets(Model):
             if key is None or config_keys is None:
                 continue
             full = f"{NAMESPACE}:{key}"
-            if key not in config_keys:
+            if key not in config_keys and not looks_like_key_name(key):
+                # Someone pasted the secret itself where its config key belongs: never echo it.
+                problems.append((("secrets", "items", i, "fromConfig"),
+                                 f"must name a config key (e.g. {_camel(item.name)}), and this looks like a secret value "
+                                 f"(value not shown): remove it from the file, run `pulumi config set --secret {_camel(item.name)}` "
+                                 f"and write fromConfig: {_camel(item.name)}"))
+            elif key not in config_keys:
                 problems.append((("secrets", "items", i, "fromConfig"),
                                  f"{full} is not set: run `pulumi config set --secret {key}` (secret {item.name!r})"))
             elif not config_keys[key]:

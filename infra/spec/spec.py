@@ -72,7 +72,7 @@ class Spec(Model):
         "_check_rate_limits": {"rateLimits", "hosts"},
         # issue 3: mail, secrets and monitoring sections check themselves against the rest.
         "_check_mail": {"mail", "domain", "hosts", "records", "zone"},
-        "_check_monitoring": {"monitoring", "hosts", "domain"},
+        "_check_monitoring": {"monitoring", "hosts", "domain", "zone"},
     }
 
     def cross_problems(self, valid_sections: Optional[set[str]] = None) -> list[tuple[tuple, str]]:

@@ -51,7 +51,7 @@ CASES = {
         "hosts[2].name: 'app..example.com' is not a valid hostname"),
     "invalid IP": (
         lambda c: c["launchready:hosts"][2].update(origin="203.0.113.300"),
-        "hosts[2].origin: '203.0.113.300' is not a valid IP address or hostname"),
+        "hosts[2].origin: '203.0.113.300' is not a valid IP address or hostname (not a valid IPv4 address)"),
     "host outside the apex": (
         lambda c: c["launchready:hosts"][2].update(name="app.example.org"),
         "hosts[2].name: 'app.example.org' is outside the apex domain 'example.com'"),
@@ -86,13 +86,13 @@ CASES = {
         "rateLimits[1].period: -60 must be a positive number"),
     "threshold not a number": (
         lambda c: c["launchready:rateLimits"][0].update(requests="ten"),
-        "rateLimits[0].requests: 'ten' is not an integer"),
+        "rateLimits[0].requests: 'ten' is not an integer (requests per period, e.g. 10)"),
     "unknown TLS version": (
         lambda c: c["launchready:tls"].update(minVersion="1.4"),
         "tls.minVersion: '1.4' is not allowed (expected '1.0', '1.1', '1.2' or '1.3')"),
     "missing domain": (
         lambda c: c.pop("launchready:domain"),
-        "domain: is required but missing"),
+        "domain: is required but missing (add launchready:domain under config:)"),
     "canonical www without a www host": (
         lambda c: (c.update({"launchready:canonicalHost": "www"}), c["launchready:hosts"].pop(1)),
         "canonicalHost: 'www' means 'www.example.com', which is not among hosts"),
