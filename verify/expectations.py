@@ -71,6 +71,8 @@ class MailExpectations:
     tls_rpt_rua: tuple[str, ...] | None = None  # None: TLS-RPT not declared
     non_sending: tuple[str, ...] = ()
     ses_dkim_pending: bool = False  # SES is declared but no tokens were given (--outputs)
+    # Provider MX at subdomains (SES MAIL FROM feedback, a provider's inbound subdomain): (name, pref, host)
+    mail_from_mx: tuple[tuple[str, int, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -169,6 +171,7 @@ def from_spec(spec: Any, *, stack: str = "", outputs: Mapping[str, Any] | None =
     records: list[ExpectedRecord] = []
     caa_issuers: list[str] = []
     forbid_wild = False
+    mail_from_mx: list[tuple[str, int, str]] = []
     for r in contract_records(spec):
         source = str(_get(r, "source", default="") or "")
         rtype = str(_get(r, "type")).upper()
@@ -181,6 +184,11 @@ def from_spec(spec: Any, *, stack: str = "", outputs: Mapping[str, Any] | None =
                 forbid_wild = True
             continue
         name = _norm(_get(r, "name"))
+        if (source.startswith("mail.providers") and rtype == "MX" and _norm(_get(r, "name")) != domain
+                and content.strip().rstrip(".")):
+            # MAIL FROM (bounce) MX: judged by mail-from-mx (null MX and alias checks, one finding)
+            mail_from_mx.append((_norm(_get(r, "name")), int(_get(r, "priority", default=0) or 0), _norm(content)))
+            continue
         if source.startswith("mail"):
             # Mail records are judged by the mail checks (one finding per problem), except the
             # provider records no mail check covers: MAIL FROM MX/SPF-less names, return-path CNAMEs.
@@ -202,8 +210,14 @@ def from_spec(spec: Any, *, stack: str = "", outputs: Mapping[str, Any] | None =
         stack=stack, domain=domain, records=tuple(records), caa_issuers=tuple(caa_issuers),
         caa_forbid_wildcard=forbid_wild, dnssec=bool(getattr(spec, "dnssec", False)),
         nameservers=tuple(sorted(_norm(n) for n in ns)),
-        mail=mail_from_spec(spec, outputs),
+        mail=_with_mail_from_mx(mail_from_spec(spec, outputs), mail_from_mx),
     )
+
+
+def _with_mail_from_mx(mail: "MailExpectations | None", mx: list) -> "MailExpectations | None":
+    if mail is None:
+        return None
+    return replace(mail, mail_from_mx=tuple(sorted(set(mx))))
 
 
 _DMARC_RANK = {"none": 0, "quarantine": 1, "reject": 2}

@@ -76,7 +76,8 @@ def test_servfail_and_refused_are_errors_with_reason(world, domain, word):
     rep = audit(exp, nameservers=world.nameservers, timeout=1.0, deadline=10.0)
     assert time.monotonic() - t < 10.5
     assert _by_status(rep, Status.FAIL) == []
-    assert _by_status(rep, Status.PASS) == []
+    # no verdict about the broken zone; third-party names it points at (MX hosts) still answer
+    assert [p for p in _by_status(rep, Status.PASS) if p[1].endswith(domain)] == []
     errors = [r for r in rep.results if r.status is Status.ERROR]
     assert errors and rep.exit_code == 2
     dns_errors = [r for r in errors if r.check_id in ("dns-record-present", "spf-valid", "dmarc-record", "dnssec")]
