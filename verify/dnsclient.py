@@ -159,7 +159,8 @@ class DnsClient:
         except dns.resolver.NoNameservers as e:
             return _failed(name, rdtype, _no_ns_reason(e), "DnsServerFailure")
         except dns.resolver.LifetimeTimeout:
-            return _failed(name, rdtype, f"timeout: no answer within {self.timeout:g}s from {', '.join(self.describe())}",
+            return _failed(name, rdtype, f"timeout: no valid answer within {self.timeout:g}s from {', '.join(self.describe())} "
+                           "(no reply, or only malformed ones)",
                            "DnsTimeout")
         except dns.exception.DNSException as e:
             return _failed(name, rdtype, f"{type(e).__name__}: {e}", type(e).__name__)
@@ -209,9 +210,16 @@ def _no_ns_reason(e: dns.resolver.NoNameservers) -> str:
     parts = []
     for err in e.kwargs.get("errors", []) or []:
         # (server, tcp, port, exception-or-message, response)
-        server, port, what = err[0], err[2], err[3]
+        server, tcp, port, what = str(err[0]), err[1], err[2], err[3]
         resp = err[4] if len(err) > 4 else None
         if isinstance(resp, dns.message.Message):
             what = dns.rcode.to_text(resp.rcode())
-        parts.append(f"{server}@{port}: {what}")
+        elif isinstance(what, dns.message.Truncated):
+            what = "truncated answer (TC)"
+        elif isinstance(what, BaseException):
+            what = str(what) or type(what).__name__
+        server = server.split(":", 1)[1] if server.startswith("Do53:") else server
+        if "@" not in server:
+            server = f"{server}@{port}"
+        parts.append(f"{server} ({'TCP' if tcp else 'UDP'}): {what}")
     return "no usable answer: " + ("; ".join(parts) if parts else str(e))

@@ -167,6 +167,9 @@ def _plan_caa(exp: Expectations):
     return [Item(exp.domain, (key("rr", exp.domain, "CAA"),), data=exp)]
 
 
+_CAA_KNOWN_TAGS = {"issue", "issuewild", "iodef", "contactemail", "contactphone", "issuemail", "issuevmc"}
+
+
 @check("dns-caa", GROUP, "CAA allows exactly the declared certificate authorities", plan=_plan_caa)
 def judge_caa(item: Item, obs) -> Verdict:
     exp: Expectations = item.data
@@ -176,16 +179,25 @@ def judge_caa(item: Item, obs) -> Verdict:
         (f', {exp.domain} CAA 0 issuewild ";"' if exp.caa_forbid_wildcard else "")
     if ans.status != "ok":
         return failed(f"no CAA record at {exp.domain}: any CA may issue certificates", hint, expected=sorted(want))
-    issue, wild = set(), set()
+    issue, wild, critical = set(), set(), []
     for rd in ans.rrset or []:
         tag = rd.tag.decode().lower()
         value = rd.value.decode().split(";")[0].strip().lower()
         (issue if tag == "issue" else wild if tag == "issuewild" else set()).add(value)
+        if rd.flags & 128 and tag not in _CAA_KNOWN_TAGS:
+            critical.append(tag)
     problems = []
     if issue != want:
         problems.append(f"issue is {sorted(issue) or 'absent'}, declared {sorted(want)}")
     if exp.caa_forbid_wildcard and wild != {""}:
         problems.append(f"issuewild is {sorted(wild) or 'absent'}, declared ';' (no wildcard issuance)")
+    elif not exp.caa_forbid_wildcard and wild - want - {""}:
+        problems.append(f"issuewild allows {sorted(wild - want - {''})}, not among the declared issuers")
+    if critical:
+        problems.append(f"critical flag (128) on unknown tag(s) {', '.join(sorted(critical))}: every CA must refuse "
+                        "to issue (RFC 8659 4.1), so renewals will fail")
+    if critical:
+        hint += " and remove the critical " + ", ".join(sorted(critical)) + " record(s)"
     if problems:
         return failed("CAA " + "; ".join(problems), hint, live=list(ans.records))
     return passed(f"CAA issue = {', '.join(sorted(issue))}", live=list(ans.records))
@@ -256,9 +268,12 @@ def judge_dangling(item: Item, obs) -> Verdict:
     a, aaaa = o.target_a.checked(), o.target_aaaa.checked()
     if a.status == "ok" or aaaa.status == "ok":
         return passed(f"{r.name} -> {o.target} resolves", addresses=[*a.records, *aaaa.records])
-    service = takeover_service(o.target)
+    chain = [o.target, *[c for c in (a.cname_chain or aaaa.cname_chain) if c != o.target]]
+    final = chain[-1]
+    service = next((takeover_service(c) for c in reversed(chain) if takeover_service(c)), None)
     what = "does not exist (NXDOMAIN)" if "nxdomain" in (a.status, aaaa.status) else "has no A/AAAA"
+    via = f" (via {' -> '.join(chain[:-1])})" if len(chain) > 1 else ""
     svc = f"; {service} lets anyone claim an unclaimed name: a subdomain takeover risk" if service else ""
-    return failed(f"{r.name} is a dangling CNAME: {o.target} {what}{svc}",
-                  f"remove the CNAME {r.name} or re-create the {service or 'target'} resource {o.target} before anyone else does",
-                  target=o.target, service=service)
+    return failed(f"{r.name} is a dangling CNAME: {final}{via} {what}{svc}",
+                  f"remove the CNAME {r.name} or re-create the {service or 'target'} resource {final} before anyone else does",
+                  target=o.target, chain=chain, service=service)
