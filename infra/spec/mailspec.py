@@ -353,6 +353,12 @@ class MailPlan:
                 continue
             values = p.values(domain)
             title = p.entry.get("title", p.provider)
+            for pname, meta in (p.entry.get("params") or {}).items():
+                unless = (meta or {}).get("defaultUnless")
+                if unless and unless in domain and pname not in p.params:
+                    self.problems.append(((*parse_path(src), "params", pname),
+                                          f"is required for {p.provider} when the domain contains {unless!r} ({domain}): "
+                                          f"copy {meta.get('doc', 'the value the provider shows')}"))
             for d in p.entry.get("dkim", []) or []:
                 selector = _fill(d["selector"], values)
                 name = f"{selector}._domainkey.{domain}"

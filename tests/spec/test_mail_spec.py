@@ -227,3 +227,29 @@ def test_several_mail_problems_are_reported_at_once(tmp_path):
         GOOGLE, MAILGUN_GOOGLE_SELECTOR, M365, spf={"include": [{"domain": "a.example.net", "lookups": 3}]})))
     assert any(p.startswith("mail.spf: SPF at example.com needs 13 DNS lookups") for p in found)
     assert any(p.startswith("mail.providers[1]: DKIM selector 'google'") for p in found)
+
+
+def test_mailgun_eu_region_moves_mx_and_tracking_cname(tmp_path):
+    eu = {"provider": "mailgun", "domain": "mg.example.com", "inbound": True,
+          "params": {"dkimKey": "k=rsa; p=MIGfake", "tracking": "email", "mxZone": "eu.mailgun.org"}}
+    spec = load_stack(str(stack_with(tmp_path, with_providers(eu))))
+    recs = {(r.name, r.type, r.content) for r in spec.mail.records(spec)}
+    assert {("email.mg.example.com", "CNAME", "eu.mailgun.org"), ("mg.example.com", "MX", "mxa.eu.mailgun.org"),
+            ("mg.example.com", "MX", "mxb.eu.mailgun.org")} <= recs
+
+
+def test_microsoft_365_domain_key_is_not_guessed_for_a_dashed_domain(tmp_path):
+    # contoso-shop.com: Microsoft's domain key is not contoso-shop-com; it must come from the admin center.
+    def edit(c):
+        with_providers(dict(M365, inbound=True))(c)
+        c["launchready:mail"]["providers"][0]["domain"] = "mail-in.example.com"
+    assert ("mail.providers[0].params.domainKey: is required for microsoft-365 when the domain contains '-' "
+            "(mail-in.example.com): copy the <domainKey> in <domainKey>.mail.protection.outlook.com shown in the "
+            "Microsoft 365 admin center") in problems(stack_with(tmp_path, edit))
+    given = dict(M365, inbound=True, domain="mail-in.example.com",
+                 params={"tenant": "contoso", "domainKey": "mailin-example-com01c"})
+    spec = load_stack(str(stack_with(tmp_path, with_providers(given))))
+    recs = {(r.name, r.type, r.content) for r in spec.mail.records(spec)}
+    assert ("mail-in.example.com", "MX", "mailin-example-com01c.mail.protection.outlook.com") in recs
+    assert ("selector1._domainkey.mail-in.example.com", "CNAME",
+            "selector1-mailin-example-com01c._domainkey.contoso.onmicrosoft.com") in recs
