@@ -273,7 +273,7 @@ def _run_probes(wanted: Sequence[ProbeKey], ctx: Any, options: RunOptions, deadl
             raise LookupError(f"no probe registered for kind {k.kind!r}")
         return fn(ctx, *k.args)
 
-    pool = cf.ThreadPoolExecutor(max_workers=max(1, options.workers), thread_name_prefix="verify-probe")
+    pool = _DaemonPool(max(1, options.workers))
     futures = {pool.submit(call, k): k for k in wanted}
     pending = set(futures)
     deadline_hit = False
@@ -314,6 +314,45 @@ def _run_probes(wanted: Sequence[ProbeKey], ctx: Any, options: RunOptions, deadl
             events.on_probe_done(k)
     finally:
         # Do not wait for stragglers: their results are already reported as timeouts. Their own
-        # network timeouts (bounded by the probe timeout) end them shortly.
-        pool.shutdown(wait=False, cancel_futures=True)
+        # network timeouts end them shortly, and being daemon threads they never hold up the exit
+        # of the process (a ThreadPoolExecutor's workers are joined at exit: a `--deadline 2` run
+        # against a slow server took 10 s to return to the shell).
+        pool.shutdown()
     return values, errors, deadline_hit
+
+
+class _DaemonPool:
+    """The part of ThreadPoolExecutor the runner needs, on daemon threads."""
+
+    def __init__(self, workers: int):
+        import queue
+
+        self._queue: "queue.SimpleQueue" = queue.SimpleQueue()
+        self._closed = False
+        self._threads = [threading.Thread(target=self._work, name=f"verify-probe-{i}", daemon=True)
+                         for i in range(workers)]
+        for t in self._threads:
+            t.start()
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> cf.Future:
+        f: cf.Future = cf.Future()
+        self._queue.put((f, fn, args))
+        return f
+
+    def _work(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            f, fn, args = job
+            if self._closed or not f.set_running_or_notify_cancel():
+                continue
+            try:
+                f.set_result(fn(*args))
+            except BaseException as exc:  # noqa: BLE001 - handed to the runner, which reports it
+                f.set_exception(exc)
+
+    def shutdown(self) -> None:
+        self._closed = True
+        for _ in self._threads:
+            self._queue.put(None)
