@@ -62,13 +62,21 @@ class SesIdentity(pulumi.ComponentResource):
         self.dkim_tokens = identity.dkim_signing_attributes.apply(lambda a: list((a.tokens if a else None) or []))
         self.identity_arn = identity.arn
         for i in range(SES_DKIM_TOKENS):
-            token = self.dkim_tokens.apply(lambda t, i=i: t[i] if len(t) > i else f"pending-{i}")
+            token = self.dkim_tokens.apply(lambda t, i=i: _token(t, i, args.domain))
             # The same record-maker as every other record, with names known only after apply.
             rec = PlannedRecord(name=token.apply(lambda t: f"{t}._domainkey.{args.domain}"), type="CNAME",
                                 content=token.apply(lambda t: f"{t}.dkim.amazonses.com"),
                                 source="mail.ses", comment="SES Easy DKIM")
             cloudflare.DnsRecord(f"{name}-dkim-{i}", **record_args(rec, zone_id), opts=child)
         self.register_outputs({"dkimTokens": self.dkim_tokens, "identityArn": self.identity_arn})
+
+
+def _token(tokens: list, i: int, domain: str) -> str:
+    # SES returns the three Easy DKIM tokens when the identity is created. Without them, fail the
+    # update rather than publish a made-up CNAME that DKIM would never pass.
+    if len(tokens) <= i:
+        raise ValueError(f"SES returned {len(tokens)} Easy DKIM token(s) for {domain}, expected {SES_DKIM_TOKENS}")
+    return tokens[i]
 
 
 def worker_script(policy: str) -> str:

@@ -28,6 +28,8 @@ class Zone(pulumi.ComponentResource):
             # An existing zone found by name: the usual case when the domain is already on Cloudflare.
             found = cloudflare.get_zone_output(filter={"name": zone.name or spec.domain},
                                                opts=pulumi.InvokeOutputOptions(parent=self))
-            self.zone_id = found.zone_id.apply(lambda z: z or "")
+            # The data source's computed `id` is the zone id; `zone_id` is its optional lookup input and
+            # is not guaranteed to be filled when the zone is found by name (only the mocks always set it).
+            self.zone_id = pulumi.Output.all(found.zone_id, found.id).apply(lambda z: z[0] or z[1])
             self.name_servers = found.name_servers
         self.register_outputs({"zoneId": self.zone_id})
