@@ -13,8 +13,11 @@ REPO = Path(__file__).resolve().parents[2]
 def world(tmp_path_factory):
     if not (shutil.which("knotd") or Path("/usr/sbin/knotd").exists()):
         pytest.fail("knotd not installed (Debian package 'knot'); .ci/run installs it")
-    from verify.testing.world import build_world
+    from verify.testing.realworld import REALWORLD, REALWORLD_ZONES
+    from verify.testing.world import VARIANTS, build_world
 
-    w = build_world(tmp_path_factory.mktemp("knot-world"), stacks_dir=REPO / "stacks")
+    # One knotd for the variants and the real-world cases (test_verify_unseen.py).
+    w = build_world(tmp_path_factory.mktemp("knot-world"), variants=(*VARIANTS, *REALWORLD),
+                    stacks_dir=REPO / "stacks", extra_zones=REALWORLD_ZONES)
     yield w
     w.stop()

@@ -37,7 +37,8 @@ def test_correct_zone_all_pass(world):
                 "dns-dangling-cname", "spf-valid", "spf-lookups", "spf-strict-all", "spf-providers",
                 "dkim-present", "dkim-not-revoked", "dkim-key-strength", "dkim-cname-target", "dmarc-record",
                 "dmarc-policy", "dmarc-rua", "dmarc-rua-authorized", "mx", "mta-sts-record", "mta-sts-policy",
-                "mta-sts-mx", "tls-rpt", "non-sending-null-mx", "non-sending-spf", "non-sending-dmarc"):
+                "mta-sts-mx", "tls-rpt", "non-sending-null-mx", "non-sending-spf", "non-sending-dmarc",
+                "dkim-key-match", "dkim-key-usable", "mx-hosts", "mail-from-mx"):
         assert cid in passed, cid
     for r in rep.results:
         if r.status is Status.SKIPPED:

@@ -373,7 +373,14 @@ def judge_dmarc_record(item: Item, obs) -> Verdict:
     m: MailExpectations = item.data
     o: DmarcObservation = obs[key("dmarc", m.domain)]
     if not o.records:
-        return failed(f"no DMARC record at {o.name}: spoofed mail is not rejected and nobody gets reports", _dmarc_hint(m))
+        instead = ""
+        if o.misplaced:
+            instead = (f"; a DMARC record is published at {', '.join(o.misplaced)} instead, where receivers never look"
+                       + (" (the zone name was appended twice)" if o.misplaced[0].endswith(f".{m.domain}.{m.domain}")
+                          or o.misplaced[0] == f"{o.name}.{m.domain}" else ""))
+        return failed(f"no DMARC record at {o.name}{instead}: spoofed mail is not rejected and nobody gets reports",
+                      _dmarc_hint(m) + (f" and delete the one at {', '.join(o.misplaced)}" if o.misplaced else ""),
+                      queried=o.name, answer=o.answer_status, misplaced=list(o.misplaced))
     if len(o.records) > 1:
         return failed(f"{len(o.records)} DMARC records at {o.name}: receivers ignore them all", _dmarc_hint(m),
                       records=list(o.records))

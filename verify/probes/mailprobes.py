@@ -196,6 +196,8 @@ class DmarcObservation:
     warnings: tuple[str, ...] = ()
     # external report destinations -> answer at <domain>._report._dmarc.<dest>
     authorizations: dict[str, DnsAnswer] = field(default_factory=dict)
+    answer_status: str = "ok"               # of the TXT query at _dmarc.<domain>: ok | nxdomain | nodata
+    misplaced: tuple[str, ...] = ()         # when missing: names where a DMARC record was published instead
 
     @property
     def record(self) -> str | None:
@@ -237,6 +239,14 @@ def dmarc(ctx, domain: str) -> DmarcObservation:
     name = f"_dmarc.{domain}"
     ans = ctx.dns.query(name, "TXT").checked()
     texts = [t for t in ans.texts() if t.replace(" ", "").lower().startswith("v=dmarc1")] if ans.status == "ok" else []
+    if not texts:
+        # Where people put it by mistake: the zone name appended twice by a DNS UI, or the apex.
+        misplaced = []
+        for where in (f"{name}.{domain}", domain):
+            other = ctx.dns.query(where, "TXT")
+            if other.status == "ok" and any(t.replace(" ", "").lower().startswith("v=dmarc1") for t in other.texts()):
+                misplaced.append(where)
+        return DmarcObservation(name=name, records=(), answer_status=ans.status, misplaced=tuple(misplaced))
     if len(texts) != 1:
         return DmarcObservation(name=name, records=tuple(texts))
     record = texts[0]
