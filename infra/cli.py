@@ -15,6 +15,7 @@ def _plan(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from infra.mockrun import run_program
+    from infra.placeholders import placeholder_notes
     from infra.planview import render_console, render_json
     from infra.spec import SpecError, read_stack_file, stack_path
 
@@ -24,10 +25,14 @@ def _plan(args: argparse.Namespace) -> int:
     except SpecError as exc:
         print(exc, file=sys.stderr)
         return 2
-    if args.json:
-        print(render_json(run))
-    else:
-        render_console(run, Console())
+    notes = placeholder_notes(run)
+    try:
+        if args.json:
+            print(render_json(run, notes))
+        else:
+            render_console(run, Console(), notes)
+    except BrokenPipeError:  # `launchready plan ... | head`: the reader left, nothing is wrong
+        sys.stderr.close()
     return 0
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from rich.console import Console
 from rich.markup import escape
@@ -25,6 +25,14 @@ def describes(*types: str):
 
 @describes("cloudflare:index/dnsRecord:DnsRecord")
 def _dns(i):
+    if str(i.get("comment", "")).startswith("SES Easy DKIM"):
+        # The token is a mock value here; SES issues the real three at `pulumi up`.
+        return (f'CNAME <token>._domainkey.{str(i.get("name")).split("._domainkey.", 1)[-1]} → '
+                f'<token>.dkim.amazonses.com (SES Easy DKIM; the token is issued at apply, shown here as a mock)')
+    return _dns_record(i)
+
+
+def _dns_record(i):
     if i.get("type") == "CAA" and i.get("data"):
         d = i["data"]
         content = f'{int(d.get("flags", 0))} {d.get("tag")} "{d.get("value")}"'
@@ -184,21 +192,50 @@ def _short_type(t: str) -> str:
     return f"{pkg}:{rest.rsplit(':', 1)[-1]}"
 
 
+# Components in the order a launch happens (zone, records, TLS, edge rules, mail, secrets, env,
+# monitors), each with the title a reader looks for. Unknown components follow, alphabetically.
+COMPONENT_TITLES = {
+    "launchready:edge:Zone": "Zone",
+    "launchready:dns:Records": "DNS records",
+    "launchready:dns:Dnssec": "DNSSEC",
+    "launchready:edge:TlsSettings": "TLS",
+    "launchready:edge:Rules": "Edge rules: redirects, WAF, rate limits, cache, headers",
+    "launchready:mail:MailAuth": "Mail authentication: SES identity, MTA-STS policy",
+    "launchready:secrets:SecretStore": "Secret store (Secrets Manager, KMS)",
+    "launchready:secrets:EnvContract": "Production env contract (SSM)",
+    "launchready:monitoring:Monitors": "Monitors: health checks, alarms, alert routing",
+}
+_ORDER = {t: i for i, t in enumerate(COMPONENT_TITLES)}
+
+
 def grouped(run: PlanRun) -> dict[str, list[PlannedResource]]:
-    """Resources by outermost component, in a stable order (registration order is not)."""
-    groups: dict[str, list[PlannedResource]] = defaultdict(list)
+    """Resources by outermost component, in launch order (registration order is not stable)."""
+    groups: dict[tuple, list[PlannedResource]] = defaultdict(list)
     for res in sorted(run.custom(), key=lambda r: (r.type, r.name)):
         top = run.top_component(res)
-        label = f"{top.type.split(':')[-1]} ({top.name})" if top else "stack"
-        groups[label].append(res)
-    return dict(sorted(groups.items()))
+        if top is None:
+            key = (len(_ORDER) + 1, "stack")
+        else:
+            title = COMPONENT_TITLES.get(top.type, top.type.split(":")[-1])
+            key = (_ORDER.get(top.type, len(_ORDER)), f"{title} ({top.name})")
+        groups[key].append(res)
+    return {label: resources for (_, label), resources in sorted(groups.items())}
 
 
-def render_console(run: PlanRun, console: Console) -> None:
+def zone_line(run: PlanRun) -> str:
+    contract = run.outputs.get("launchContract") or {}
+    created = run.of_type("cloudflare:index/zone:Zone")
+    if created:
+        return f"zone {contract.get('domain', '?')}: created by this stack (delegate to the nameServers output)"
+    return f"zone {contract.get('domain', '?')}: existing, looked up in Cloudflare at deploy time (not created)"
+
+
+def render_console(run: PlanRun, console: Console, notes: Sequence[str] = ()) -> None:
     contract = run.outputs.get("launchContract") or {}
     console.print(f"[bold]Launch plan[/bold] for stack [cyan]{run.stack}[/cyan]"
                   f" — {contract.get('domain', '?')} ({contract.get('environment', '?')}),"
                   f" canonical host {contract.get('canonicalHost', '?')}")
+    console.print(escape(zone_line(run)))
     for label, resources in grouped(run).items():
         table = Table(title=label, title_justify="left", show_header=True, expand=False)
         table.add_column("resource", style="dim", no_wrap=True)
@@ -210,14 +247,20 @@ def render_console(run: PlanRun, console: Console) -> None:
     n = len(run.custom())
     console.print(f"[bold]{n}[/bold] resources to create in {len(grouped(run))} components; "
                   f"stack outputs: {', '.join(sorted(run.outputs))}.")
-    console.print("No cloud call was made: providers were mocked. Apply with `pulumi up --stack "
-                  f"{run.stack}`.")
+    console.print("No cloud call was made: providers were mocked, and secret config values were not decrypted "
+                  "(they show as \\[secret]). Apply with `pulumi up --stack " f"{run.stack}`.")
+    if notes:
+        console.print("[bold yellow]Before you apply[/bold yellow] — values that look copied from the example:")
+        for note in notes:
+            console.print(f"  • {escape(note)}")
 
 
-def render_json(run: PlanRun) -> str:
+def render_json(run: PlanRun, notes: Sequence[str] = ()) -> str:
     by = grouped(run)
     doc = {
         "stack": run.stack,
+        "zone": zone_line(run),
+        "beforeApply": list(notes),
         "components": [
             {"component": label, "resources": [
                 {"type": r.type, "name": r.name, "urn": r.urn, "inputs": r.masked_inputs()} for r in resources

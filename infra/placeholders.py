@@ -1,0 +1,93 @@
+"""Values a newcomer copied from the example and must replace before `pulumi up`.
+
+A plan of the example stack is valid on purpose, so nothing here is an error: these are notes the
+plan prints under "before you apply". They are found in what the program would create (the mock
+run's resource inputs and the launch contract), from the values reserved for documentation:
+RFC 5737 / RFC 3849 addresses, RFC 2606 domains, AWS's documentation account 123456789012, and the
+example's fake keys and ids.
+"""
+from __future__ import annotations
+
+import base64
+import ipaddress
+import re
+from typing import Any, Iterable
+
+from infra.mockrun import PlanRun
+
+_DOC_NETS = [ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")]
+_RESERVED_DOMAIN = re.compile(r"(^|\.)(example\.(com|net|org)|[a-z0-9-]+\.(example|test|invalid))$")
+_DOC_ACCOUNT = "123456789012"
+_FAKE_HEX = {"0123456789abcdef0123456789abcdef"}
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def _is_doc_ip(text: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return any(ip in net for net in _DOC_NETS)
+
+
+def _dkim_key_is_fake(content: str) -> bool:
+    """A DKIM TXT value whose p= is not a public key (the example ships an obvious fake)."""
+    m = re.search(r"p=([A-Za-z0-9+/=\s\"]+)", content)
+    if not m:
+        return False
+    b64 = re.sub(r"[\s\"]", "", m.group(1))
+    if "FAKE" in b64.upper():
+        return True
+    try:
+        der = base64.b64decode(b64, validate=True)
+    except ValueError:
+        return True
+    try:
+        from cryptography.hazmat.primitives.serialization import load_der_public_key
+    except ImportError:  # cryptography is optional here: judge by the decode alone
+        return not der.startswith(b"\x30")
+    try:
+        load_der_public_key(der)
+        return False
+    except ValueError:
+        return True
+
+
+def placeholder_notes(run: PlanRun) -> list[str]:
+    contract = run.outputs.get("launchContract") or {}
+    notes: list[str] = []
+    domain = contract.get("domain", "")
+    if _RESERVED_DOMAIN.search(domain):
+        notes.append(f"domain {domain} is reserved for documentation (RFC 2606): set launchready:domain to yours")
+    ips = sorted({r["content"] for r in contract.get("records", []) if r.get("type") in ("A", "AAAA")
+                  and _is_doc_ip(r.get("content", ""))})
+    if ips:
+        notes.append(f"origins {', '.join(ips)} are documentation addresses (RFC 5737/3849): set hosts[].origin to your servers")
+    mail = contract.get("mail") or {}
+    fake = sorted({d["name"] for d in mail.get("dkim", []) if d.get("type") == "TXT" and _dkim_key_is_fake(d.get("content", ""))})
+    if fake:
+        notes.append(f"DKIM keys at {', '.join(fake)} are not real public keys: paste the values your mail provider's console shows")
+    accounts = sorted({s for r in run.resources for k, v in r.inputs.items() if k == "accountId"
+                       for s in _strings(v) if s in _FAKE_HEX})
+    if accounts:
+        notes.append(f"Cloudflare account id {', '.join(accounts)} is a placeholder: set zone.accountId to your account")
+    arns = sorted({s for r in run.resources for s in _strings(r.masked_inputs())
+                   if s.startswith("arn:") and f":{_DOC_ACCOUNT}:" in s and "function:" in s})
+    if arns:
+        notes.append(f"{', '.join(arns)} is in AWS's documentation account {_DOC_ACCOUNT}: point rotation at your Lambda")
+    alerts = (contract.get("monitoring") or {}).get("alerts") or {}
+    reserved = [a for a in alerts.get("email", []) + alerts.get("webhooks", [])
+                if _RESERVED_DOMAIN.search(re.sub(r"^https://|/.*$|^.*@", "", a))]
+    if reserved:  # named even when the domain note covers it: an alert nobody reads is an outage nobody sees
+        notes.append(f"alerts go to {', '.join(reserved)}, which nobody reads: set monitoring.alerts to a real inbox or webhook")
+    return notes
