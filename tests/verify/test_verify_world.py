@@ -54,7 +54,7 @@ def test_each_misconfiguration_fails_exactly_its_check(world, variant):
     assert len(fails) == 1, fails
     assert _by_status(rep, Status.ERROR) == []
     (bad,) = [r for r in rep.results if r.status is Status.FAIL]
-    assert bad.remediation and bad.message
+    assert bad.remediation and bad.message and bad.evidence
     assert rep.exit_code == 1
 
 

@@ -49,7 +49,8 @@ def judge_spf_valid(item: Item, obs) -> Verdict:
     s: SpfExpectation = item.data
     o: SpfObservation = obs[key("spf", s.name)]
     if not o.records:
-        return failed(f"no SPF record at {s.name}: receivers cannot tell who may send", _spf_hint(s))
+        return failed(f"no SPF record at {s.name}: receivers cannot tell who may send", _spf_hint(s),
+                      queried=f"{s.name} TXT", records=[])
     if len(o.records) > 1:
         return failed(f"{len(o.records)} SPF records at {s.name}: RFC 7208 makes that a permerror (SPF fails)",
                       "merge them into one: " + _spf_hint(s), records=list(o.records))
@@ -200,7 +201,13 @@ def judge_dkim_present(item: Item, obs) -> Verdict:
             f"publish the {d.provider or 'provider'}'s DKIM key at {d.name} (TXT v=DKIM1; k=rsa; p=...)")
     if text is None:
         why = "the name does not exist" if ans.status == "nxdomain" else "no DKIM TXT record"
-        return failed(f"selector {d.selector}: {why} at {d.name}; mail signed with it fails DKIM", hint)
+        return failed(f"selector {d.selector}: {why} at {d.name}; mail signed with it fails DKIM", hint,
+                      queried=f"{d.name} TXT", answer=ans.status, cname_chain=list(ans.cname_chain))
+    keys = [t for t in ans.texts() if "p=" in t.replace(" ", "")]
+    if len(keys) > 1:
+        return failed(f"selector {d.selector}: {len(keys)} DKIM records at {d.name}; verifiers pick one at random, so "
+                      "some signatures fail (a key split into several records instead of several strings, or an old key left)",
+                      "keep exactly one TXT record at the selector: " + hint, records=keys)
     if tags.get("v", "DKIM1").upper() != "DKIM1" or "p" not in tags:
         return failed(f"selector {d.selector}: record is not a DKIM key: {text[:80]}", hint, record=text)
     via = f" via CNAME {' -> '.join(ans.cname_chain)}" if ans.cname_chain else ""
@@ -449,7 +456,8 @@ def judge_dmarc_rua(item: Item, obs) -> Verdict:
         return skipped("no valid DMARC record (reported by dmarc-record)")
     live = [a.lower() for a in o.report_addresses("rua")]
     if not live:
-        return failed("DMARC has no rua: nobody receives aggregate reports, so failures go unseen", _dmarc_hint(m))
+        return failed("DMARC has no rua: nobody receives aggregate reports, so failures go unseen", _dmarc_hint(m),
+                      record=o.record, declared=list(m.dmarc.rua))
     missing = [a for a in m.dmarc.rua if a.lower() not in live]
     if missing:
         return failed(f"DMARC rua lacks {', '.join(missing)} (live: {', '.join(live)})", _dmarc_hint(m),
@@ -631,7 +639,7 @@ def judge_sts_policy(item: Item, obs) -> Verdict:
     try:
         pol = _policy(o)["policy"]
     except cd_sts.MTASTSError as e:
-        return failed(f"policy does not parse: {e}", hint)
+        return failed(f"policy does not parse: {e}", hint, url=o.url, body=o.text[:500])
     problems = []
     if pol["mode"] != m.mta_sts.mode and not (m.mta_sts.mode == "testing" and pol["mode"] == "enforce"):
         problems.append(f"mode {pol['mode']}, declared {m.mta_sts.mode}")
@@ -694,7 +702,7 @@ def judge_tls_rpt(item: Item, obs) -> Verdict:
     hint = f'publish {item.target} TXT "v=TLSRPTv1; rua={",".join(m.tls_rpt_rua) or "mailto:tls-reports@" + m.domain}"'
     recs = [t for t in ans.texts() if t.replace(" ", "").lower().startswith("v=tlsrptv1")]
     if len(recs) != 1:
-        return failed(f"{len(recs) or 'no'} TLS-RPT record(s) at {item.target}", hint)
+        return failed(f"{len(recs) or 'no'} TLS-RPT record(s) at {item.target}", hint, records=recs)
     try:
         parsed = cd_rpt.parse_smtp_tls_reporting_record(recs[0])
     except cd_rpt.SMTPTLSReportingError as e:
@@ -744,7 +752,8 @@ def judge_ns_spf(item: Item, obs) -> Verdict:
     o: SpfObservation = obs[key("spf", item.target)]
     hint = f'publish {item.target} TXT "v=spf1 -all"'
     if o.record is None:
-        return failed(f"{item.target} has {len(o.records) or 'no'} SPF record(s): spoofers may send as it", hint)
+        return failed(f"{item.target} has {len(o.records) or 'no'} SPF record(s): spoofers may send as it", hint,
+                      records=list(o.records))
     if o.parsed and not o.parsed.get("mechanisms") and not o.parsed.get("redirect") and o.all_qualifier() == "-all":
         return passed("v=spf1 -all")
     return failed(f"{item.target} SPF is {o.record!r}; a non-sending name should authorise nobody", hint, record=o.record)
@@ -768,4 +777,5 @@ def judge_ns_dmarc(item: Item, obs) -> Verdict:
                 return passed(f"inherits sp=reject from _dmarc.{m.domain}")
             return failed(f"{item.target} inherits sp={sp} from _dmarc.{m.domain}" + "".join(f"; {c}" for c in caveats),
                           hint, record=org.record)
-    return failed(f"no DMARC policy covers {item.target}", hint)
+    return failed(f"no DMARC policy covers {item.target}", hint, own=own.records or own.answer_status,
+                  organizational=f"_dmarc.{m.domain}")

@@ -219,7 +219,7 @@ def judge_dnssec(item: Item, obs) -> Verdict:
     ds = obs[key("rr", d, "DS")].checked()
     enable = "enable DNSSEC on the Cloudflare zone and add the DS record it shows at the registrar"
     if keys.status != "ok":
-        return failed(f"{d} publishes no DNSKEY: the zone is not signed", enable)
+        return failed(f"{d} publishes no DNSKEY: the zone is not signed", enable, dnskey=keys.status)
     if ds.status != "ok":
         if ds.soa_owner == d:
             # The answer came from the child zone itself: the parent is not visible through this server.
@@ -241,11 +241,12 @@ def judge_dnssec(item: Item, obs) -> Verdict:
                       "replace the DS at the registrar with the one Cloudflare currently shows",
                       ds=list(ds.records), dnskey_tags=sorted(dns.dnssec.key_id(k) for k in keys.rrset))
     if keys.rrsig_rrset is None:
-        return failed(f"{d} DNSKEY set is not signed (no RRSIG)", enable)
+        return failed(f"{d} DNSKEY set is not signed (no RRSIG)", enable, dnskeys=list(keys.records))
     try:
         dns.dnssec.validate(keys.rrset, keys.rrsig_rrset, {dns.name.from_text(d): keys.rrset})
     except dns.dnssec.ValidationFailure as e:
-        return failed(f"the DNSKEY RRSIG does not validate: {e}", "re-sign the zone / re-enable DNSSEC at Cloudflare")
+        return failed(f"the DNSKEY RRSIG does not validate: {e}", "re-sign the zone / re-enable DNSSEC at Cloudflare",
+                      rrsigs=list(keys.rrsigs))
     ds_rd, k = matched[0]
     return passed(f"DS (key tag {ds_rd.key_tag}, algorithm {ds_rd.algorithm}) matches a signing key; DNSKEY RRSIG valid",
                   ds=[str(x) for x, _ in matched])

@@ -132,6 +132,19 @@ def _dkim_garbled(w):  # a character lost when pasting the key
     _dkim(w, lambda t: t[:70] + t[71:])
 
 
+def _dkim_split_records(w):  # a long key pasted as two TXT records instead of two strings of one
+    name = _dkim_txt_name(w) + "."
+    (row,) = [r for r in w.zone.rows if r[0] == name]
+    text = row[3].replace('" "', "").strip('"')
+    w.zone.drop(lambda r: r is row)
+    w.zone.add(name, "TXT", _q(text[:200]))
+    w.zone.add(name, "TXT", _q(text[200:]))
+
+
+def _dkim_two_keys(w):  # the new key added next to the old one at the same selector
+    w.zone.add(_dkim_txt_name(w), "TXT", _q(dkim_txt(_k4096())))
+
+
 def _dkim_stale(w):  # the provider rotated the key; DNS still has the old one
     _dkim(w, lambda t: dkim_txt(_k4096()))
 
@@ -217,6 +230,8 @@ REALWORLD: tuple[Case, ...] = (
          lambda w: _dkim(w, lambda t: t.replace("k=rsa;", "k=rsa; h=sha1;")), "SHA-1"),
     Case("rw-dkim-wrong-token", frozenset({"dkim-cname-target"}), _dkim_wrong_token, "amazonses.com"),
     Case("rw-dkim-garbled", frozenset({"dkim-key-strength"}), _dkim_garbled, "does not parse"),
+    Case("rw-dkim-split-records", frozenset({"dkim-key-strength"}), _dkim_split_records, "does not parse"),
+    Case("rw-dkim-two-keys", frozenset({"dkim-present"}), _dkim_two_keys, "2 DKIM records"),
     Case("rw-dkim-stale", frozenset({"dkim-key-match"}), _dkim_stale, "not the declared"),
     Case("rw-mx-cname", frozenset({"mx-hosts"}), _mx_cname, "CNAME"),
     Case("rw-mx-ip", frozenset({"mx", "mta-sts-mx"}), lambda w: _apex_mx(w, "1 142.250.27.26."), "142.250.27.26"),
