@@ -196,3 +196,51 @@ def test_outputs_errors_never_echo_values(tmp_path):
     with pytest.raises(OutputsError) as e:
         read_outputs(f)
     assert "hunter2" not in str(e.value)
+
+
+# ------------------------------------------------------------------ found by the real-world review
+
+def test_spf_terms_are_the_records_own():
+    from verify.probes.mailprobes import spf_terms
+    terms = spf_terms("v=spf1 +INCLUDE:_spf.google.com a mx/24 ptr ip4:0.0.0.0/0 redirect=x.test exp=e.%{d} ~all")
+    assert [(t.qualifier, t.name, t.value) for t in terms] == [
+        ("+", "include", "_spf.google.com"), ("+", "a", ""), ("+", "mx", ""), ("+", "ptr", ""),
+        ("+", "ip4", "0.0.0.0/0"), ("=", "redirect", "x.test"), ("=", "exp", "e.%{d}"), ("~", "all", "")]
+
+
+def test_spf_redirect_counts_as_the_provider_not_as_undeclared():
+    o = SpfObservation("d.test", ("v=spf1 redirect=_spf.google.com",),
+                       parsed={"mechanisms": [], "redirect": {"domain": "_spf.google.com"}, "all": "fail"}, dns_lookups=1)
+    exp = SpfExpectation(name="d.test", includes=("_spf.google.com",), all="-all")
+    assert mail.judge_spf_providers(Item("d.test", data=exp), Observations.of({key("spf", "d.test"): o})).status is Status.PASS
+
+
+@pytest.mark.parametrize("term,word", [("ptr", "deprecated"), ("ip4:0.0.0.0/0", "+all"), ("a:relay.d.test", "relay")])
+def test_spf_undeclared_terms_fail_providers(term, word):
+    o = spf_obs(f"v=spf1 include:_spf.google.com include:amazonses.com {term} -all", "fail")
+    v = mail.judge_spf_providers(Item("d.test", data=SPF), Observations.of({key("spf", "d.test"): o}))
+    assert v.status is Status.FAIL and word in v.message
+
+
+@pytest.mark.parametrize("extra,status", [({}, Status.PASS), ({"pct": "10"}, Status.FAIL), ({"pct": "0"}, Status.FAIL),
+                                          ({"t": "y"}, Status.FAIL)])
+def test_dmarc_pct_and_testing_flag(extra, status):
+    m = MailExpectations(domain="d.test", dmarc=DmarcExpectation(policy="reject"))
+    v = mail.judge_dmarc_policy(Item("_dmarc.d.test", data=m), Observations.of({key("dmarc", "d.test"): _dmarc("reject", **extra)}))
+    assert v.status is status
+
+
+@pytest.mark.parametrize("flags,status", [("", Status.PASS), ("t=s; ", Status.PASS), ("t=y; ", Status.FAIL),
+                                          ("h=sha1; ", Status.FAIL), ("h=sha1:sha256; ", Status.PASS), ("s=tlsrpt; ", Status.FAIL)])
+def test_dkim_key_usable(flags, status):
+    d = DkimExpectation(selector="s1", name="s1._domainkey.d.test")
+    obs = Observations.of({key("rr", d.name, "TXT"): txt_answer(d.name, f"v=DKIM1; k=rsa; {flags}p=MIIBIjAN")})
+    assert mail.judge_dkim_usable(Item(d.name, data=d), obs).status is status
+
+
+def test_caa_critical_unknown_tag_fails():
+    from verify.expectations import Expectations
+    exp = Expectations(stack="s", domain="d.test", caa_issuers=("letsencrypt.org",))
+    ans = answer("d.test", "CAA", '0 issue "letsencrypt.org"', '128 tbs "x"')
+    v = zone.judge_caa(Item("d.test", data=exp), Observations.of({key("rr", "d.test", "CAA"): ans}))
+    assert v.status is Status.FAIL and "critical" in v.message

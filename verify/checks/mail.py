@@ -92,6 +92,12 @@ def judge_spf_all(item: Item, obs) -> Verdict:
     q = o.all_qualifier()
     redirect = o.redirect()
     via = f" (taken from redirect={redirect}, since the record has no all of its own)" if redirect else ""
+    open_inc = o.open_includes()
+    if open_inc and q in ("-all", "~all"):
+        return failed(f"SPF ends in {q}, but {', '.join(open_inc)} ends in +all (or authorises every address): every host "
+                      "matches that include and passes SPF as this domain",
+                      f"fix the included record to end in -all/~all, or drop the include: {_spf_hint(s)}",
+                      all=q, open_includes=open_inc, record=o.record)
     if q == "-all" or (q == "~all" and s.all == "~all"):
         return passed(f"SPF ends in {q}{via}", all=q, declared=s.all)
     if q == "+all":

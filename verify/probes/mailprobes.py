@@ -105,6 +105,29 @@ class SpfObservation:
             return "?"
         return {"fail": "-all", "softfail": "~all", "neutral": "?all", "pass": "+all"}.get(self.parsed.get("all"), "?all")
 
+    def open_includes(self) -> list[str]:
+        """include: chains whose record ends in +all (or authorises 0.0.0.0/0 or ::/0): everyone
+        matches the include, so everyone passes SPF whatever this record's own `all` says."""
+        found: list[str] = []
+
+        def walk(parsed: dict | None, path: list[str]) -> None:
+            if not parsed:
+                return
+            if path and (parsed.get("all") == "pass" or any(
+                    m.get("mechanism") in ("ip4", "ip6") and m.get("action") == "pass"
+                    and str(m.get("value", "")).endswith("/0") for m in parsed.get("mechanisms", []))):
+                found.append(" -> ".join(path))
+                return
+            for m in parsed.get("mechanisms", []):
+                if m.get("mechanism") == "include" and m.get("action") == "pass" and len(path) < 10:
+                    walk(m.get("parsed"), [*path, f"include:{m.get('value')}"])
+            red = parsed.get("redirect")
+            if isinstance(red, dict) and path and len(path) < 10:
+                walk(red.get("parsed"), [*path, f"redirect={red.get('domain')}"])
+
+        walk(self.parsed, [])
+        return found
+
     def redirect(self) -> str | None:
         """The redirect= target, when it takes effect (RFC 7208 6.1: ignored if the record has `all`)."""
         if not self.record:

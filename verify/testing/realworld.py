@@ -102,6 +102,12 @@ def _spf_void(w):  # a declared list still naming relays that were decommissione
     _declare_apex_include(w, f"_spf0.{w.name}")
 
 
+def _spf_open_include(w):  # a declared in-house list that ends in +all: everyone passes via the include
+    w.zone.add(f"_spf0.{w.name}", "TXT", _q("v=spf1 ip4:192.0.2.0/24 +all"))
+    _spf(w, lambda t: t.replace(" -all", f" include:_spf0.{w.name} -all"))
+    _declare_apex_include(w, f"_spf0.{w.name}")
+
+
 def _spf_undeclared(w):
     w.third_party["sendgrid.net"].add("sendgrid.net", "TXT", _q("v=spf1 ip4:167.89.0.0/17 -all"))
     _spf(w, lambda t: t.replace(" -all", " include:sendgrid.net -all"))
@@ -208,6 +214,7 @@ REALWORLD: tuple[Case, ...] = (
     Case("rw-spf-ptr", frozenset({"spf-providers"}), lambda w: _spf(w, lambda t: t.replace(" -all", " ptr -all")), "ptr"),
     Case("rw-spf-nested", frozenset({"spf-lookups"}), _spf_nested, "11 DNS lookups"),
     Case("rw-spf-void", frozenset({"spf-lookups"}), _spf_void, "void"),
+    Case("rw-spf-open-include", frozenset({"spf-strict-all"}), _spf_open_include, "+all"),
     Case("rw-spf-softfail", frozenset({"spf-strict-all"}), lambda w: _spf(w, lambda t: t.replace(" -all", " ~all")), "~all"),
     Case("rw-spf-undeclared", frozenset({"spf-providers"}), _spf_undeclared, "sendgrid.net"),
     Case("rw-spf-any-ip", frozenset({"spf-providers"}),
