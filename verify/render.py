@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .model import Report, Status
+from .model import Report, Status, _jsonable
 
 JSON_SCHEMA_VERSION = 1
 
@@ -40,6 +40,7 @@ def to_json(report: Report) -> str:
 
 
 def render_console(report: Report, console) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=f"launchready verify: {report.domain} (stack {report.stack or '-'})", show_lines=False)
@@ -48,12 +49,16 @@ def render_console(report: Report, console) -> None:
     table.add_column("target", overflow="fold")
     table.add_column("finding", overflow="fold")
     for r in report.results:
-        finding = r.message
-        if r.remediation and r.status in (Status.FAIL, Status.WARN):
-            finding += f"\n[italic]fix:[/italic] {r.remediation}"
+        finding = escape(r.message)  # DNS data and error texts may contain [brackets]
+        if r.status in (Status.FAIL, Status.WARN):
+            if r.evidence:
+                ev = json.dumps(_jsonable(r.evidence), separators=(", ", ": "))
+                finding += f"\n[dim]seen: {escape(ev if len(ev) <= 400 else ev[:397] + '...')}[/dim]"
+            if r.remediation:
+                finding += f"\n[italic]fix:[/italic] {escape(r.remediation)}"
         if r.error_type:
-            finding += f" [dim]({r.error_type})[/dim]"
-        table.add_row(f"[{STYLE[r.status]}]{r.status.value}[/]", r.check_id, r.target, finding)
+            finding += f" [dim]({escape(r.error_type)})[/dim]"
+        table.add_row(f"[{STYLE[r.status]}]{r.status.value}[/]", r.check_id, escape(r.target), finding)
     console.print(table)
     c = report.counts()
     summary = "  ".join(f"[{STYLE[s]}]{s.value} {c[s.value]}[/]" for s in Status)

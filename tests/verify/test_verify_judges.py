@@ -244,3 +244,18 @@ def test_caa_critical_unknown_tag_fails():
     ans = answer("d.test", "CAA", '0 issue "letsencrypt.org"', '128 tbs "x"')
     v = zone.judge_caa(Item("d.test", data=exp), Observations.of({key("rr", "d.test", "CAA"): ans}))
     assert v.status is Status.FAIL and "critical" in v.message
+
+
+def test_console_shows_evidence_and_survives_brackets_in_dns_data():
+    import io
+
+    from rich.console import Console
+
+    from verify.model import CheckResult, Report
+    from verify.render import render_console
+    r = CheckResult("dkim-present", "mail", "s._domainkey.d.test", Status.FAIL, "record is not a DKIM key: x[/b]y",
+                    {"records": ["[/bold]"]}, "publish [/i] it")
+    out = io.StringIO()
+    render_console(Report("s", "d.test", ("127.0.0.1:53",), "now", 0.1, (r,)), Console(file=out, width=200))
+    text = out.getvalue()
+    assert "x[/b]y" in text and "seen:" in text and "[/bold]" in text and "publish [/i] it" in text
