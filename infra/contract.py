@@ -8,8 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any, Mapping, Optional
 
-from infra.components.rulesets import rate_limit_hosts
-from infra.components.tlspolicy import zone_settings
+from infra.edgerules import rate_limit_hosts, zone_settings
 from infra.spec import Spec, planned_records
 from infra.spec.mailspec import NULL_MX
 from infra.spec.monitorspec import METRICS_REGION

@@ -1,0 +1,212 @@
+"""The edge as data: Cloudflare zone settings and ruleset rules, pure functions of the spec.
+
+Kept free of Pulumi and provider imports so the launch contract (and verify, which reads it) can
+use them without loading pulumi_cloudflare; infra/components/ turns them into resources.
+"""
+from __future__ import annotations
+
+import json
+from typing import Iterable
+
+from infra.spec import MANAGED_RULESETS, Spec
+from infra.spec.model import Tls
+
+
+# -- Cloudflare expression language ----------------------------------------------------------------
+# One place builds expressions, so every ruleset quotes the same way.
+
+def quote(value: str) -> str:
+    # Cloudflare's expression language uses double-quoted strings with backslash escapes, as JSON does.
+    return json.dumps(value)
+
+
+def host_in(hosts: Iterable[str]) -> str:
+    hosts = sorted(set(hosts))
+    if len(hosts) == 1:
+        return f"http.host eq {quote(hosts[0])}"
+    return "http.host in {" + " ".join(quote(h) for h in hosts) + "}"
+
+
+def path_prefix(path: str) -> str:
+    return f"starts_with(http.request.uri.path, {quote(path)})"
+
+
+def path_is(path: str) -> str:
+    return f"http.request.uri.path eq {quote(path)}"
+
+
+def any_of(parts: Iterable[str]) -> str:
+    parts = list(parts)
+    return parts[0] if len(parts) == 1 else "(" + " or ".join(parts) + ")"
+
+
+def all_of(parts: Iterable[str]) -> str:
+    parts = [p for p in parts if p]
+    return parts[0] if len(parts) == 1 else "(" + " and ".join(parts) + ")"
+
+
+def method_in(methods: Iterable[str]) -> str:
+    methods = sorted(set(methods))
+    return "http.request.method in {" + " ".join(quote(m) for m in methods) + "}"
+
+
+def cookie_has(name: str) -> str:
+    return f"http.cookie contains {quote(name + '=')}"
+
+
+# -- zone settings ---------------------------------------------------------------------------------
+
+def _on(flag: bool) -> str:
+    return "on" if flag else "off"
+
+
+def zone_settings(tls: Tls) -> dict[str, object]:
+    """setting id -> value, exactly as the Cloudflare API names them."""
+    hsts = tls.hsts
+    return {
+        # strict: Cloudflare validates the origin certificate; flexible would send plaintext to the origin.
+        "ssl": tls.ssl_mode,
+        "min_tls_version": tls.min_version,
+        "tls_1_3": _on(tls.tls13),
+        "always_use_https": _on(tls.always_use_https),
+        "automatic_https_rewrites": _on(tls.automatic_https_rewrites),
+        # HSTS lives in security_header, with snake_case keys inside the value.
+        "security_header": {
+            "strict_transport_security": {
+                "enabled": hsts.enabled,
+                "max_age": hsts.max_age,
+                "include_subdomains": hsts.include_subdomains,
+                "preload": hsts.preload,
+                "nosniff": hsts.nosniff,
+            }
+        },
+    }
+
+
+# -- pure rule builders ----------------------------------------------------------------------------
+
+def redirect_rules(spec: Spec) -> list[dict]:
+    out = []
+    for r in spec.redirects:
+        host = r.host or spec.canonical_name
+        # A legacy path on the canonical host is also matched on its alias (www), so
+        # www.example.com/signin goes to the final URL in one hop instead of two.
+        hosts = [host, spec.alias_name] if host == spec.canonical_name else [host]
+        target = r.to if r.to.startswith(("https://", "http://")) else f"https://{host}{r.to}"
+        out.append({
+            "ref": f"legacy_{len(out)}",
+            "description": f"legacy redirect {r.from_} → {target}",
+            "expression": all_of([host_in(hosts), path_is(r.from_)]),
+            "action": "redirect",
+            "action_parameters": {"from_value": {
+                "status_code": r.status, "preserve_query_string": r.preserve_query,
+                "target_url": {"value": target},
+            }},
+        })
+    # The non-canonical host answers every path with a permanent redirect to the same path and
+    # query on the canonical host.
+    out.append({
+        "ref": "canonical_host",
+        "description": f"{spec.alias_name} → {spec.canonical_name}, path and query kept",
+        "expression": host_in([spec.alias_name]),
+        "action": "redirect",
+        "action_parameters": {"from_value": {
+            "status_code": 301, "preserve_query_string": True,
+            "target_url": {"expression": f'concat({quote("https://" + spec.canonical_name)}, http.request.uri.path)'},
+        }},
+    })
+    return out
+
+
+def waf_rules(spec: Spec) -> list[dict]:
+    if not spec.waf.enabled:
+        return []
+    return [{
+        "ref": f"managed_{name.replace('-', '_')}",
+        "description": f"Cloudflare managed ruleset: {name}",
+        "expression": "true",
+        "action": "execute",
+        "action_parameters": {"id": MANAGED_RULESETS[name]},
+    } for name in spec.waf.managed_rulesets]
+
+
+def rate_limit_hosts(spec: Spec, path: str, declared: list[str]) -> list[str]:
+    """The hosts a rate limit applies to: as declared, else every host with a flow under the path,
+    else every proxied host."""
+    if declared:
+        return list(declared)
+    serving = [h.name for h in spec.hosts if any(p.startswith(path) for p in h.flows.values())]
+    return serving or [h.name for h in spec.hosts if h.proxied]
+
+
+def rate_limit_rules(spec: Spec) -> list[dict]:
+    out = []
+    for i, rl in enumerate(spec.rate_limits):
+        hosts = rate_limit_hosts(spec, rl.path, rl.hosts)
+        parts = [host_in(hosts), path_prefix(rl.path)]
+        if rl.methods:
+            parts.append(method_in(rl.methods))
+        out.append({
+            "ref": f"ratelimit_{i}",
+            "description": rl.name or (f"{rl.requests} {'/'.join(rl.methods) + ' ' if rl.methods else ''}requests"
+                                       f" / {rl.period}s per IP on {rl.path} ({', '.join(hosts)}) → {rl.action}"),
+            "expression": all_of(parts),
+            "action": rl.action,
+            "ratelimit": {
+                # cf.colo.id is required by Cloudflare: counters are kept per data centre.
+                "characteristics": ["cf.colo.id", "ip.src"],
+                "period": rl.period,
+                "requests_per_period": rl.requests,
+                "mitigation_timeout": rl.mitigation_timeout if rl.action != "log" else 0,
+            },
+        })
+    return out
+
+
+def cache_rules(spec: Spec) -> list[dict]:
+    c = spec.cache
+    out = []
+    if c.static_paths:
+        out.append({
+            "ref": "cache_static",
+            "description": "cache static assets at the edge",
+            "expression": any_of(path_prefix(p) for p in c.static_paths),
+            "action": "set_cache_settings",
+            "action_parameters": {"cache": True, "edge_ttl": {"mode": "override_origin", "default": c.static_ttl}},
+        })
+    # Cache rules are not terminating: the last matching rule wins, so the bypass comes last and
+    # beats the static rule for API hosts, authenticated requests and declared paths.
+    bypass = [cookie_has(c.session_cookie), 'len(http.request.headers["authorization"]) > 0']
+    api_hosts = [h.name for h in spec.hosts if h.api]
+    if api_hosts:
+        bypass.insert(0, host_in(api_hosts))
+    bypass += [path_prefix(p) for p in c.bypass_paths]
+    out.append({
+        "ref": "cache_bypass_private",
+        "description": "never cache API or authenticated traffic",
+        "expression": any_of(bypass),
+        "action": "set_cache_settings",
+        "action_parameters": {"cache": False},
+    })
+    return out
+
+
+def header_rules(spec: Spec) -> list[dict]:
+    return [{
+        "ref": "security_headers",
+        "description": "security response headers on every response",
+        "expression": "true",
+        "action": "rewrite",
+        "action_parameters": {"headers": {
+            name: {"operation": "set", "value": value} for name, value in spec.headers.as_dict().items()
+        }},
+    }]
+
+
+PHASES = {
+    "http_request_dynamic_redirect": ("redirects", redirect_rules),
+    "http_request_firewall_managed": ("waf", waf_rules),
+    "http_ratelimit": ("rate-limits", rate_limit_rules),
+    "http_request_cache_settings": ("cache", cache_rules),
+    "http_response_headers_transform": ("headers", header_rules),
+}
