@@ -14,7 +14,7 @@ import re
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from .fields import Hostname, IPAddress, PositiveInt, RecordName, StrictInt, UrlPath, in_zone, is_ip, normalise_hostname
+from .fields import Hostname, PositiveInt, RecordName, StrictInt, UrlPath, is_ip, normalise_hostname
 
 # Flow names that are authentication entry points: each must sit behind a rate limit (policies).
 AUTH_FLOWS = frozenset({"login", "reset", "invite", "signup", "mfa", "token"})

@@ -1,33 +1,18 @@
 """The mail section: records derived from the catalog, and the malformed cases with exact messages."""
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import pytest
-import yaml
 
-from infra.spec import SpecError, load_stack
+from infra.spec import load_stack
 from infra.spec.mailspec import catalog, txt_content, txt_value
+
+from stackfiles import problems, stack_with
 
 pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = yaml.safe_load((ROOT / "stacks" / "Pulumi.example.yaml").read_text())
-
-
-def stack_with(tmp_path, edit) -> Path:
-    doc = copy.deepcopy(EXAMPLE)
-    edit(doc["config"])
-    path = tmp_path / "Pulumi.mail.yaml"
-    path.write_text(yaml.safe_dump(doc, sort_keys=False))
-    return path
-
-
-def problems(path) -> list[str]:
-    with pytest.raises(SpecError) as info:
-        load_stack(str(path))
-    return [f"{i.path}: {i.message}" for i in info.value.issues]
 
 
 def mail_records(spec) -> dict[tuple[str, str], list]:

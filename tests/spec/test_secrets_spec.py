@@ -5,40 +5,21 @@ must appear nowhere: not in the message, not in anything the CLI prints.
 """
 from __future__ import annotations
 
-import copy
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
-from infra.spec import SpecError, load_stack
+from infra.spec import load_stack
+
+from stackfiles import problems, spec_error, stack_with
 
 pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = yaml.safe_load((ROOT / "stacks" / "Pulumi.example.yaml").read_text())
 PLANTED = "PLANTED-plaintext-8f3a91c2-do-not-echo"
-
-
-def stack_with(tmp_path, edit) -> Path:
-    doc = copy.deepcopy(EXAMPLE)
-    edit(doc["config"])
-    path = tmp_path / "Pulumi.secrets.yaml"
-    path.write_text(yaml.safe_dump(doc, sort_keys=False))
-    return path
-
-
-def spec_error(path) -> SpecError:
-    with pytest.raises(SpecError) as info:
-        load_stack(str(path))
-    return info.value
-
-
-def problems(path) -> list[str]:
-    return [f"{i.path}: {i.message}" for i in spec_error(path).issues]
 
 
 def test_example_secrets_and_env():
