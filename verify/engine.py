@@ -13,7 +13,7 @@ import concurrent.futures as cf
 import datetime as _dt
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
 
 from .model import CheckResult, Report, Status, Verdict

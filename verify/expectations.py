@@ -9,7 +9,7 @@ zone's nameservers) come from the `pulumi stack output --json` file.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 

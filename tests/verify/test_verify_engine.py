@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import socket
-import threading
 import time
 
 import pytest
 
 from verify import engine
 from verify.engine import Check, Item, NotApplicable, Observations, ProbeFailed, key
-from verify.model import CheckResult, Status, exit_code, failed, passed
+from verify.model import CheckResult, Status, exit_code, passed
 
 pytestmark = pytest.mark.unit
 

@@ -608,7 +608,6 @@ def _plan_sts(exp: Expectations):
 
 @check("mta-sts-record", GROUP, "MTA-STS TXT record (_mta-sts) is valid", plan=_plan_sts)
 def judge_sts_record(item: Item, obs) -> Verdict:
-    m: MailExpectations = item.data
     ans = obs[key("rr", item.target, "TXT")].checked()
     recs = [t for t in ans.texts() if t.replace(" ", "").lower().startswith("v=stsv1")]
     hint = f'publish {item.target} TXT "v=STSv1; id=<YYYYMMDDnn>" and change id whenever the policy changes'
