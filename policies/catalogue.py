@@ -40,7 +40,8 @@ The engine runs `policies/__main__.py` with the virtualenv named in `policies/Pu
 there. Mandatory violations stop the preview/update; advisory ones are printed. A rule that meets a
 value unknown during preview (an id not yet assigned) is reported as advisory, as the engine does.
 Outside production (`launchready:environment`), the rules marked *production only* below start as
-advisory (the pack's initial config, derived from the stack config the engine hands it).
+advisory, and the settings named in that column are relaxed (the pack's initial config, derived
+from the stack config the engine hands it).
 
 ## The offline gate in CI
 
@@ -113,8 +114,12 @@ def _schema_text(schema) -> str:
 
 
 def render() -> str:
-    from .rules import ALL, PRODUCTION_ONLY
+    from .rules import ALL, NON_PRODUCTION_SETTINGS, PRODUCTION_ONLY
     from .scan import GATE_CHECKS
+
+    def relaxed(name: str) -> str:
+        settings = NON_PRODUCTION_SETTINGS.get(name)
+        return ", ".join(f"`{k}: {json.dumps(v)}`" for k, v in settings.items()) if settings else ""
 
     everything = list(ALL) + list(GATE_CHECKS)
     out = [USAGE, "## Catalogue", "",
@@ -124,13 +129,15 @@ def render() -> str:
     for r in everything:
         level = r.enforcement_level.value if r.enforcement_level else "advisory"
         out.append(f"| [`{r.name}`](#{r.name}) | {r.area} | {r.kind} | {r.severity.value} | {level} | "
-                   f"{'yes' if r.name in PRODUCTION_ONLY else ''} |")
+                   f"{'yes' if r.name in PRODUCTION_ONLY else ''}"
+                   f"{('settings: ' + relaxed(r.name) + ' outside') if relaxed(r.name) else ''} |")
     out.append("")
     for r in everything:
         level = r.enforcement_level.value if r.enforcement_level else "advisory"
         out += [f"### {r.name}", "",
                 f"*{r.area} · {r.kind} rule · severity {r.severity.value} · default {level}"
-                f"{' (advisory outside production)' if r.name in PRODUCTION_ONLY else ''}*", "",
+                f"{' (advisory outside production)' if r.name in PRODUCTION_ONLY else ''}"
+                f"{(' (' + relaxed(r.name) + ' outside production)') if relaxed(r.name) else ''}*", "",
                 r.description, "",
                 f"**Config:** {_schema_text(r.config_schema)}", "",
                 "**Remediation:**", ""]

@@ -143,7 +143,7 @@ def run_gate(opts: GateOptions) -> GateResult:
     for d in analyzer.run(_presented(run.resources)):
         rule = by_name[d.policy]
         res = by_urn.get(d.urn)
-        file, line = locate(rule, res, spec, source)
+        file, line = locate(rule, res, spec, source, d.message)
         findings.append(Finding(
             rule=d.policy, level=d.level.value if d.level.value != "remediate" else "mandatory",
             severity=rule.severity.value, area=rule.area, message=d.message,

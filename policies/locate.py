@@ -11,23 +11,25 @@ from .props import DNS_RECORD
 INFRA_DIR = Path(__file__).resolve().parent.parent / "infra"
 
 
-def _record_keys(spec: Any, inputs: dict) -> list[str]:
+def _record_keys(spec: Any, inputs: dict) -> tuple[list[str], list[str]]:
+    """(keys that declare this very record, broader sections that build records of its kind)."""
     name = str(inputs.get("name", "")).lower().rstrip(".")
     rtype = str(inputs.get("type", "")).upper()
-    keys: list[str] = []
+    exact: list[str] = []
+    broad: list[str] = []
     if spec is None:
-        return keys
+        return exact, broad
     for i, host in enumerate(getattr(spec, "hosts", []) or []):
         if host.name == name and rtype in ("A", "AAAA", "CNAME"):
-            keys += [f"hosts[{i}].proxied", f"hosts[{i}]"]
+            exact += [f"hosts[{i}].proxied", f"hosts[{i}]"]
     for i, rec in enumerate(getattr(spec, "records", []) or []):
         if rec.name == name and rec.type == rtype:
-            keys.append(f"records[{i}]")
+            exact.append(f"records[{i}]")
     if rtype == "CAA":
-        keys.append("caa")
+        broad.append("caa")
     if rtype in ("TXT", "MX") or "_domainkey" in name:
-        keys.append("mail")
-    return keys
+        broad.append("mail")
+    return exact, broad
 
 
 @lru_cache(maxsize=64)
@@ -47,11 +49,20 @@ def _infra_declaration(type_token: str) -> Optional[tuple[str, int]]:
     return None
 
 
-def locate(rule: Any, resource: Any, spec: Any, source: Any) -> tuple[Optional[str], Optional[int]]:
+def locate(rule: Any, resource: Any, spec: Any, source: Any, message: str = "") -> tuple[Optional[str], Optional[int]]:
+    """The stack-file line of the most specific key that explains the violation, in this order:
+    the rule's own locator (the exact key a message names), the record's own declaration, the
+    rule's usual keys, the section that builds records of that kind; else the infra source."""
     keys: list[str] = []
+    locate_keys = getattr(rule, "locate_keys", None)
+    if locate_keys is not None:
+        keys += locate_keys(message, resource, spec)
+    broad: list[str] = []
     if resource is not None and resource.type == DNS_RECORD:
-        keys += _record_keys(spec, resource.inputs)
+        exact, broad = _record_keys(spec, resource.inputs)
+        keys += exact
     keys += list(getattr(rule, "spec_keys", ()) or ())
+    keys += broad
     lines = getattr(source, "lines", {}) or {}
     for key in keys:
         if key in lines:

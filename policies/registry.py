@@ -53,6 +53,17 @@ class _RuleMixin:
     defaults: dict[str, Any]
     # Stack-file keys (spec key paths) that usually hold the cause, most specific first.
     spec_keys: tuple[str, ...]
+    # Optional: (message, resource, spec) -> spec key paths naming the exact cause of one violation
+    # (e.g. `rateLimits[1].period` for "rule 'ratelimit_1': period 30 s"), tried before spec_keys.
+    locator: Optional[Callable] = None
+
+    def locate_keys(self, message: str, resource: Any, spec: Any) -> list[str]:
+        if self.locator is None:
+            return []
+        try:
+            return list(self.locator(message, resource, spec) or ())
+        except Exception:  # noqa: BLE001 - a locator never hides a finding; spec_keys still apply
+            return []
 
     def settings(self, given: Optional[Mapping[str, Any]]) -> dict[str, Any]:
         """The rule's config: schema defaults overlaid with what the policy config file gives."""
@@ -68,12 +79,12 @@ class ResourceRule(_RuleMixin, ResourceValidationPolicy):
 
     def __init__(self, *, name: str, area: str, description: str, remediation: str, severity: Severity,
                  enforcement: EnforcementLevel, types: Iterable[str], check: Callable,
-                 config: Optional[dict] = None, spec_keys: Iterable[str] = ()):
+                 config: Optional[dict] = None, spec_keys: Iterable[str] = (), locator: Optional[Callable] = None):
         super().__init__(name=name, description=description, enforcement_level=enforcement,
                          config_schema=_schema(config), severity=severity, tags=[area],
                          remediation_steps=remediation)
         self.area, self.check, self.types = area, check, frozenset(types)
-        self.defaults, self.spec_keys = _defaults(config), tuple(spec_keys)
+        self.defaults, self.spec_keys, self.locator = _defaults(config), tuple(spec_keys), locator
         # A check that takes a third parameter is also told the resource type.
         self._wants_type = len(inspect.signature(check).parameters) >= 3
 
@@ -95,12 +106,12 @@ class StackRule(_RuleMixin, StackValidationPolicy):
 
     def __init__(self, *, name: str, area: str, description: str, remediation: str, severity: Severity,
                  enforcement: EnforcementLevel, check: Callable, config: Optional[dict] = None,
-                 spec_keys: Iterable[str] = ()):
+                 spec_keys: Iterable[str] = (), locator: Optional[Callable] = None):
         super().__init__(name=name, description=description, enforcement_level=enforcement,
                          config_schema=_schema(config), severity=severity, tags=[area],
                          remediation_steps=remediation)
         self.area, self.check = area, check
-        self.defaults, self.spec_keys = _defaults(config), tuple(spec_keys)
+        self.defaults, self.spec_keys, self.locator = _defaults(config), tuple(spec_keys), locator
 
     def validate(self, args: StackValidationArgs, report_violation: ReportViolation):
         for item in self.check(args.resources, self.settings(args.get_config())) or ():
@@ -141,21 +152,21 @@ class GateCheck:
 
 def resource_rule(name: str, *, area: str, types: Iterable[str], description: str, remediation: str,
                   severity: Severity, enforcement: EnforcementLevel = MANDATORY, config: Optional[dict] = None,
-                  spec_keys: Iterable[str] = ()):
+                  spec_keys: Iterable[str] = (), locator: Optional[Callable] = None):
     """Decorator: turn `check(props, config[, resource_type]) -> Iterable[str]` into a ResourceRule."""
     def wrap(fn: Callable) -> ResourceRule:
         return ResourceRule(name=name, area=area, description=description, remediation=remediation.strip(),
                             severity=severity, enforcement=enforcement, types=types, check=fn,
-                            config=config, spec_keys=spec_keys)
+                            config=config, spec_keys=spec_keys, locator=locator)
     return wrap
 
 
 def stack_rule(name: str, *, area: str, description: str, remediation: str, severity: Severity,
                enforcement: EnforcementLevel = MANDATORY, config: Optional[dict] = None,
-               spec_keys: Iterable[str] = ()):
+               spec_keys: Iterable[str] = (), locator: Optional[Callable] = None):
     """Decorator: turn `check(resources, config) -> Iterable[str | (str, urn)]` into a StackRule."""
     def wrap(fn: Callable) -> StackRule:
         return StackRule(name=name, area=area, description=description, remediation=remediation.strip(),
                          severity=severity, enforcement=enforcement, check=fn, config=config,
-                         spec_keys=spec_keys)
+                         spec_keys=spec_keys, locator=locator)
     return wrap

@@ -89,8 +89,9 @@ def render_text(result: GateResult) -> str:
         out.append(f"  {f.message}")
         if f.resource_urn:
             out.append(f"  resource: {f.resource_type} {f.resource_name}")
+        # rstrip only: remediation steps hold indented YAML snippets that must stay copyable.
         for i, line in enumerate(f.remediation.splitlines()):
-            out.append(("  fix: " if i == 0 else "       ") + line.strip())
+            out.append(("  fix: " if i == 0 else "       ") + line.rstrip())
     out.append("")
     verdict = "FAILED" if result.mandatory else "passed"
     out.append(f"{len(result.mandatory)} mandatory, {len(result.advisory)} advisory violation(s): {verdict} "

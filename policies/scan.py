@@ -38,8 +38,11 @@ STACK_FILE_PLAINTEXT = GateCheck(
     remediation="""
 Remove the value from stacks/Pulumi.<stack>.yaml and set it encrypted instead:
   pulumi config set --secret <key> --stack <stack>     (paste the value when prompted)
-which writes a `secure: v1:...` entry. Then rotate the credential at its issuer: the plaintext is in
-the repository history.""".strip(),
+which writes a `secure: v1:...` entry. A value inside a section (e.g. `launchready:secrets` →
+`env.DATABASE_URL`) cannot be encrypted in place: store it under its own key as above (e.g.
+`databaseUrl`), declare `- name: database-url` with `fromConfig: databaseUrl` under `secrets.items`,
+and write `DATABASE_URL: {secret: database-url}`. Then rotate the credential at its issuer: the
+plaintext is in the repository history.""".strip(),
 )
 
 REPO_SECRET = GateCheck(

@@ -22,17 +22,27 @@ assert len(BY_NAME) == len(ALL), "rule names must be unique"
 PRODUCTION_ONLY = frozenset({
     "hsts-max-age", "hsts-include-subdomains", "auth-rate-limited", "dnssec-enabled", "dmarc-policy",
     "dmarc-rua", "public-host-health-check", "health-check-alarmed", "topic-has-subscription",
-    "alarm-has-actions",
+    "alarm-has-actions", "latency-alarm-threshold",
 })
 
 
+# Rule settings that are relaxed outside production (SPF soft fail while senders are migrated).
+NON_PRODUCTION_SETTINGS = {
+    "spf-strict-all": {"allowSoftfail": True},
+}
+
+
 def initial_config(environment: str) -> dict:
-    """Enforcement levels that depend on the stack's environment (launchready:environment)."""
+    """Enforcement levels and settings that depend on the stack's environment (launchready:environment)."""
     from ..registry import ADVISORY
 
     if environment == "production":
         return {}
-    return {name: ADVISORY for name in sorted(PRODUCTION_ONLY) if name in BY_NAME}
+    out: dict = {name: ADVISORY for name in sorted(PRODUCTION_ONLY) if name in BY_NAME}
+    for name, settings in NON_PRODUCTION_SETTINGS.items():
+        if name in BY_NAME:
+            out[name] = {**({"enforcementLevel": out[name]} if name in out else {}), **settings}
+    return out
 
 
-__all__ = ["ALL", "BY_NAME", "MODULES", "PRODUCTION_ONLY", "initial_config"]
+__all__ = ["ALL", "BY_NAME", "MODULES", "NON_PRODUCTION_SETTINGS", "PRODUCTION_ONLY", "initial_config"]

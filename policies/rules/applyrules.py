@@ -5,14 +5,15 @@ created, others not), so they are mandatory.
 """
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 
 from ..props import (
-    DNS_RECORD, PHASE_RATELIMIT, PHASE_REDIRECT, RULESET, as_list, enabled_rules, fmt_num, get, num, of_type,
-    record_name,
+    DNS_RECORD, HEALTH_CHECK, PHASE_RATELIMIT, PHASE_REDIRECT, RULESET, as_list, enabled_rules, fmt_num, get, num,
+    of_type, plain, record_name,
 )
-from ..registry import HIGH, MANDATORY, MEDIUM, resource_rule, stack_rule
+from ..registry import ADVISORY, HIGH, LOW, MANDATORY, MEDIUM, resource_rule, stack_rule
 
 
 @stack_rule(
@@ -54,6 +55,7 @@ plan allows is listed under Security → WAF → Rate limiting rules in the dash
                                       "description": "Accepted mitigation timeouts, in seconds."},
     },
     spec_keys=("rateLimits",),
+    locator=lambda message, resource, spec: _ratelimit_locator(message),
 )
 def ratelimit_period_allowed(props, config):
     if get(props, "phase") != PHASE_RATELIMIT:
@@ -61,22 +63,42 @@ def ratelimit_period_allowed(props, config):
     periods = {float(p) for p in config["allowedPeriods"]}
     timeouts = {float(t) for t in config["allowedMitigationTimeouts"]}
     for i, rule in enumerate(as_list(get(props, "rules"))):
-        label = get(rule, "ref") or f"rules[{i}]"
+        label = _label(rule, i)
         rl = get(rule, "ratelimit")
         if rl is None:
-            yield f"rule {label!r}: no ratelimit block."
+            yield f"{label}: no ratelimit block."
             continue
         period = num(get(rl, "period"))
         if period not in periods:
-            yield (f"rule {label!r}: period {fmt_num(get(rl, 'period'))} s is not accepted "
+            yield (f"{label}: period {fmt_num(get(rl, 'period'))} s is not accepted "
                    f"(allowed: {', '.join(fmt_num(p) for p in sorted(periods))}).")
         timeout = get(rl, "mitigationTimeout")
         if timeout is not None and num(timeout) not in timeouts:
-            yield (f"rule {label!r}: mitigation timeout {fmt_num(timeout)} s is not accepted "
+            yield (f"{label}: mitigation timeout {fmt_num(timeout)} s is not accepted "
                    f"(allowed: {', '.join(fmt_num(t) for t in sorted(timeouts))}).")
         requests = num(get(rl, "requestsPerPeriod"))
         if requests is not None and (requests < 1 or requests != int(requests)):
-            yield f"rule {label!r}: requestsPerPeriod {fmt_num(requests)} is not a positive whole number."
+            yield f"{label}: requests per period {fmt_num(requests)} is not a positive whole number."
+
+
+def _label(rule, index: int) -> str:
+    """The stack-file entry a rule came from where the program's ref says so (ratelimit_N is
+    launchready:rateLimits[N]), else the rule's ref or position in its ruleset."""
+    ref = str(get(rule, "ref", default="") or "")
+    m = re.fullmatch(r"ratelimit_(\d+)", ref)
+    if m:
+        return f"rateLimits[{m.group(1)}]"
+    return f"rule {ref!r}" if ref else f"rules[{index}]"
+
+
+def _ratelimit_locator(message: str) -> list[str]:
+    m = re.match(r"rateLimits\[(\d+)\]", message)
+    if not m:
+        return []
+    i = m.group(1)
+    field = ("period" if ": period" in message else "mitigationTimeout" if "mitigation timeout" in message
+             else "requests" if "requests per period" in message else "")
+    return ([f"rateLimits[{i}].{field}"] if field else []) + [f"rateLimits[{i}]"]
 
 
 PROXIABLE = ("A", "AAAA", "CNAME")
@@ -165,3 +187,48 @@ def redirect_rule_valid(props, config):
             yield f"rule {label!r}: status {fmt_num(status)} is not a redirect status Cloudflare accepts."
         if not (get(fv, "targetUrl", "value") or get(fv, "targetUrl", "expression")):
             yield f"rule {label!r}: no target URL."
+
+
+@stack_rule(
+    "health-check-quota", area="apply", severity=MEDIUM, enforcement=ADVISORY,
+    description="The stack declares at most maxHealthChecks Route53 health checks (AWS's default quota is 200 per account); beyond it `pulumi up` fails with TooManyHealthChecks part-way through.",
+    remediation="""
+Either request a higher quota before the deploy (Service Quotas → Amazon Route 53 → "Health checks
+per account", or the AWS support centre; other stacks in the account count too), then set the
+granted value in the policy config: {"health-check-quota": {"maxHealthChecks": 1000}}.
+Or declare fewer checks in `launchready:monitoring` (stacks/Pulumi.<stack>.yaml): check one
+health path per host instead of every flow (shorten `flows`), or monitor a sample of tenant hosts.""",
+    config={"maxHealthChecks": {"type": "integer", "minimum": 1, "default": 200,
+                                "description": "Route53 health checks the account may hold (its quota)."}},
+    spec_keys=("monitoring.flows", "monitoring"),
+)
+def health_check_quota(resources, config):
+    count = sum(1 for r in resources if r.resource_type == HEALTH_CHECK)
+    if count > config["maxHealthChecks"]:
+        yield (f"the stack declares {count} Route53 health checks; the account quota is "
+               f"{fmt_num(config['maxHealthChecks'])} (AWS default 200, shared by every stack in the account).")
+
+
+@resource_rule(
+    "ruleset-no-duplicate-rules", area="apply", types=[RULESET], severity=LOW, enforcement=ADVISORY,
+    description="A ruleset has no two enabled rules with the same expression, action and settings: the copy never changes the outcome, but counts against the plan's rule quota (rate limiting: 1 on Free, 2 on Pro, 5 on Business).",
+    remediation="""
+Delete the repeated entry from the matching section of stacks/Pulumi.<stack>.yaml (usually
+`launchready:rateLimits`: two entries with the same path, hosts and methods). If the two were
+meant to differ (another host, another method, a stricter limit), change the copy accordingly.""",
+    spec_keys=("rateLimits",),
+    locator=lambda message, resource, spec: _ratelimit_locator(message),
+)
+def ruleset_no_duplicate_rules(props, config):
+    seen: dict[tuple[str, str], str] = {}
+    for i, rule in enumerate(as_list(get(props, "rules"))):
+        if get(rule, "enabled", default=True) is False:
+            continue
+        key = (str(get(rule, "expression", default="")).strip(), str(get(rule, "action", default="")),
+               json.dumps(plain(get(rule, "actionParameters", default={})), sort_keys=True),
+               json.dumps(plain(get(rule, "ratelimit", default={})), sort_keys=True))
+        label = _label(rule, i)
+        if key in seen:
+            yield f"{label} repeats {seen[key]} (same expression, action and settings)."
+        else:
+            seen[key] = label

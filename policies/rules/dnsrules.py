@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from ..props import DNS_RECORD, ZONE_DNSSEC, get, of_type, record_name, zone_id, zone_label, zones
-from ..registry import ADVISORY, HIGH, MANDATORY, MEDIUM, resource_rule, stack_rule
+from ..registry import HIGH, MANDATORY, MEDIUM, resource_rule, stack_rule
 
 
 @resource_rule(
@@ -133,7 +133,7 @@ def dnssec_enabled(resources, config):
 TAKEOVER_SUFFIXES = [
     "s3.amazonaws.com", "s3-website.amazonaws.com", "elasticbeanstalk.com", "cloudfront.net",
     "azurewebsites.net", "cloudapp.net", "cloudapp.azure.com", "trafficmanager.net", "blob.core.windows.net",
-    "azureedge.net", "azurefd.net", "herokuapp.com", "herokudns.com", "github.io", "gitlab.io",
+    "azureedge.net", "azurefd.net", "azure-api.net", "herokuapp.com", "herokudns.com", "github.io", "gitlab.io",
     "bitbucket.io", "netlify.app", "netlify.com", "vercel.app", "surge.sh", "pantheonsite.io",
     "readthedocs.io", "ghost.io", "myshopify.com", "wpengine.com", "webflow.io", "unbouncepages.com",
     "helpscoutdocs.com", "zendesk.com", "fly.dev", "firebaseapp.com", "web.app", "appspot.com",
@@ -141,17 +141,32 @@ TAKEOVER_SUFFIXES = [
 ]
 
 
+# Region-qualified endpoints that a suffix list cannot enumerate (S3 website and REST endpoints in
+# every region: bucket.s3-website-eu-west-1.amazonaws.com, bucket.s3.eu-west-1.amazonaws.com, ...).
+TAKEOVER_PATTERNS = [
+    r"\.s3(-website)?([.-][a-z]{2}(-gov)?-[a-z]+-\d)?\.amazonaws\.com$",
+    r"\.s3-website\.[a-z]{2}(-gov)?-[a-z]+-\d\.amazonaws\.com$",
+]
+
+
 @resource_rule(
-    "cname-takeover-risk", area="dns", types=[DNS_RECORD], severity=MEDIUM, enforcement=ADVISORY,
-    description="CNAMEs to services prone to subdomain takeover (S3 websites, Heroku, GitHub Pages, Azure, ...) are flagged for review.",
+    "cname-takeover-risk", area="dns", types=[DNS_RECORD], severity=HIGH, enforcement=MANDATORY,
+    description="CNAMEs to services prone to subdomain takeover (S3 buckets and websites in any region, Heroku, GitHub Pages, Azure, ...) must be reviewed and accepted in the policy config.",
     remediation="""
-Check that the target resource exists and belongs to you, and that the record is removed in the
-same change that deletes the resource — a dangling CNAME lets anyone who claims the name serve
-content on your domain. Once reviewed, accept the target in the policy config:
-{"cname-takeover-risk": {"allowedTargets": ["my-bucket.s3.amazonaws.com"]}}.""",
+A CNAME to a resource on a shared service (an S3 bucket, a Heroku app, an Azure web app...) is
+taken over by whoever creates a resource of that name once yours is deleted, and then serves
+content on your domain. Before merging:
+1. check that the target exists and belongs to your account;
+2. plan to delete the record in the same change that deletes the resource;
+3. accept the exact target in the policy config file passed to the gate
+   (`launchready gate --policy-config policy.json`, or `pulumi preview --policy-pack-config`):
+   {"cname-takeover-risk": {"allowedTargets": ["my-bucket.s3.amazonaws.com"]}}
+If the record is not needed, remove it from `launchready:records` in stacks/Pulumi.<stack>.yaml.""",
     config={
         "suffixes": {"type": "array", "items": {"type": "string"}, "default": TAKEOVER_SUFFIXES,
                      "description": "Target domains considered takeover-prone."},
+        "patterns": {"type": "array", "items": {"type": "string"}, "default": TAKEOVER_PATTERNS,
+                     "description": "Regexes of takeover-prone targets (region-qualified endpoints)."},
         "allowedTargets": {"type": "array", "items": {"type": "string"}, "default": [],
                            "description": "Reviewed targets that are accepted."},
     },
@@ -165,5 +180,11 @@ def cname_takeover_risk(props, config):
         return
     for suffix in config["suffixes"]:
         if target == suffix or target.endswith("." + suffix):
-            yield f"{record_name(props)} CNAME {target}: {suffix} is prone to subdomain takeover if the target is deleted."
+            yield (f"{record_name(props)} CNAME {target}: {suffix} is prone to subdomain takeover if the target "
+                   f"is deleted; review it and list it in allowedTargets.")
+            return
+    for pattern in config["patterns"]:
+        if re.search(pattern, target):
+            yield (f"{record_name(props)} CNAME {target}: an S3 endpoint is prone to subdomain takeover if the "
+                   f"bucket is deleted; review it and list it in allowedTargets.")
             return

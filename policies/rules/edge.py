@@ -11,6 +11,7 @@ from ..props import (
 from ..registry import ADVISORY, CRITICAL, HIGH, LOW, MANDATORY, MEDIUM, resource_rule, stack_rule
 
 TLS_ORDER = ["1.0", "1.1", "1.2", "1.3"]
+PRELOAD_MIN_AGE = 31536000
 
 MANAGED_RULESET_NAMES = {
     "efb7b8c949ac4650a09736fc376e9aee": "Cloudflare Managed Ruleset",
@@ -116,10 +117,11 @@ def hsts_enabled(props, config):
 
 @resource_rule(
     "hsts-max-age", area="edge", types=[ZONE_SETTING], severity=MEDIUM, enforcement=MANDATORY,
-    description="HSTS max-age is at least 6 months (15552000 s), long enough to protect returning visitors.",
+    description="HSTS max-age is at least 6 months (15552000 s), long enough to protect returning visitors; one year when preload is requested.",
     remediation="""
 Set `launchready:tls` → `hsts.maxAge: 31536000` (one year; at least 15552000) in
-stacks/Pulumi.<stack>.yaml. A short max-age lets the protection lapse between visits.""",
+stacks/Pulumi.<stack>.yaml. A short max-age lets the protection lapse between visits.
+With `hsts.preload: true` the preload list requires one year (31536000) or more.""",
     config={"minMaxAge": {"type": "integer", "minimum": 0, "default": 15552000,
                           "description": "Smallest acceptable HSTS max-age, in seconds."}},
     spec_keys=("tls.hsts.maxAge", "tls.hsts", "tls"),
@@ -133,6 +135,10 @@ def hsts_max_age(props, config):
     age = num(get(hsts, "max_age"))
     if age is None or age < config["minMaxAge"]:
         yield f"HSTS max-age is {fmt_num(get(hsts, 'max_age'))}; it must be at least {fmt_num(config['minMaxAge'])} seconds."
+    elif get(hsts, "preload") is True and age < PRELOAD_MIN_AGE:
+        # hstspreload.org refuses (and later removes) a preload request below one year.
+        yield (f"HSTS preload is on but max-age is {fmt_num(age)}; the preload list requires at least "
+               f"{PRELOAD_MIN_AGE} seconds (one year).")
 
 
 @resource_rule(
@@ -190,7 +196,7 @@ known CVEs) before they reach the portal.""",
     config={"requiredRulesets": {"type": "array", "items": {"type": "string"},
                                  "default": ["efb7b8c949ac4650a09736fc376e9aee"],
                                  "description": "Managed ruleset ids that must be executed on every zone."}},
-    spec_keys=("waf.managedRulesets", "waf.enabled", "waf"),
+    spec_keys=("waf.enabled", "waf.managedRulesets", "waf"),
 )
 def waf_managed_rules(resources, config):
     for zone in zones(resources):
@@ -236,39 +242,60 @@ def _auth_targets(config) -> list[tuple[str, str]]:
     return list(dict.fromkeys(targets))
 
 
-def _limit_facts(rule):
-    """What a rate-limit rule protects, parsed once: (expression, hosts, methods, rate per minute)."""
-    if get(rule, "action") not in _BLOCKING:
-        return None
+def _rule_label(rule, index: int) -> str:
+    """How a rule is named to the reader: the stack-file entry it came from where the program's ref
+    says so (ratelimit_N is launchready:rateLimits[N]), else its ref or position."""
+    ref = str(get(rule, "ref", default="") or "")
+    m = re.fullmatch(r"ratelimit_(\d+)", ref)
+    if m:
+        return f"rateLimits[{m.group(1)}]"
+    return repr(ref) if ref else f"rules[{index}]"
+
+
+def _limit_facts(rule, index: int = 0):
+    """What a rate-limit rule does, parsed once: (label, expression, hosts, methods, rate per minute,
+    action), or None when it has no usable rate."""
     expression = str(get(rule, "expression", default=""))
     requests, period = num(get(rule, "ratelimit", "requestsPerPeriod")), num(get(rule, "ratelimit", "period"))
     if requests is None or not period:
         return None
-    return expression, expr_hosts(expression), expr_methods(expression), requests * 60.0 / period
+    return (_rule_label(rule, index), expression, expr_hosts(expression), expr_methods(expression),
+            requests * 60.0 / period, str(get(rule, "action", default="")))
+
+
+def _shortfalls(facts, host: str, path: str, max_per_minute: float) -> list[str]:
+    """Why a rate-limit rule that matches `path` does not protect it ([] = it does)."""
+    label, expression, hosts, methods, rate, action = facts
+    out = []
+    if action not in _BLOCKING:
+        out.append(f"its action is {action!r}, which only counts requests (use block or managed_challenge)")
+    if host and hosts is not None and host not in hosts:
+        out.append(f"it is limited to {', '.join(sorted(hosts))}, not {host}")
+    if methods is not None and "POST" not in methods:
+        out.append(f"it counts only {', '.join(sorted(methods))}, not the POST that submits the form")
+    if rate > max_per_minute:
+        out.append(f"it allows {fmt_num(rate)} requests per minute, more than {fmt_num(max_per_minute)}")
+    return out
 
 
 def _covers(facts, host: str, path: str, max_per_minute: float) -> bool:
-    if facts is None:
-        return False
-    expression, hosts, methods, rate = facts
-    if host and hosts is not None and host not in hosts:
-        return False
-    if methods is not None and "POST" not in methods:
-        return False
-    return rate <= max_per_minute and path_covered(path, expression)
+    return facts is not None and path_covered(path, facts[1]) and not _shortfalls(facts, host, path, max_per_minute)
 
 
 @stack_rule(
     "auth-rate-limited", area="edge", severity=HIGH, enforcement=MANDATORY,
     description="Every login, password-reset, invite (and other authentication) path is covered by a blocking rate-limit rule, at most maxRequestsPerMinute per client.",
     remediation="""
-Add an entry to `launchready:rateLimits` in stacks/Pulumi.<stack>.yaml for the path, e.g.
-  - path: /login
-    methods: [POST]
-    requests: 10
-    period: 60
-The action must block or challenge ('log' only counts), the rule must include POST if it names
-methods, and its hosts (if given) must include the host that serves the flow.""",
+The message names the path and, if a rate limit almost covers it, what that entry lacks.
+To add one, append an entry to `launchready:rateLimits` in stacks/Pulumi.<stack>.yaml with the
+path from the message, e.g. for /password/reset:
+    - path: /password/reset
+      methods: [POST]
+      requests: 5
+      period: 60
+The action must block or challenge (`action: log` only counts), `methods` (if given) must include
+POST, `hosts` (if given) must include the host in the message, and requests/period must stay at
+or under the limit in the message (10 per 60 s is typical for a login form).""",
     config={
         "authFlows": {"type": "array", "items": {"type": "string"},
                       "default": ["login", "reset", "invite", "signup", "mfa", "token"],
@@ -281,18 +308,55 @@ methods, and its hosts (if given) must include the host that serves the flow."""
                                  "description": "Highest acceptable request rate per client on an auth path."},
     },
     spec_keys=("rateLimits", "hosts"),
+    locator=lambda message, resource, spec: _auth_locator(message, spec),
 )
 def auth_rate_limited(resources, config):
     targets = _auth_targets(config)
     if not targets:
         return
-    facts = [_limit_facts(rule) for z in zones(resources) for rs in rulesets(resources, z, PHASE_RATELIMIT)
-             for rule in enabled_rules(rs.props)]
+    limit = float(config["maxRequestsPerMinute"])
+    facts = [f for z in zones(resources) for rs in rulesets(resources, z, PHASE_RATELIMIT)
+             for f in (_limit_facts(rule, i) for i, rule in enumerate(enabled_rules(rs.props))) if f is not None]
     for host, path in targets:
-        if not any(_covers(f, host, path, config["maxRequestsPerMinute"]) for f in facts):
-            where = f"{host}{path}" if host else path
-            yield (f"{where} has no blocking rate limit of at most {fmt_num(config['maxRequestsPerMinute'])} "
-                   f"requests per minute covering POST requests.")
+        if any(_covers(f, host, path, limit) for f in facts):
+            continue
+        where = f"{host}{path}" if host else path
+        # The nearest miss: the rule with the most specific path condition that matches.
+        near = sorted((f for f in facts if path_covered(path, f[1])),
+                      key=lambda f: -max((len(p) for _, p in expr_paths(f[1]) if path.startswith(p.rstrip("*"))), default=0))
+        if near:
+            f = near[0]
+            why = _shortfalls(f, host, path, limit)
+            exact = any(p.rstrip("/") == path.rstrip("/") for _, p in expr_paths(f[1]))
+            hint = "" if exact else f" Fix that entry, or add one with `path: {path}` of its own."
+            yield (f"{where} is not protected by a blocking rate limit: {f[0]} matches the path but "
+                   f"{'; '.join(why)}.{hint}")
+        else:
+            yield (f"{where} has no rate limit: add a `launchready:rateLimits` entry with `path: {path}` "
+                   f"(blocking, POST included, at most {fmt_num(limit)} requests per minute).")
+
+
+def _auth_locator(message: str, spec) -> list[str]:
+    m = re.search(r"\brateLimits\[(\d+)\]", message)
+    if m:
+        i = m.group(1)
+        keys = []
+        if "its action is" in message:
+            keys.append(f"rateLimits[{i}].action")
+        if "it is limited to" in message:
+            keys.append(f"rateLimits[{i}].hosts")
+        if "it counts only" in message:
+            keys.append(f"rateLimits[{i}].methods")
+        if "requests per minute, more than" in message:
+            keys.append(f"rateLimits[{i}].requests")
+        return keys + [f"rateLimits[{i}]"]
+    where = message.split(" ", 1)[0]
+    keys = []
+    for i, host in enumerate(getattr(spec, "hosts", None) or []):
+        for flow, path in (host.flows or {}).items():
+            if where in (f"{host.name}{path}", path):
+                keys.append(f"hosts[{i}].flows.{flow}")
+    return keys
 
 
 # -- security headers ------------------------------------------------------------------------------
@@ -333,6 +397,7 @@ The launch program sets these from `launchready:headers` in stacks/Pulumi.<stack
                                 "default": ["X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy"],
                                 "description": "Headers every response must carry."}},
     spec_keys=("headers",),
+    locator=lambda message, resource, spec: _header_locator(message),
 )
 def security_headers(resources, config):
     for zone in zones(resources):
@@ -353,9 +418,27 @@ def security_headers(resources, config):
                 yield f"{label}: {name} is {value!r}; expected {check[1]}."
 
 
+_HEADER_KEYS = {
+    "x-content-type-options": ("headers.contentTypeOptions", "tls.hsts.nosniff"),
+    "x-frame-options": ("headers.frameOptions",),
+    "referrer-policy": ("headers.referrerPolicy",),
+    "content-security-policy": ("headers.contentSecurityPolicy",),
+}
+
+
+def _header_locator(message: str) -> list[str]:
+    """The stack-file key that sets the header a message names (an `extra` override first)."""
+    keys = []
+    for header, spec_keys in _HEADER_KEYS.items():
+        if header in message.lower():
+            name = "-".join(part.capitalize() for part in header.split("-"))
+            keys += [f"headers.extra.{name}", f"headers.extra.{header}", *spec_keys]
+    return keys
+
+
 @stack_rule(
     "content-security-policy", area="edge", severity=LOW, enforcement=ADVISORY,
-    description="A Content-Security-Policy is sent, without 'unsafe-inline'/'unsafe-eval' for scripts.",
+    description="A Content-Security-Policy is sent, without 'unsafe-inline'/'unsafe-eval' or a wildcard source (*, https:, data:) for scripts.",
     remediation="""
 Set `launchready:headers` → `contentSecurityPolicy` in stacks/Pulumi.<stack>.yaml, e.g.
 "default-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'self'". Start in
@@ -377,6 +460,9 @@ def content_security_policy(resources, config):
         for bad in ("'unsafe-inline'", "'unsafe-eval'"):
             if bad in script:
                 yield f"{label}: the Content-Security-Policy allows {bad} scripts."
+        if any(src in ("*", "http:", "https:", "data:") for src in script.split()[1:]):
+            yield f"{label}: the Content-Security-Policy lets scripts load from any origin ({script.strip()!r})."
+
 
 
 # -- caching ---------------------------------------------------------------------------------------

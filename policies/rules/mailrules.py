@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from ..props import DNS_RECORD, SES_IDENTITY, fmt_num, get, num, of_type, record_name, txt_content
+from ..props import DNS_RECORD, SES_IDENTITY, fmt_num, get, num, of_type, record_name, stack_config, txt_content
 from ..registry import HIGH, MANDATORY, MEDIUM, resource_rule, stack_rule
 
 
@@ -31,15 +31,17 @@ def _all_qualifier(text: str):
 
 @resource_rule(
     "spf-strict-all", area="mail", types=[DNS_RECORD], severity=HIGH, enforcement=MANDATORY,
-    description="SPF records end in '-all' (or '~all' where allowed); never '+all', '?all' or no 'all' at all, which let anyone send as the domain.",
+    description="SPF records end in '-all'; never '+all', '?all' or no 'all' at all, which let anyone send as the domain. '~all' (soft fail) is accepted only outside production, or where allowSoftfail is set.",
     remediation="""
-The SPF record is built from the providers in `launchready:mail` (stacks/Pulumi.<stack>.yaml) and
-ends in `-all`. Remove any hand-written SPF in `launchready:records`, or end it with `-all`.
-'+all' authorises every server on the internet; '?all' and a missing 'all' say "no opinion",
-which receivers treat like no SPF.""",
-    config={"allowSoftfail": {"type": "boolean", "default": True,
-                              "description": "Accept '~all' (soft fail), e.g. during a staged rollout."}},
-    spec_keys=("mail.spf", "mail", "records"),
+Set `launchready:mail` → `spf.all: "-all"` in stacks/Pulumi.<stack>.yaml (the program builds one
+SPF record per name from the providers and ends it with that value). Remove any hand-written SPF
+in `launchready:records`, or end it with `-all`. '+all' authorises every server on the internet;
+'?all' and a missing 'all' say "no opinion"; '~all' asks receivers to accept failing mail anyway
+(it is for the weeks of a migration: set {"spf-strict-all": {"allowSoftfail": true}} in the
+policy config for that time).""",
+    config={"allowSoftfail": {"type": "boolean", "default": False,
+                              "description": "Accept '~all' (soft fail), e.g. while migrating senders. True outside production."}},
+    spec_keys=("mail.spf.all", "mail.spf", "mail", "records"),
 )
 def spf_strict_all(props, config):
     if not _is_spf(props):
@@ -53,7 +55,7 @@ def spf_strict_all(props, config):
     elif qualifier in ("+", "?"):
         yield f"{name}: SPF ends in '{qualifier}all'; it must end in '-all'."
     elif qualifier == "~" and not config["allowSoftfail"]:
-        yield f"{name}: SPF ends in '~all'; it must end in '-all'."
+        yield f"{name}: SPF ends in '~all' (soft fail); it must end in '-all'."
 
 
 # Approximate lookups each well-known include costs, itself included (nested includes and a/mx
@@ -148,6 +150,9 @@ spoof invites and password-reset mail.""",
                           "description": "Weakest acceptable p= (and sp=)."},
     },
     spec_keys=("mail.dmarc", "mail"),
+    locator=lambda message, resource, spec: (
+        ["mail.dmarc.policy"] if "DMARC p=" in message else ["mail.dmarc.subdomainPolicy"] if "sp=" in message
+        else ["mail.dmarc.pct"] if "pct=" in message else []),
 )
 def dmarc_policy(props, config):
     if not _is_dmarc(props):
@@ -157,7 +162,10 @@ def dmarc_policy(props, config):
     minimum = _STRENGTH[config["minimumPolicy"]]
     p = tags.get("p", "").lower()
     if _STRENGTH.get(p, -1) < minimum:
-        yield f"{name}: DMARC p={p or '(missing)'}; production needs at least p={config['minimumPolicy']}."
+        staged = get(stack_config("launchready:mail"), "dmarc", "stagedRollout") is True
+        note = (" (`stagedRollout: true` does not relax this in production: run the p=none phase in a "
+                "staging stack, or set `policy: quarantine`)") if staged else ""
+        yield f"{name}: DMARC p={p or '(missing)'}; production needs at least p={config['minimumPolicy']}{note}."
     sp = tags.get("sp", "").lower()
     if sp and _STRENGTH.get(sp, -1) < minimum:
         yield f"{name}: DMARC sp={sp} weakens the policy for subdomains; use at least sp={config['minimumPolicy']}."
@@ -250,7 +258,7 @@ def _has_dkim(provider: dict, keys: list) -> bool:
 Set `rua` in the DMARC part of `launchready:mail` (stacks/Pulumi.<stack>.yaml) to a mailbox you
 read or a DMARC report service, e.g. `mailto:dmarc-reports@example.com`. An address at another
 domain must authorise it with a `<your-domain>._report._dmarc.<other-domain>` TXT record.""",
-    spec_keys=("mail.dmarc", "mail"),
+    spec_keys=("mail.dmarc.rua", "mail.dmarc", "mail"),
 )
 def dmarc_rua(resources, config):
     _, spf, dmarc, dkim, _ = _mail_facts(resources)

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from ..props import (
-    DNS_RECORD, HEALTH_CHECK, METRIC_ALARM, SNS_SUBSCRIPTION, SNS_TOPIC, as_list, get, of_type, record_name,
-    stack_config,
+    DNS_RECORD, HEALTH_CHECK, METRIC_ALARM, SNS_SUBSCRIPTION, SNS_TOPIC, as_list, fmt_num, get, num, of_type,
+    record_name, stack_config,
 )
 from ..registry import HIGH, MANDATORY, MEDIUM, resource_rule, stack_rule
 
@@ -126,3 +126,34 @@ def health_check_alarmed(resources, config):
         if hc.urn in depended or _ids(hc) & watched:
             continue
         yield (f"health check for {get(hc.props, 'fqdn') or hc.name} has no alarm.", hc.urn)
+
+
+
+@stack_rule(
+    "latency-alarm-threshold", area="monitoring", severity=MEDIUM, enforcement=MANDATORY,
+    description="Latency alarms (Route53 TimeToFirstByte) fire at or below maxThresholdMs, so a slow portal alerts the team before customers give up (launch target: p95 under 500 ms).",
+    remediation="""
+Set `launchready:monitoring` → `latencyThresholdMs` in stacks/Pulumi.<stack>.yaml back to the
+launch baseline (500), or at most the limit in the message. If the alarm is noisy, find the slow
+flow rather than raising the threshold: an alarm at several seconds fires only after customers
+have noticed. A different agreed limit goes in the policy config:
+{"latency-alarm-threshold": {"maxThresholdMs": 800}}.""",
+    config={"maxThresholdMs": {"type": "number", "exclusiveMinimum": 0, "default": 1000,
+                               "description": "Highest acceptable latency alarm threshold, in milliseconds."}},
+    spec_keys=("monitoring.latencyThresholdMs", "monitoring"),
+)
+def latency_alarm_threshold(resources, config):
+    limit = float(config["maxThresholdMs"])
+    slow: dict[float, list] = {}
+    for alarm in of_type(resources, METRIC_ALARM):
+        if get(alarm.props, "metricName") != "TimeToFirstByte":
+            continue
+        threshold = num(get(alarm.props, "threshold"))
+        if threshold is not None and threshold > limit:
+            slow.setdefault(threshold, []).append(alarm)
+    # One finding per threshold (the program gives every latency alarm the same one), not per alarm.
+    for threshold, alarms in sorted(slow.items()):
+        first = get(alarms[0].props, "name") or alarms[0].name
+        others = f" and {len(alarms) - 1} other latency alarm(s)" if len(alarms) > 1 else ""
+        yield (f"{first}{others} {'fire' if others else 'fires'} only above {fmt_num(threshold)} ms time to first byte; the limit is "
+               f"{fmt_num(limit)} ms.", alarms[0].urn)

@@ -109,17 +109,31 @@ SECRET_CARRIERS = {
 }
 
 
+def _env_key_locator(message, resource, spec) -> list[str]:
+    """An SSM parameter /launchready/<stack>/env/KEY comes from `launchready:secrets` → env.KEY."""
+    if resource is None or resource.type != SSM_PARAMETER:
+        return []
+    name = str((resource.inputs or {}).get("name", ""))
+    return [f"secrets.env.{name.rsplit('/env/', 1)[1]}"] if "/env/" in name else []
+
+
 @resource_rule(
     "ssm-secure-string", area="secrets", types=[SSM_PARAMETER], severity=HIGH, enforcement=MANDATORY,
     description="SSM parameters that hold secrets (by name, or a value that looks like a credential) are SecureString, never String or insecureValue.",
     remediation="""
-Mark the environment key as a secret in `launchready:secrets` (stacks/Pulumi.<stack>.yaml) with its
-value from `pulumi config set --secret ...`; the program stores secret keys as SecureString
-encrypted with the stack's KMS key. Then rotate the credential: it was readable by anyone with
-ssm:GetParameter.""",
+The value was written in plain text under `launchready:secrets` → `env` in stacks/Pulumi.<stack>.yaml.
+Make it a secret reference instead (example for DATABASE_URL):
+1. store the value encrypted: `pulumi config set --secret databaseUrl --stack <stack>`
+2. declare it under `secrets.items`:
+       - name: database-url
+         fromConfig: databaseUrl
+3. point the env key at it: `DATABASE_URL: {secret: database-url}`
+The program then stores it as a SecureString encrypted with the stack's KMS key. Rotate the
+credential afterwards: it is in the repository history and was readable with ssm:GetParameter.""",
     config={"secretNamePattern": {"type": "string", "default": SECRETISH_NAME,
                                   "description": "Parameter names matching this regex hold secrets."}},
-    spec_keys=("secrets",),
+    spec_keys=("secrets.env", "secrets"),
+    locator=_env_key_locator,
 )
 def ssm_secure_string(props, config):
     name = str(get(props, "name", default="") or "")
@@ -143,6 +157,7 @@ Remove the credential from the stack file and the code, store it with `pulumi co
 <key>` and reference it from `launchready:secrets`. Then rotate it at the issuer: it has already
 been written to the repository history and possibly to state.""",
     spec_keys=("secrets",),
+    locator=_env_key_locator,
 )
 def no_plaintext_credentials(props, config, resource_type):
     # Runs on every resource type; secret-carrying properties are judged by the rules above.

@@ -53,6 +53,12 @@ def test_corpus_fails_with_expected_rule(path):
     for f in result.mandatory:
         assert f.remediation.strip(), f.rule
         assert f.file and f.line, f  # every finding points somewhere
+    # `# at: TEXT`: the expected rule's finding points at the stack-file line holding TEXT
+    at = re.search(r"^# at: (.+)$", path.read_text(), re.M)
+    if at:
+        lines = path.read_text().splitlines()
+        located = [lines[f.line - 1] for f in result.mandatory if f.rule == rule and f.file == str(path)]
+        assert any(at.group(1) in line for line in located), (at.group(1), located)
 
 
 def test_corpus_covers_every_area():
@@ -196,3 +202,40 @@ def test_cli_exit_codes_and_no_traceback(tmp_path):
     missing = cli("--stack", "no-such-stack")
     assert missing.returncode == 2 and "Traceback" not in missing.stderr + missing.stdout
     assert "stack file not found" in missing.stderr
+
+
+# -- added with the hurried-engineer review ------------------------------------------------------------
+
+def test_text_remediation_keeps_the_snippet_indentation():
+    out = render_text(gate(HERE / "corpus" / "Pulumi.reset-not-limited.yaml"))
+    assert "           - path: /password/reset\n             methods: [POST]\n" in out
+
+
+def test_outside_production_softfail_is_accepted_but_plus_all_is_not(tmp_path):
+    text = EXAMPLE.read_text().replace("launchready:environment: production", "launchready:environment: staging")
+    soft = tmp_path / "Pulumi.soft.yaml"
+    soft.write_text(text.replace('all: "-all"', 'all: "~all"'))
+    result = gate(soft)
+    assert result.exit_code == 0 and "spf-strict-all" not in {f.rule for f in result.findings}
+    prod = gate(HERE / "corpus" / "Pulumi.spf-softfail-production.yaml")
+    assert [f.message for f in prod.mandatory] == ["example.com: SPF ends in '~all' (soft fail); it must end in '-all'."]
+    allowed = gate(HERE / "corpus" / "Pulumi.spf-softfail-production.yaml",
+                   policy_config=write_config(tmp_path, {"spf-strict-all": {"allowSoftfail": True}}))
+    assert allowed.exit_code == 0
+
+
+def test_reviewed_takeover_target_is_accepted_by_config(tmp_path):
+    path = HERE / "corpus" / "Pulumi.cname-s3-website.yaml"
+    config = {"cname-takeover-risk": {"allowedTargets": ["x.s3-website-eu-west-1.amazonaws.com"]}}
+    assert gate(path, policy_config=write_config(tmp_path, config)).exit_code == 0
+
+
+def test_staging_copy_of_the_example_gets_only_advisories(tmp_path):
+    text = (EXAMPLE.read_text().replace("launchready:environment: production", "launchready:environment: staging")
+            .replace("maxAge: 31536000", "maxAge: 300").replace("launchready:dnssec: true", "launchready:dnssec: false")
+            .replace("latencyThresholdMs: 500 ", "latencyThresholdMs: 5000"))
+    stack = tmp_path / "Pulumi.stage.yaml"
+    stack.write_text(text)
+    result = gate(stack)
+    assert result.exit_code == 0, render_text(result)
+    assert {"hsts-max-age", "dnssec-enabled", "latency-alarm-threshold"} <= {f.rule for f in result.advisory}

@@ -124,42 +124,64 @@ def test_waf_managed_rules():
 HOSTS = [{"name": "app.example.com", "origin": "203.0.113.20", "flows": {"login": "/login", "dashboard": "/dashboard"}}]
 
 
-def limit(expression, requests=10, period=60, action="block"):
-    return {"action": action, "expression": expression,
+def limit(expression, requests=10, period=60, action="block", ref="ratelimit_0"):
+    return {"ref": ref, "action": action, "expression": expression,
             "ratelimit": {"characteristics": ["cf.colo.id", "ip.src"], "period": period,
                           "requestsPerPeriod": requests, "mitigationTimeout": 600}}
 
 
 LOGIN = '(http.host eq "app.example.com" and starts_with(http.request.uri.path, "/login") and http.request.method in {"POST"})'
+NOT_PROTECTED = "app.example.com/login is not protected by a blocking rate limit: rateLimits[0] matches the path but "
 
 
 def test_auth_rate_limited(stack_config):
     stack_config({"launchready:hosts": HOSTS})
     ok = [record("app.example.com"), ruleset("http_ratelimit", [limit(LOGIN)])]
     assert messages("auth-rate-limited", ok) == []
-    missing = "app.example.com/login has no blocking rate limit of at most 100 requests per minute covering POST requests."
-    assert messages("auth-rate-limited", [record("app.example.com")]) == [missing]
-    assert messages("auth-rate-limited", [record("app.example.com"), ruleset("http_ratelimit", [limit(LOGIN, action="log")])]) == [missing]
+    assert messages("auth-rate-limited", [record("app.example.com")]) == [
+        "app.example.com/login has no rate limit: add a `launchready:rateLimits` entry with `path: /login` "
+        "(blocking, POST included, at most 100 requests per minute)."]
+    # A rule that matches the path but does not protect it: the message says what the entry lacks.
+    assert messages("auth-rate-limited", [record("app.example.com"), ruleset("http_ratelimit", [limit(LOGIN, action="log")])]) == [
+        NOT_PROTECTED + "its action is 'log', which only counts requests (use block or managed_challenge)."]
     get_only = LOGIN.replace('{"POST"}', '{"GET"}')
-    assert messages("auth-rate-limited", [record("app.example.com"), ruleset("http_ratelimit", [limit(get_only)])]) == [missing]
+    assert messages("auth-rate-limited", [record("app.example.com"), ruleset("http_ratelimit", [limit(get_only)])]) == [
+        NOT_PROTECTED + "it counts only GET, not the POST that submits the form."]
     other_host = LOGIN.replace("app.example.com", "www.example.com")
-    assert messages("auth-rate-limited", [record("app.example.com"), ruleset("http_ratelimit", [limit(other_host)])]) == [missing]
-    assert messages("auth-rate-limited", [record("app.example.com"), ruleset("http_ratelimit", [limit(LOGIN, requests=1000)])]) == [missing]
+    assert messages("auth-rate-limited", [record("app.example.com"), ruleset("http_ratelimit", [limit(other_host)])]) == [
+        NOT_PROTECTED + "it is limited to www.example.com, not app.example.com."]
+    assert messages("auth-rate-limited", [record("app.example.com"), ruleset("http_ratelimit", [limit(LOGIN, requests=1000)])]) == [
+        NOT_PROTECTED + "it allows 1000 requests per minute, more than 100."]
+
+
+def test_auth_rate_limited_names_the_most_specific_near_miss(stack_config):
+    stack_config({"launchready:hosts": [{"name": "api.example.com", "origin": "203.0.113.30", "flows": {"token": "/v1/auth/token"}}]})
+    broad = '(http.host eq "api.example.com" and starts_with(http.request.uri.path, "/v1/"))'
+    token = '(http.host eq "api.example.com" and starts_with(http.request.uri.path, "/v1/auth/token"))'
+    rules = [limit(broad, requests=600, ref="ratelimit_0", action="managed_challenge"), limit(token, ref="ratelimit_1", action="log")]
+    assert messages("auth-rate-limited", [record("api.example.com"), ruleset("http_ratelimit", rules)]) == [
+        "api.example.com/v1/auth/token is not protected by a blocking rate limit: rateLimits[1] matches the path but "
+        "its action is 'log', which only counts requests (use block or managed_challenge)."]
+    assert messages("auth-rate-limited", [record("api.example.com"), ruleset("http_ratelimit", rules[:1])]) == [
+        "api.example.com/v1/auth/token is not protected by a blocking rate limit: rateLimits[0] matches the path but "
+        "it allows 600 requests per minute, more than 100. Fix that entry, or add one with `path: /v1/auth/token` of its own."]
 
 
 def test_auth_rate_limited_threshold_and_extra_paths(stack_config):
     stack_config({"launchready:hosts": HOSTS})
     res = [record("app.example.com"), ruleset("http_ratelimit", [limit(LOGIN, requests=10)])]
     assert messages("auth-rate-limited", res, {"auth-rate-limited": {"maxRequestsPerMinute": 5}}) == [
-        "app.example.com/login has no blocking rate limit of at most 5 requests per minute covering POST requests."]
+        NOT_PROTECTED + "it allows 10 requests per minute, more than 5."]
     assert messages("auth-rate-limited", res, {"auth-rate-limited": {"authPaths": ["app.example.com/sso/callback"]}}) == [
-        "app.example.com/sso/callback has no blocking rate limit of at most 100 requests per minute covering POST requests."]
+        "app.example.com/sso/callback has no rate limit: add a `launchready:rateLimits` entry with `path: /sso/callback` "
+        "(blocking, POST included, at most 100 requests per minute)."]
 
 
 def test_auth_paths_recognised_by_path_not_only_flow_name(stack_config):
     stack_config({"launchready:hosts": [{"name": "app.example.com", "origin": "203.0.113.20", "flows": {"signin": "/sign-in"}}]})
     assert messages("auth-rate-limited", [record("app.example.com")]) == [
-        "app.example.com/sign-in has no blocking rate limit of at most 100 requests per minute covering POST requests."]
+        "app.example.com/sign-in has no rate limit: add a `launchready:rateLimits` entry with `path: /sign-in` "
+        "(blocking, POST included, at most 100 requests per minute)."]
 
 
 HEADERS = {"X-Content-Type-Options": {"operation": "set", "value": "nosniff"},

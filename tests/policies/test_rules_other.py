@@ -61,11 +61,32 @@ def test_dnssec_enabled():
         "example.com: DNSSEC status is 'disabled'; it must be 'active'."]
 
 
-def test_cname_takeover_risk_is_advisory():
-    assert judge("cname-takeover-risk", [rec("docs.example.com", "CNAME", "acme.github.io")]) == [
-        ("cname-takeover-risk", "advisory",
-         "docs.example.com CNAME acme.github.io: github.io is prone to subdomain takeover if the target is deleted.")]
+@pytest.mark.parametrize("target,suffix", [
+    ("acme.github.io", "github.io"),
+    ("something.herokuapp.com", "herokuapp.com"),
+    ("foo.azurewebsites.net", "azurewebsites.net"),
+])
+def test_cname_takeover_risk(target, suffix):
+    assert judge("cname-takeover-risk", [rec("docs.example.com", "CNAME", target)]) == [
+        ("cname-takeover-risk", "mandatory",
+         f"docs.example.com CNAME {target}: {suffix} is prone to subdomain takeover if the target is deleted; "
+         "review it and list it in allowedTargets.")]
+
+
+@pytest.mark.parametrize("target", [
+    "x.s3-website-eu-west-1.amazonaws.com", "x.s3-website.eu-west-1.amazonaws.com", "x.s3.eu-west-1.amazonaws.com",
+    "x.s3-eu-west-1.amazonaws.com"])
+def test_cname_takeover_risk_knows_regional_s3_endpoints(target):
+    assert messages("cname-takeover-risk", [rec("docs.example.com", "CNAME", target)]) == [
+        f"docs.example.com CNAME {target}: an S3 endpoint is prone to subdomain takeover if the bucket is deleted; "
+        "review it and list it in allowedTargets."]
+
+
+def test_cname_takeover_risk_not_for_load_balancers_and_accepted_targets():
     assert judge("cname-takeover-risk", [rec("api.example.com", "CNAME", "lb.elb.amazonaws.com")]) == []
+    assert judge("cname-takeover-risk", [rec("api.example.com", "CNAME", "portal-api-1.eu-west-1.elb.amazonaws.com")]) == []
+    reviewed = {"cname-takeover-risk": {"allowedTargets": ["acme.github.io"]}}
+    assert judge("cname-takeover-risk", [rec("docs.example.com", "CNAME", "acme.github.io")], reviewed) == []
 
 
 # -- mail --------------------------------------------------------------------------------------------
@@ -76,7 +97,7 @@ def txt(name, content):
 
 @pytest.mark.parametrize("content,expected", [
     ("v=spf1 include:_spf.google.com -all", []),
-    ("v=spf1 include:_spf.google.com ~all", []),
+    ("v=spf1 include:_spf.google.com ~all", ["example.com: SPF ends in '~all' (soft fail); it must end in '-all'."]),
     ("v=spf1 include:_spf.google.com +all", ["example.com: SPF ends in '+all'; it must end in '-all'."]),
     ("v=spf1 include:_spf.google.com all", ["example.com: SPF ends in '+all'; it must end in '-all'."]),
     ("v=spf1 include:_spf.google.com ?all", ["example.com: SPF ends in '?all'; it must end in '-all'."]),
@@ -88,9 +109,21 @@ def test_spf_strict_all(content, expected):
     assert messages("spf-strict-all", [txt("example.com", content)]) == expected
 
 
-def test_spf_softfail_can_be_refused():
-    assert messages("spf-strict-all", [txt("example.com", "v=spf1 mx ~all")], {"spf-strict-all": {"allowSoftfail": False}}) == [
-        "example.com: SPF ends in '~all'; it must end in '-all'."]
+def test_spf_softfail_can_be_allowed():
+    assert messages("spf-strict-all", [txt("example.com", "v=spf1 mx ~all")], {"spf-strict-all": {"allowSoftfail": True}}) == []
+    assert messages("spf-strict-all", [txt("example.com", "v=spf1 mx ?all")], {"spf-strict-all": {"allowSoftfail": True}}) == [
+        "example.com: SPF ends in '?all'; it must end in '-all'."]
+
+
+def test_spf_softfail_is_allowed_outside_production_only():
+    from policies.engine import reconcile_config
+    from policies.rules import ALL, initial_config
+
+    staging = reconcile_config(ALL, {}, initial=initial_config("staging"))
+    production = reconcile_config(ALL, {}, initial=initial_config("production"))
+    assert staging.properties["spf-strict-all"]["allowSoftfail"] is True
+    assert staging.levels["spf-strict-all"].value == "mandatory"  # +all stays fatal in staging
+    assert production.properties["spf-strict-all"]["allowSoftfail"] is False
 
 
 def test_spf_lookup_limit():
@@ -329,3 +362,37 @@ def test_unknown_value_is_downgraded_to_advisory_as_the_engine_does():
     (found,) = judge("ssl-mode-not-flexible", [unknown])
     assert found[0] == "ssl-mode-not-flexible" and found[1] == "advisory"
     assert "can't be known during preview" in found[2]
+
+
+# -- added with the rules for hurried-engineer configurations ------------------------------------------
+
+def test_latency_alarm_threshold():
+    def alarm(name, threshold):
+        return resource(METRIC_ALARM, name, name=name, metricName="TimeToFirstByte", threshold=threshold,
+                        alarmActions=["arn:aws:sns:us-east-1:1:t"])
+    assert messages("latency-alarm-threshold", [alarm("slow a", 500), alarm("slow b", 500)]) == []
+    assert messages("latency-alarm-threshold", [alarm("slow a", 5000), alarm("slow b", 5000)]) == [
+        "slow a and 1 other latency alarm(s) fire only above 5000 ms time to first byte; the limit is 1000 ms."]
+    assert messages("latency-alarm-threshold", [alarm("slow a", 800)], {"latency-alarm-threshold": {"maxThresholdMs": 600}}) == [
+        "slow a fires only above 800 ms time to first byte; the limit is 600 ms."]
+
+
+def test_health_check_quota():
+    checks = [resource(HEALTH_CHECK, f"hc{i}", fqdn=f"t{i}.example.com", type="HTTPS") for i in range(201)]
+    assert judge("health-check-quota", checks[:200]) == []
+    assert judge("health-check-quota", checks) == [
+        ("health-check-quota", "advisory",
+         "the stack declares 201 Route53 health checks; the account quota is 200 (AWS default 200, shared by every stack in the account).")]
+    assert judge("health-check-quota", checks, {"health-check-quota": {"maxHealthChecks": 1000}}) == []
+
+
+def test_ruleset_no_duplicate_rules():
+    dup = limit()
+    other = {**limit(), "ref": "ratelimit_1", "expression": 'starts_with(http.request.uri.path, "/invite")'}
+    assert messages("ruleset-no-duplicate-rules", [rs("http_ratelimit", [dup, other])]) == []
+    copy = {**limit(), "ref": "ratelimit_1"}
+    assert messages("ruleset-no-duplicate-rules", [rs("http_ratelimit", [{**dup, "ref": "ratelimit_0"}, copy])]) == [
+        "rateLimits[1] repeats rateLimits[0] (same expression, action and settings)."]
+    # managed rulesets share the expression 'true' but execute different rulesets: not copies
+    waf = [{"action": "execute", "expression": "true", "actionParameters": {"id": i}} for i in ("a", "b")]
+    assert messages("ruleset-no-duplicate-rules", [rs("http_request_firewall_managed", waf)]) == []
