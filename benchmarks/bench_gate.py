@@ -1,6 +1,6 @@
 """Wall time and peak memory of `launchready gate` for the example stack and a generated 1,000-host stack.
 
-  python benchmarks/bench_gate.py [--hosts 1000] [--repeat 3]
+  python benchmarks/bench_gate.py [--hosts 1000] [--repeat 3] [--scaling]
 
 Each run is a fresh interpreter (as in CI): `python -m infra.cli gate --stack ... --format json`, with
 the repository secret scan on. Wall time includes interpreter start and imports; peak memory is the
@@ -65,9 +65,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hosts", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--scaling", action="store_true",
+                        help="also run half as many hosts, to show the gate's own part grows linearly")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        cases = [("example", EXAMPLE, 4.0), (f"{args.hosts} hosts", generated_stack(args.hosts, Path(tmp)), 20.0)]
+        cases = [("example", EXAMPLE, 4.0)]
+        if args.scaling:
+            half = max(5, args.hosts // 2)
+            cases.append((f"{half} hosts", generated_stack(half, Path(tmp)), 20.0))
+        cases.append((f"{args.hosts} hosts", generated_stack(args.hosts, Path(tmp)), 20.0))
+        owns: list[tuple[int, float]] = []
         print(f"launchready gate benchmark ({os.cpu_count()} CPUs, Python {sys.version.split()[0]}, best of {args.repeat})")
         print(f"{'stack':<12} {'resources':>9} {'wall s':>8} {'in gate s':>10} {'peak MB':>8} {'target':>8}  verdict")
         print("  (in gate = imports + program under mocks + rules + scans; the split is printed below each row)")
@@ -79,8 +86,15 @@ def main() -> int:
             print(f"{label:<12} {best['resources']:>9} {best['wall_seconds']:>8.2f} {best['seconds_in_gate']:>10.2f} "
                   f"{peak:>8.0f} {target:>7.0f}s  {'ok' if ok else 'SLOW'} (exit {best['exit']}, "
                   f"{best['mandatory']} mandatory, {best['advisory']} advisory{', errors: ' + str(best['errors']) if best['errors'] else ''})")
-            split = ", ".join(f"{k} {v:.2f} s" for k, v in best.get("timings", {}).items())
-            print(f"  {split}")
+            timings = best.get("timings", {})
+            split = ", ".join(f"{k} {v:.2f} s" for k, v in timings.items())
+            own = timings.get("rules", 0.0) + timings.get("scans", 0.0)
+            print(f"  {split}; the gate's own part (rules + scans) {1000 * own / max(1, best['resources']):.2f} ms per resource")
+            owns.append((best["resources"], own))
+    # The program's mock run (infra/) dominates; the gate's own part must stay linear in the stack size.
+    if len(owns) > 1:
+        (n0, t0), (n1, t1) = owns[-2], owns[-1]
+        print(f"gate's own part: {n1 / n0:.1f}x the resources took {t1 / max(t0, 1e-9):.1f}x the time")
     return 0
 
 
