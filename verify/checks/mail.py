@@ -5,6 +5,8 @@ because checkdmarc accepts `+all`. DKIM keys are parsed with `cryptography`.
 """
 from __future__ import annotations
 
+import functools
+
 import base64
 import hashlib
 import ipaddress
@@ -24,16 +26,20 @@ GROUP = "mail"
 NO_MAIL = "the stack declares no mail section"
 
 
-def _mail(exp: Expectations) -> MailExpectations | None:
-    return exp.mail
+def _with_mail(plan):
+    """A mail check's plan: not applicable when the stack declares no mail; else plan(exp, mail)."""
+    @functools.wraps(plan)
+    def wrapper(exp: Expectations):
+        if exp.mail is None:
+            return NotApplicable(NO_MAIL, exp.domain)
+        return plan(exp, exp.mail)
+    return wrapper
 
 
 # ------------------------------------------------------------------ SPF
 
-def _plan_spf(exp: Expectations):
-    m = _mail(exp)
-    if m is None:
-        return NotApplicable(NO_MAIL, exp.domain)
+@_with_mail
+def _plan_spf(exp: Expectations, m: MailExpectations):
     if not m.spf:
         return NotApplicable("no sending providers declared", exp.domain)
     return [Item(s.name, (key("spf", s.name),), data=s) for s in m.spf]
@@ -170,10 +176,8 @@ def judge_spf_providers(item: Item, obs) -> Verdict:
 
 # ------------------------------------------------------------------ DKIM
 
-def _plan_dkim(exp: Expectations):
-    m = _mail(exp)
-    if m is None:
-        return NotApplicable(NO_MAIL, exp.domain)
+@_with_mail
+def _plan_dkim(exp: Expectations, m: MailExpectations):
     out: list = [Item(d.name, (key("rr", d.name, "TXT"),), data=d) for d in m.dkim]
     if m.ses_dkim_pending:
         out.append(NotApplicable("SES DKIM selectors are tokens known only after apply: pass --outputs "
@@ -275,10 +279,8 @@ def _key_fingerprint(p: str) -> str:
     return "sha256:" + hashlib.sha256(raw).hexdigest()[:16]
 
 
-def _plan_dkim_declared_key(exp: Expectations):
-    m = _mail(exp)
-    if m is None:
-        return NotApplicable(NO_MAIL, exp.domain)
+@_with_mail
+def _plan_dkim_declared_key(exp: Expectations, m: MailExpectations):
     items = [Item(d.name, (key("rr", d.name, "TXT"),), data=d) for d in m.dkim if d.public_key]
     return items or NotApplicable("no DKIM key declared in the stack (delegated selectors are judged by dkim-cname-target)",
                                   exp.domain)
@@ -326,10 +328,8 @@ def judge_dkim_usable(item: Item, obs) -> Verdict:
     return passed(f"selector {d.selector} is usable for email" + (f" (t={tags['t']})" if flags else ""))
 
 
-def _plan_dkim_cname(exp: Expectations):
-    m = _mail(exp)
-    if m is None:
-        return NotApplicable(NO_MAIL, exp.domain)
+@_with_mail
+def _plan_dkim_cname(exp: Expectations, m: MailExpectations):
     items = [Item(d.name, (key("rr", d.name, "CNAME"),), data=d) for d in m.dkim if d.cname_target]
     if m.ses_dkim_pending:
         items.append(NotApplicable("SES DKIM tokens unknown: pass --outputs", f"ses._domainkey.{m.domain}"))
@@ -354,10 +354,8 @@ def judge_dkim_cname(item: Item, obs) -> Verdict:
 _RANK = {"none": 0, "quarantine": 1, "reject": 2}
 
 
-def _plan_dmarc(exp: Expectations):
-    m = _mail(exp)
-    if m is None:
-        return NotApplicable(NO_MAIL, exp.domain)
+@_with_mail
+def _plan_dmarc(exp: Expectations, m: MailExpectations):
     if m.dmarc is None:
         return NotApplicable("no DMARC policy declared", exp.domain)
     return [Item(f"_dmarc.{m.domain}", (key("dmarc", m.domain),), data=m)]
@@ -493,10 +491,8 @@ def judge_dmarc_auth(item: Item, obs) -> Verdict:
 
 # ------------------------------------------------------------------ MX
 
-def _plan_mx(exp: Expectations):
-    m = _mail(exp)
-    if m is None:
-        return NotApplicable(NO_MAIL, exp.domain)
+@_with_mail
+def _plan_mx(exp: Expectations, m: MailExpectations):
     if not m.mx:
         return NotApplicable("no MX declared (the domain receives no mail here)", exp.domain)
     return [Item(m.domain, (key("rr", m.domain, "MX"),), data=m)]
@@ -546,10 +542,8 @@ def judge_mx(item: Item, obs) -> Verdict:
     return _mx_verdict(m.domain, live, set(m.mx), sending=bool(m.spf), what=m.domain)
 
 
-def _plan_mail_from_mx(exp: Expectations):
-    m = _mail(exp)
-    if m is None:
-        return NotApplicable(NO_MAIL, exp.domain)
+@_with_mail
+def _plan_mail_from_mx(exp: Expectations, m: MailExpectations):
     names = sorted({n for n, _, _ in m.mail_from_mx})
     items = [Item(n, (key("rr", n, "MX"),), data=(m, {(p, h) for x, p, h in m.mail_from_mx if x == n})) for n in names]
     return items or NotApplicable("no provider MX at a subdomain (MAIL FROM) declared", exp.domain)
@@ -568,10 +562,8 @@ def judge_mail_from_mx(item: Item, obs) -> Verdict:
     return _mx_verdict(item.target, live, want, sending=True, what=f"MAIL FROM {item.target}")
 
 
-def _plan_mx_hosts(exp: Expectations):
-    m = _mail(exp)
-    if m is None:
-        return NotApplicable(NO_MAIL, exp.domain)
+@_with_mail
+def _plan_mx_hosts(exp: Expectations, m: MailExpectations):
     hosts = sorted({h for _, h in m.mx} | {h for _, _, h in m.mail_from_mx})
     items = [Item(h, (key("rr", h, "A"), key("rr", h, "AAAA")), data=h) for h in hosts if h and not _is_ip(h)]
     return items or NotApplicable("no MX hosts declared", exp.domain)
@@ -597,10 +589,8 @@ def judge_mx_hosts(item: Item, obs) -> Verdict:
 
 # ------------------------------------------------------------------ MTA-STS, TLS-RPT
 
-def _plan_sts(exp: Expectations):
-    m = _mail(exp)
-    if m is None:
-        return NotApplicable(NO_MAIL, exp.domain)
+@_with_mail
+def _plan_sts(exp: Expectations, m: MailExpectations):
     if m.mta_sts is None:
         return NotApplicable("MTA-STS not declared", exp.domain)
     return [Item(f"_mta-sts.{m.domain}", (key("rr", f"_mta-sts.{m.domain}", "TXT"),), data=m)]
@@ -620,10 +610,8 @@ def judge_sts_record(item: Item, obs) -> Verdict:
     return passed(f"MTA-STS id={parsed['tags'].get('id')}", record=recs[0])
 
 
-def _plan_sts_policy(exp: Expectations):
-    m = _mail(exp)
-    if m is None:
-        return NotApplicable(NO_MAIL, exp.domain)
+@_with_mail
+def _plan_sts_policy(exp: Expectations, m: MailExpectations):
     if m.mta_sts is None:
         return NotApplicable("MTA-STS not declared", exp.domain)
     return [Item(f"https://mta-sts.{m.domain}/.well-known/mta-sts.txt", (key("mta-sts-policy", m.domain),), data=m)]
@@ -658,10 +646,8 @@ def judge_sts_policy(item: Item, obs) -> Verdict:
     return passed(f"mode {pol['mode']}, max_age {pol['max_age']}", policy=dict(pol))
 
 
-def _plan_sts_mx(exp: Expectations):
-    m = _mail(exp)
-    if m is None:
-        return NotApplicable(NO_MAIL, exp.domain)
+@_with_mail
+def _plan_sts_mx(exp: Expectations, m: MailExpectations):
     if m.mta_sts is None:
         return NotApplicable("MTA-STS not declared", exp.domain)
     return [Item(m.domain, (key("mta-sts-policy", m.domain), key("rr", m.domain, "MX")), data=m)]
@@ -690,10 +676,8 @@ def judge_sts_mx(item: Item, obs) -> Verdict:
     return passed(f"policy covers {', '.join(hosts)}", patterns=list(pol["mx"]))
 
 
-def _plan_rpt(exp: Expectations):
-    m = _mail(exp)
-    if m is None:
-        return NotApplicable(NO_MAIL, exp.domain)
+@_with_mail
+def _plan_rpt(exp: Expectations, m: MailExpectations):
     if m.tls_rpt_rua is None:
         return NotApplicable("TLS-RPT not declared", exp.domain)
     n = f"_smtp._tls.{m.domain}"
@@ -723,10 +707,8 @@ def judge_tls_rpt(item: Item, obs) -> Verdict:
 # ------------------------------------------------------------------ non-sending names
 
 def _plan_non_sending(kind: str):
-    def plan(exp: Expectations):
-        m = _mail(exp)
-        if m is None:
-            return NotApplicable(NO_MAIL, exp.domain)
+    @_with_mail
+    def plan(exp: Expectations, m: MailExpectations):
         if not m.non_sending:
             return NotApplicable("no non-sending names declared", exp.domain)
         items = []
