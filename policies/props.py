@@ -195,29 +195,30 @@ def expr_paths(expression: str) -> list[tuple[str, str]]:
     return out
 
 
+def _expr_field_values(expression: str, field: str) -> Optional[set[str]]:
+    """Values an expression compares `field` with (`eq`/`==` one value, `in {...}` several), or None
+    when the expression does not mention the field."""
+    values: set[str] = set()
+    found = False
+    name = re.escape(field)
+    for m in re.finditer(rf"{name}\s+(?:eq|==)\s+{_Q}", expression):
+        values.add(_unq(m.group(1)))
+        found = True
+    for m in re.finditer(rf"{name}\s+in\s+\{{([^}}]*)\}}", expression):
+        values |= {_unq(v) for v in re.findall(_Q, m.group(1))}
+        found = True
+    return values if found else None
+
+
 def expr_hosts(expression: str) -> Optional[set[str]]:
     """Hosts an expression is limited to, or None when it names no host."""
-    hosts: set[str] = set()
-    found = False
-    for m in re.finditer(rf"http\.host\s+(?:eq|==)\s+{_Q}", expression):
-        hosts.add(_unq(m.group(1)).lower())
-        found = True
-    for m in re.finditer(r"http\.host\s+in\s+\{([^}]*)\}", expression):
-        hosts |= {_unq(v).lower() for v in re.findall(_Q, m.group(1))}
-        found = True
-    return hosts if found else None
+    hosts = _expr_field_values(expression, "http.host")
+    return None if hosts is None else {h.lower() for h in hosts}
 
 
 def expr_methods(expression: str) -> Optional[set[str]]:
-    methods: set[str] = set()
-    found = False
-    for m in re.finditer(rf"http\.request\.method\s+(?:eq|==)\s+{_Q}", expression):
-        methods.add(_unq(m.group(1)).upper())
-        found = True
-    for m in re.finditer(r"http\.request\.method\s+in\s+\{([^}]*)\}", expression):
-        methods |= {_unq(v).upper() for v in re.findall(_Q, m.group(1))}
-        found = True
-    return methods if found else None
+    methods = _expr_field_values(expression, "http.request.method")
+    return None if methods is None else {m.upper() for m in methods}
 
 
 def _unq(s: str) -> str:
