@@ -5,7 +5,7 @@ import re
 
 from ..props import (
     PHASE_CACHE, PHASE_HEADERS, PHASE_RATELIMIT, PHASE_WAF, RULESET, ZONE_SETTING,
-    as_list, enabled_rules, expr_hosts, expr_methods, expr_paths, fmt_num, get, num, of_type, on,
+    enabled_rules, expr_hosts, expr_methods, expr_paths, fmt_num, get, num, of_type, on,
     path_covered, rulesets, stack_config, zone_id, zone_label, zones,
 )
 from ..registry import ADVISORY, CRITICAL, HIGH, LOW, MANDATORY, MEDIUM, resource_rule, stack_rule
