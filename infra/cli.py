@@ -17,11 +17,11 @@ def _plan(args: argparse.Namespace) -> int:
     from infra.mockrun import run_program
     from infra.placeholders import placeholder_notes
     from infra.planview import render_console, render_json
-    from infra.spec import SpecError, read_stack_file, stack_path
+    from infra.spec import SpecError, read_stack_file, stack_name, stack_path
 
     try:
         source = read_stack_file(stack_path(args.stack, args.stacks_dir))
-        run = run_program(source, stack=_stack_name(args.stack))
+        run = run_program(source, stack=stack_name(args.stack))
     except SpecError as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -34,15 +34,6 @@ def _plan(args: argparse.Namespace) -> int:
     except BrokenPipeError:  # `launchready plan ... | head`: the reader left, nothing is wrong
         sys.stderr.close()
     return 0
-
-
-def _stack_name(stack: str) -> str:
-    from pathlib import Path
-
-    name = Path(stack).name
-    if name.startswith("Pulumi.") and name.endswith((".yaml", ".yml")):
-        return name[len("Pulumi."):].rsplit(".", 1)[0]
-    return name
 
 
 def build_parser() -> argparse.ArgumentParser:

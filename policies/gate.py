@@ -36,13 +36,6 @@ class GateOptions:
     baseline: Optional[str] = None                        # overrides repo-secret-committed.baseline
 
 
-def _stack_name(stack: str) -> str:
-    name = Path(stack).name
-    if name.startswith("Pulumi.") and name.endswith((".yaml", ".yml")):
-        return name[len("Pulumi."):].rsplit(".", 1)[0]
-    return name
-
-
 def _presented(run_resources: list) -> list:
     """PlannedResources as the engine presents them, with dependencies recovered from values.
 
@@ -87,7 +80,7 @@ def _redactor(secrets: set[str]):
 
 
 def run_gate(opts: GateOptions) -> GateResult:
-    from infra.spec import SpecError, parse_spec, read_stack_file, stack_path
+    from infra.spec import SpecError, parse_spec, read_stack_file, stack_name, stack_path
 
     from .engine import Analyzer, PolicyConfigError, load_config_file, reconcile_config
     from .locate import locate
@@ -95,7 +88,7 @@ def run_gate(opts: GateOptions) -> GateResult:
     from .scan import GATE_CHECKS, REPO_SECRET, scan_repository, scan_stack_file, scan_state
 
     path = stack_path(opts.stack, opts.stacks_dir)
-    result = GateResult(stack=_stack_name(opts.stack), stack_file=str(path))
+    result = GateResult(stack=stack_name(opts.stack), stack_file=str(path))
     try:
         source = read_stack_file(path)
         spec = parse_spec(source)

@@ -196,6 +196,14 @@ def stack_path(stack: str, stacks_dir: str | Path = "stacks") -> Path:
     return Path(stacks_dir) / f"Pulumi.{stack}.yaml"
 
 
+def stack_name(stack: str) -> str:
+    """The stack's name from a name or a path: 'prod', 'stacks/Pulumi.prod.yaml' → 'prod'."""
+    name = Path(stack).name
+    if name.startswith("Pulumi.") and name.endswith((".yaml", ".yml")):
+        return name[len("Pulumi."):].rsplit(".", 1)[0]
+    return name
+
+
 def read_stack_file(path: str | Path) -> ConfigSource:
     path = Path(path)
     shown = str(path)
