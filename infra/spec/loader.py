@@ -196,6 +196,27 @@ def stack_path(stack: str, stacks_dir: str | Path = "stacks") -> Path:
     return Path(stacks_dir) / f"Pulumi.{stack}.yaml"
 
 
+def _alias_cycle(root) -> Optional[int]:
+    """The line of a node that contains itself through an alias (`a: &x {b: *x}`), if any.
+
+    Every later walk over the document would recurse forever on such a node."""
+    stack: list = [(root, False)]
+    open_nodes: set[int] = set()
+    while stack:
+        node, leaving = stack.pop()
+        if leaving:
+            open_nodes.discard(id(node))
+            continue
+        if id(node) in open_nodes:
+            return node.start_mark.line + 1
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            open_nodes.add(id(node))
+            stack.append((node, True))
+            children = [c for kv in node.value for c in kv] if isinstance(node, yaml.MappingNode) else node.value
+            stack.extend((c, False) for c in children)
+    return None
+
+
 def stack_name(stack: str) -> str:
     """The stack's name from a name or a path: 'prod', 'stacks/Pulumi.prod.yaml' → 'prod'."""
     name = Path(stack).name
@@ -230,6 +251,10 @@ def read_stack_file(path: str | Path) -> ConfigSource:
         raise SpecError([SpecIssue("", f"the stack file is {_kind(data)}: expected a mapping with `config:` at the top "
                                        "(config: {launchready:domain: ...})", shown, 1)], shown)
     # The Pulumi CLI rejects the whole file for these, so they are reported before anything else.
+    cycle = _alias_cycle(root)
+    if cycle is not None:
+        raise SpecError([SpecIssue("", "a YAML alias refers to a mapping or list that contains it (a recursive "
+                                       "&anchor/*alias): write the value out instead", shown, cycle)], shown)
     structural = _duplicate_keys(root, shown) + _misplaced_keys(root, shown)
     if structural:
         raise SpecError(structural, shown)

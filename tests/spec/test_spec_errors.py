@@ -7,7 +7,7 @@ import pytest
 
 from infra.spec import SpecError, load_stack, planned_records
 
-from stackfiles import problems, stack_with
+from stackfiles import problems, spec_error, stack_with
 
 pytestmark = pytest.mark.unit
 
@@ -155,3 +155,22 @@ def test_yes_is_not_a_boolean_as_in_pulumi(tmp_path):
         "      origin: 203.0.113.20\n", "      origin: 203.0.113.20\n      proxied: yes\n", 1)
     path.write_text(text)
     assert "hosts[2].proxied: 'yes' is not a boolean (expected true or false)" in problems(path)
+
+
+def test_recursive_yaml_alias_is_an_error_not_a_crash(tmp_path):
+    path = tmp_path / "Pulumi.alias.yaml"
+    path.write_text("config:\n  launchready:domain: example.com\n  launchready:hosts: &h\n"
+                    "    - name: example.com\n      origin: 203.0.113.1\n      flows: *h\n")
+    (issue,) = spec_error(path).issues
+    assert (issue.line, issue.message.split(":")[0]) == (3, "a YAML alias refers to a mapping or list that contains it (a recursive &anchor/*alias)")
+
+
+def test_shared_yaml_alias_is_fine(tmp_path):
+    text = (ROOT / "stacks" / "Pulumi.example.yaml").read_text()
+    text = text.replace("  launchready:rateLimits:\n    - path: /login\n      methods: [POST]",
+                        "  launchready:rateLimits:\n    - path: /login\n      methods: &post [POST]", 1)
+    text = text.replace("    - path: /password/reset\n      methods: [POST]", "    - path: /password/reset\n      methods: *post", 1)
+    assert "*post" in text
+    path = tmp_path / "Pulumi.shared.yaml"
+    path.write_text(text)
+    assert load_stack(str(path)).rate_limits[1].methods == ["POST"]
