@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from infra.mockrun import PlannedResource, PlanRun
+from infra.spec.redact import redact_tree
 
 Describer = Callable[[dict[str, Any]], str]
 DESCRIBERS: dict[str, Describer] = {}
@@ -126,7 +127,8 @@ def _secret(i):
 def _secret_version(i):
     if "secretStringWo" in i:
         return f'value write-only ({i.get("secretStringWo")}), never in state; version {int(i.get("secretStringWoVersion") or 0)}'
-    return f'value IN STATE ({i.get("secretString")})'
+    # Never the value itself: the masked form is printed only when the SDK marked it secret.
+    return "value stored IN STATE (secretString, not write-only)"
 
 
 @describes("aws:secretsmanager/secretRotation:SecretRotation")
@@ -183,8 +185,13 @@ def _generic(i: dict[str, Any]) -> str:
     return ", ".join(shown)
 
 
+def printable_inputs(res: PlannedResource) -> dict:
+    """Inputs as they may be shown: secret values masked, credentials inside URLs hidden."""
+    return redact_tree(res.masked_inputs())
+
+
 def describe(res: PlannedResource) -> str:
-    return DESCRIBERS.get(res.type, _generic)(res.masked_inputs())
+    return DESCRIBERS.get(res.type, _generic)(printable_inputs(res))
 
 
 def _short_type(t: str) -> str:
@@ -263,10 +270,10 @@ def render_json(run: PlanRun, notes: Sequence[str] = ()) -> str:
         "beforeApply": list(notes),
         "components": [
             {"component": label, "resources": [
-                {"type": r.type, "name": r.name, "urn": r.urn, "inputs": r.masked_inputs()} for r in resources
+                {"type": r.type, "name": r.name, "urn": r.urn, "inputs": printable_inputs(r)} for r in resources
             ]} for label, resources in by.items()
         ],
-        "outputs": run.outputs,
+        "outputs": redact_tree(run.outputs),
         "resourceCount": len(run.custom()),
     }
     return json.dumps(doc, indent=2, sort_keys=False, default=str)

@@ -13,6 +13,8 @@ from typing import Optional
 
 from pydantic import BaseModel, ValidationError
 
+from .redact import redact
+
 _SECRETISH = re.compile(r"(secret|password|passwd|token|key|credential|private|value)", re.I)
 
 
@@ -75,7 +77,7 @@ def is_secret_path(loc: tuple) -> bool:
 def _show(value, loc) -> str:
     if is_secret_path(loc):
         return "(value hidden)"
-    text = repr(value)
+    text = redact(repr(value))
     return text if len(text) <= 80 else text[:77] + "...'"
 
 
