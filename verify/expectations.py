@@ -1,17 +1,19 @@
 """What verify expects, as plain frozen dataclasses: a thin adapter over the stack spec.
 
 Judges depend on these, never on the pydantic model, so a spec refactor touches only `from_spec`.
-DNS records come from the launch contract (infra.contract.build_contract when present, otherwise
-infra.spec.planned_records: the same function infra publishes from), so infra and verify cannot
-disagree about what the zone should contain. Facts known only after apply (SES DKIM tokens, the
-zone's nameservers) come from the `pulumi stack output --json` file.
+DNS records come from the launch contract (infra.contract.build_contract, which infra exports as
+`launchContract`), so infra and verify cannot disagree about what the zone should contain. Facts
+known only after apply come from the `pulumi stack output --json` file, under the names infra
+exports (infra/program.py): `sesDkimTokens` and `nameServers`.
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
+
+from infra.contract import build_contract
 
 
 @dataclass(frozen=True)
@@ -97,40 +99,59 @@ class OutputsError(ValueError):
     pass
 
 
+# The outputs verify reads (infra/program.py exports them under exactly these names): lists of strings.
+OUTPUT_NAMES = ("sesDkimTokens", "nameServers")
+MASKED = "[secret]"  # what `pulumi stack output --json` prints for a secret output without --show-secrets
+
+
 def read_outputs(path: str | Path | None) -> dict[str, Any]:
     """The JSON of `pulumi stack output --json`. Values are never echoed in errors (they may be secret)."""
     if path is None:
         return {}
+    shown = repr(str(path))
     try:
-        text = Path(path).read_text()
+        text = Path(path).read_text(encoding="utf-8")
     except OSError as e:
-        raise OutputsError(f"cannot read --outputs file {str(path)!r}: {e.strerror or e}") from None
+        raise OutputsError(f"cannot read --outputs file {shown}: {e.strerror or e}") from None
+    except UnicodeDecodeError as e:
+        raise OutputsError(f"--outputs file {shown} is not UTF-8 text (byte {e.start})") from None
     try:
         data = json.loads(text)
     except ValueError as e:
-        raise OutputsError(f"--outputs file {str(path)!r} is not JSON (line {getattr(e, 'lineno', '?')})") from None
+        raise OutputsError(f"--outputs file {shown} is not JSON (line {getattr(e, 'lineno', '?')})") from None
     if not isinstance(data, dict):
-        raise OutputsError(f"--outputs file {str(path)!r} must hold a JSON object (pulumi stack output --json)")
+        raise OutputsError(f"--outputs file {shown} must hold a JSON object (pulumi stack output --json)")
+    check_outputs(data, f"--outputs file {shown}")
     return data
 
 
-# Output names verify understands; the program's exports (issue 3) should use the first spelling.
-SES_TOKEN_KEYS = ("sesDkimTokens", "ses_dkim_tokens", "dkimTokens")
-NAMESERVER_KEYS = ("nameServers", "name_servers", "nameservers", "zoneNameServers")
+def check_outputs(outputs: Mapping[str, Any], where: str = "stack outputs") -> None:
+    """Raise OutputsError unless every output verify reads is a list of strings, unmasked.
+
+    A masked value ("[secret]") must never become an expectation: it would be judged as a DKIM
+    selector or a nameserver called "[secret]".
+    """
+    for name in OUTPUT_NAMES:
+        if name not in outputs:
+            continue
+        v = outputs[name]
+        if v == MASKED or (isinstance(v, list) and MASKED in v):
+            raise OutputsError(f"{where}: {name} is masked ({MASKED!r}); re-run "
+                               "`pulumi stack output --json --show-secrets` to give verify its value")
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            got = type(v).__name__ if not isinstance(v, list) else "a list with " + ", ".join(
+                sorted({type(x).__name__ for x in v if not isinstance(x, str)}))
+            raise OutputsError(f"{where}: {name} must be a list of strings (got {got})")
 
 
-def _first(outputs: Mapping[str, Any], names: Iterable[str]) -> Any:
-    for n in names:
-        if n in outputs:
-            return outputs[n]
-    return None
+def _names(outputs: Mapping[str, Any], name: str) -> list[str]:
+    check_outputs(outputs)
+    return list(outputs.get(name) or [])
 
 
 def ses_tokens(outputs: Mapping[str, Any]) -> tuple[str, ...]:
-    v = _first(outputs, SES_TOKEN_KEYS)
-    if isinstance(v, str):
-        v = [v]
-    return tuple(str(t).strip().lower() for t in (v or []) if str(t).strip())
+    """The SES Easy DKIM tokens infra exports as `sesDkimTokens` (infra/program.py)."""
+    return tuple(t.strip().lower() for t in _names(outputs, "sesDkimTokens") if t.strip())
 
 
 # ------------------------------------------------------------------------------ from the spec
@@ -139,30 +160,9 @@ def _norm(name: str) -> str:
     return str(name).strip().rstrip(".").lower()
 
 
-def _get(obj: Any, *names: str, default: Any = None) -> Any:
-    for n in names:
-        if isinstance(obj, Mapping) and n in obj:
-            return obj[n]
-        if hasattr(obj, n):
-            return getattr(obj, n)
-    return default
-
-
-def contract_records(spec: Any) -> list[Any]:
-    """The records infra publishes: infra.contract.build_contract if it exists, else planned_records."""
-    try:
-        from infra.contract import build_contract  # type: ignore
-    except ImportError:
-        build_contract = None
-    if build_contract is not None:
-        contract = build_contract(spec)
-        recs = _get(contract, "records", "dns", default=None)
-        if isinstance(recs, Mapping):
-            recs = _get(recs, "records", default=None)
-        if recs is not None:
-            return list(recs)
-    from infra.spec import planned_records
-    return list(planned_records(spec))
+def contract_records(spec: Any) -> list[Mapping[str, Any]]:
+    """The records infra publishes, from the launch contract (infra.contract.build_contract)."""
+    return list(build_contract(spec)["records"])
 
 
 def from_spec(spec: Any, *, stack: str = "", outputs: Mapping[str, Any] | None = None) -> Expectations:
@@ -173,9 +173,9 @@ def from_spec(spec: Any, *, stack: str = "", outputs: Mapping[str, Any] | None =
     forbid_wild = False
     mail_from_mx: list[tuple[str, int, str]] = []
     for r in contract_records(spec):
-        source = str(_get(r, "source", default="") or "")
-        rtype = str(_get(r, "type")).upper()
-        content = str(_get(r, "content"))
+        source = str(r["source"] or "")
+        rtype = str(r["type"]).upper()
+        content = str(r["content"])
         if rtype == "CAA":
             parts = content.split(None, 2)
             if len(parts) == 3 and parts[1] == "issue":
@@ -183,11 +183,10 @@ def from_spec(spec: Any, *, stack: str = "", outputs: Mapping[str, Any] | None =
             elif len(parts) == 3 and parts[1] == "issuewild" and parts[2].strip('"').strip() == ";":
                 forbid_wild = True
             continue
-        name = _norm(_get(r, "name"))
-        if (source.startswith("mail.providers") and rtype == "MX" and _norm(_get(r, "name")) != domain
-                and content.strip().rstrip(".")):
+        name = _norm(r["name"])
+        if source.startswith("mail.providers") and rtype == "MX" and name != domain and content.strip().rstrip("."):
             # MAIL FROM (bounce) MX: judged by mail-from-mx (null MX and alias checks, one finding)
-            mail_from_mx.append((_norm(_get(r, "name")), int(_get(r, "priority", default=0) or 0), _norm(content)))
+            mail_from_mx.append((name, int(r["priority"] or 0), _norm(content)))
             continue
         if source.startswith("mail"):
             # Mail records are judged by the mail checks (one finding per problem), except the
@@ -197,15 +196,11 @@ def from_spec(spec: Any, *, stack: str = "", outputs: Mapping[str, Any] | None =
             if judged_by_mail:
                 continue
         records.append(ExpectedRecord(
-            name=_norm(_get(r, "name")), type=rtype, content=content,
-            ttl=int(_get(r, "ttl", default=1) or 1), proxied=bool(_get(r, "proxied", default=False)),
-            priority=_get(r, "priority", default=None), source=source,
+            name=name, type=rtype, content=content, ttl=int(r["ttl"] or 1), proxied=bool(r["proxied"]),
+            priority=r["priority"], source=source,
         ))
-    if not caa_issuers:
-        caa_issuers = [_norm(i) for i in (getattr(spec, "caa", None) or [])]
-    ns = _first(outputs, NAMESERVER_KEYS) or _get(getattr(spec, "zone", None), "nameservers", "name_servers", default=None) or ()
-    if isinstance(ns, str):
-        ns = [ns]
+    # The expected NS set is known only after apply (the zone's nameServers output).
+    ns = _names(outputs, "nameServers")
     return Expectations(
         stack=stack, domain=domain, records=tuple(records), caa_issuers=tuple(caa_issuers),
         caa_forbid_wildcard=forbid_wild, dnssec=bool(getattr(spec, "dnssec", False)),

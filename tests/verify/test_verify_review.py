@@ -1,0 +1,105 @@
+"""Defects found by the read-only review of verify/: bad or masked --outputs, empty runs, CLI limits,
+MTA-STS policy HTTP errors, the stack name in the report. Unit tests: no network."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from verify.expectations import OutputsError, from_spec, read_outputs
+
+pytestmark = pytest.mark.unit
+
+REPO = Path(__file__).resolve().parents[2]
+STACKS = REPO / "stacks"
+
+
+@pytest.fixture(scope="module")
+def example_spec():
+    from infra.spec import load_stack
+    return load_stack("example", str(STACKS))
+
+
+def _cli(argv, capsys):
+    from verify.cli import main
+    rc = main(argv)
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+# ------------------------------------------------------------------ 1. bad --outputs files
+
+def test_outputs_not_utf8_is_a_clean_error(tmp_path):
+    f = tmp_path / "o.json"
+    f.write_bytes(b'{"nameServers": ["\xff\xfe"]}')
+    with pytest.raises(OutputsError, match="not UTF-8"):
+        read_outputs(f)
+
+
+@pytest.mark.parametrize("doc,needle", [
+    ({"nameServers": 5}, "nameServers must be a list of strings (got int)"),
+    ({"sesDkimTokens": 7}, "sesDkimTokens must be a list of strings (got int)"),
+    ({"sesDkimTokens": "abc"}, "sesDkimTokens must be a list of strings (got str)"),
+    ({"nameServers": ["ns1.example.net", 3]}, "nameServers must be a list of strings (got a list with int)"),
+    ({"sesDkimTokens": {"a": "hunter2"}}, "sesDkimTokens must be a list of strings (got dict)"),
+])
+def test_outputs_wrong_types_are_a_clean_error(tmp_path, doc, needle):
+    f = tmp_path / "o.json"
+    f.write_text(json.dumps(doc))
+    with pytest.raises(OutputsError) as e:
+        read_outputs(f)
+    assert needle in str(e.value) and "hunter2" not in str(e.value)
+
+
+def test_outputs_other_keys_are_not_judged(tmp_path):
+    f = tmp_path / "o.json"
+    f.write_text(json.dumps({"nameServers": ["a.ns.test"], "zoneId": 5, "dbPassword": "[secret]"}))
+    assert read_outputs(f)["nameServers"] == ["a.ns.test"]
+
+
+@pytest.mark.parametrize("content", [b"\xff\xfe\x00", b'{"nameServers": 5}', b'{"sesDkimTokens": 7}'])
+def test_cli_bad_outputs_one_line_exit_2(tmp_path, capsys, content):
+    f = tmp_path / "o.json"
+    f.write_bytes(content)
+    rc, out, err = _cli(["--stack", "example", "--stacks-dir", str(STACKS), "--outputs", str(f)], capsys)
+    assert rc == 2 and err.startswith("launchready verify: ") and err.count("\n") == 1 and "Traceback" not in err
+
+
+# ------------------------------------------------------------------ 2. masked outputs
+
+@pytest.mark.parametrize("doc", [
+    {"sesDkimTokens": "[secret]"}, {"nameServers": "[secret]"}, {"nameServers": ["a.ns.test", "[secret]"]},
+])
+def test_masked_outputs_are_refused_with_the_way_out(tmp_path, doc):
+    f = tmp_path / "o.json"
+    f.write_text(json.dumps(doc))
+    with pytest.raises(OutputsError) as e:
+        read_outputs(f)
+    assert "masked" in str(e.value) and "--show-secrets" in str(e.value)
+
+
+def test_masked_outputs_never_become_expectations(example_spec):
+    for outputs in ({"sesDkimTokens": "[secret]"}, {"nameServers": "[secret]"}):
+        with pytest.raises(OutputsError, match="masked"):
+            from_spec(example_spec, stack="example", outputs=outputs)
+
+
+# ------------------------------------------------------------------ 6. only the names infra exports
+
+def test_only_the_exported_output_names_are_read(example_spec):
+    exp = from_spec(example_spec, outputs={"dkimTokens": ["tok1"], "ses_dkim_tokens": ["tok2"],
+                                           "zoneNameServers": ["x.ns.test"], "nameservers": ["y.ns.test"]})
+    assert exp.nameservers == ()
+    assert exp.mail.ses_dkim_pending and not any(d.provider == "ses" for d in exp.mail.dkim)
+    exp = from_spec(example_spec, outputs={"sesDkimTokens": ["Tok1"], "nameServers": ["B.ns.test.", "a.ns.test"]})
+    assert exp.nameservers == ("a.ns.test", "b.ns.test")
+    assert any(d.name.startswith("tok1._domainkey.") for d in exp.mail.dkim) and not exp.mail.ses_dkim_pending
+
+
+def test_expectations_import_the_contract_directly():
+    import verify.expectations as e
+    src = Path(e.__file__).read_text()
+    assert "except ImportError" not in src and "def _get(" not in src and "zoneNameServers" not in src
+    from infra.contract import build_contract
+    assert e.build_contract is build_contract
