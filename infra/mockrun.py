@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import gc
 import logging
+import runpy
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Optional
 
 import pulumi
@@ -187,8 +189,21 @@ def _mask(value: Any, secret_paths: frozenset[str], path: str) -> Any:
     return value
 
 
-def run_program(source: ConfigSource, stack: str = "example", preview: bool = True) -> PlanRun:
-    """Validate the spec, then run infra.program.main() under mocks with the stack's config map."""
+INFRA_DIR = Path(__file__).resolve().parent
+
+
+def run_as_engine() -> dict[str, Any]:
+    """Run infra/__main__.py the way the Python language host does (runpy, infra/ first on sys.path)
+    and return what it exported."""
+    runpy.run_path(str(INFRA_DIR), run_name="__main__")
+    return dict(psettings.ROOT.get().outputs)
+
+
+def run_program(source: ConfigSource, stack: str = "example", preview: bool = True,
+                as_engine: bool = False) -> PlanRun:
+    """Validate the spec, then run infra.program.main() under mocks with the stack's config map.
+
+    as_engine=True runs infra/__main__.py through runpy instead, as `pulumi up` would."""
     parse_spec(source)  # raises SpecError before any Pulumi machinery starts
     from infra.program import main
 
@@ -202,8 +217,8 @@ def run_program(source: ConfigSource, stack: str = "example", preview: bool = Tr
     outputs: dict[str, Any] = {}
 
     def program():
-        launch = main()
-        return pulumi.Output.all(**launch.exports).apply(outputs.update)
+        exports = run_as_engine() if as_engine else main().exports
+        return pulumi.Output.all(**exports).apply(outputs.update)
 
     psettings.SETTINGS.rpc_manager.clear()
     psettings.SETTINGS.outputs.clear()
