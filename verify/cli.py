@@ -1,7 +1,8 @@
 """`launchready verify`: audit the live zone and mail authentication against the stack spec.
 
 Exit codes: 0 every check passed (WARN/SKIPPED allowed), 1 a check failed, 2 something could not be
-checked and nothing failed, or the input was bad (unknown stack, bad --nameserver, unreadable outputs).
+checked and nothing failed, nothing was checked at all (no check selected, or every one SKIPPED), or
+the input was bad (unknown stack, bad --nameserver, unreadable, malformed or masked outputs).
 """
 from __future__ import annotations
 
@@ -91,7 +92,7 @@ def run_and_render(exp, fmt: str, **kw) -> int:
     if fmt == "json":
         report = audit(exp, **kw)
         print(to_json(report))
-        return report.exit_code
+        return _exit(report)
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -103,6 +104,13 @@ def run_and_render(exp, fmt: str, **kw) -> int:
                            on_probe_done=lambda k: progress.update(task, advance=1, description=f"{k.kind} {k.args[0] if k.args else ''}"))
         report = audit(exp, events=events, **kw)
     render_console(report, Console())
+    return _exit(report)
+
+
+def _exit(report) -> int:
+    if report.nothing_checked:
+        # exit 2 like bad input: an empty run must never read as "all checks passed"
+        print("launchready verify: nothing was checked (no check selected, or every one SKIPPED)", file=sys.stderr)
     return report.exit_code
 
 

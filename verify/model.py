@@ -85,12 +85,18 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def nothing_checked(results: "list[CheckResult] | tuple[CheckResult, ...]") -> bool:
+    """No result, or every result SKIPPED: the run said nothing about the world."""
+    return all(r.status is Status.SKIPPED for r in results)
+
+
 def exit_code(results: "list[CheckResult] | tuple[CheckResult, ...]") -> int:
-    """0 all pass (WARN/SKIPPED allowed), 1 a check failed, 2 something could not be checked."""
+    """0 all pass (WARN/SKIPPED allowed), 1 a check failed, 2 something could not be checked and
+    nothing failed, or nothing was checked at all (no results, or all SKIPPED: never "all passed")."""
     statuses = {r.status for r in results}
     if Status.FAIL in statuses:
         return 1
-    if Status.ERROR in statuses:
+    if Status.ERROR in statuses or nothing_checked(results):
         return 2
     return 0
 
@@ -108,6 +114,10 @@ class Report:
     @property
     def exit_code(self) -> int:
         return exit_code(self.results)
+
+    @property
+    def nothing_checked(self) -> bool:
+        return nothing_checked(self.results)
 
     def counts(self) -> dict[str, int]:
         out = {s.value: 0 for s in Status}

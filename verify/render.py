@@ -66,4 +66,6 @@ def render_console(report: Report, console) -> None:
                   + ("  [magenta]deadline reached[/]" if report.deadline_hit else ""))
     verdict = {0: "[green]all checks passed[/]", 1: "[bold red]a check failed[/]",
                2: "[magenta]some checks could not be carried out (ERROR), none failed[/]"}[report.exit_code]
+    if report.nothing_checked:
+        verdict = "[magenta]nothing was checked (no check selected, or every one SKIPPED)[/]"
     console.print(f"exit {report.exit_code}: {verdict}")

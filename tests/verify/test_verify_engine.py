@@ -77,8 +77,12 @@ def test_per_probe_timeout_and_overall_deadline():
 def test_not_applicable_is_skipped_not_pass():
     c = Check(id="na", group="test", title="na", plan=lambda e: NotApplicable("nothing declared"),
               judge=lambda i, o: passed("never"))
-    rep = engine.run([c], None, None)
+    ok = Check(id="ok", group="test", title="ok", plan=lambda e: [Item("t")], judge=lambda i, o: passed("fine"))
+    rep = engine.run([c, ok], None, None)
     assert rep.results[0].status is Status.SKIPPED and rep.exit_code == 0
+    # only SKIPPED: nothing was checked, which is not "all passed"
+    rep = engine.run([c], None, None)
+    assert rep.results[0].status is Status.SKIPPED and rep.exit_code == 2
 
 
 def test_select_only_skip_by_id_and_group():

@@ -103,3 +103,28 @@ def test_expectations_import_the_contract_directly():
     assert "except ImportError" not in src and "def _get(" not in src and "zoneNameServers" not in src
     from infra.contract import build_contract
     assert e.build_contract is build_contract
+
+
+# ------------------------------------------------------------------ 3. an empty run is not "all passed"
+
+def test_no_results_or_all_skipped_is_exit_2():
+    from verify.model import CheckResult, Report, Status, exit_code
+    r = lambda s: CheckResult("x", "g", "t", s, "m")
+    assert exit_code([]) == 2
+    assert exit_code([r(Status.SKIPPED), r(Status.SKIPPED)]) == 2
+    assert exit_code([r(Status.SKIPPED), r(Status.PASS)]) == 0
+    assert exit_code([r(Status.SKIPPED), r(Status.FAIL)]) == 1
+    rep = Report("s", "d.test", (), "2026-01-01T00:00:00+00:00", 0.0, ())
+    assert rep.nothing_checked and rep.exit_code == 2
+
+
+@pytest.mark.parametrize("fmt", ["json", "console"])
+def test_cli_skip_everything_says_nothing_was_checked(capsys, fmt):
+    rc, out, err = _cli(["--stack", "example", "--stacks-dir", str(STACKS), "--skip", "dns,mail",
+                         "--nameserver", "127.0.0.1:9", "--format", fmt], capsys)
+    assert rc == 2 and "nothing was checked" in err
+    if fmt == "json":
+        doc = json.loads(out)
+        assert doc["results"] == [] and doc["exit_code"] == 2
+    else:
+        assert "exit 2: nothing was checked" in out
