@@ -51,7 +51,7 @@ def build_contract(spec: Spec, outputs: Optional[Mapping[str, Any]] = None) -> d
         "cache": {"staticPaths": list(spec.cache.static_paths), "sessionCookie": spec.cache.session_cookie},
         "caa": list(spec.caa),
         "dnssec": spec.dnssec,
-        # issue 3: mail, secrets, env contract, monitors (None when the section is absent)
+        # mail, secrets, env contract, monitors (None when the section is absent)
         "mail": mail_contract(spec, outputs or {}),
         "secrets": secrets_contract(spec),
         "env": env_contract(spec),
@@ -77,7 +77,7 @@ def _redirect_expectations(spec: Spec) -> list[dict]:
     return out
 
 
-# -- issue 3: mail, secrets, env contract, monitors ---------------------------------------------------
+# -- mail, secrets, env contract, monitors ---------------------------------------------------------
 # Names that contain the stack ("launchready/{stack}/smtp-password") are templates: the contract is
 # a function of the spec alone, and verify knows which stack it checks.
 

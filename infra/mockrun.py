@@ -90,7 +90,7 @@ FAKE_OUTPUTS: dict[str, Callable[[pmocks.MockResourceArgs], dict]] = {
         "ds": "example.com. 3600 IN DS 2371 13 2 mock-digest", "status": "active"},
 }
 
-# -- issue 3: mail, secrets, monitoring --------------------------------------------------------------
+# -- mail, secrets, monitoring ----------------------------------------------------------------------
 
 def _ses_tokens(args: pmocks.MockResourceArgs) -> dict:
     """Easy DKIM gives three 32-character tokens; derive stable fake ones from the identity."""

@@ -73,7 +73,7 @@ def _zone(i):
     return f'create zone {i.get("name")} ({i.get("type", "full")})'
 
 
-# -- issue 3: mail, secrets, monitoring ---------------------------------------------------------------
+# -- mail, secrets, monitoring -----------------------------------------------------------------------
 
 def _tail(arn: Any) -> str:
     return str(arn or "").rsplit(":", 1)[-1].rsplit("/", 1)[-1][:12] or "?"

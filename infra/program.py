@@ -38,14 +38,14 @@ def build(spec: Spec) -> Launch:
     launch.exports["nameServers"] = zone.name_servers
     if spec.dnssec:
         launch.exports["dnssecDs"] = Dnssec("dnssec", zone.zone_id).ds
-    # -- mail, secrets and monitoring sections hang off here (issue 3) --
+    # -- the mail, secrets and monitoring sections hang off the edge --
     _build_mail_secrets_monitoring(spec, launch)
     launch.exports["launchContract"] = build_contract(spec)
     return launch
 
 
 def _build_mail_secrets_monitoring(spec: Spec, launch: Launch) -> None:
-    """Issue 3: mail authentication beyond static records, secret stores, env contract, monitors."""
+    """Mail authentication beyond static records, secret stores, env contract, monitors."""
     stack = pulumi.get_stack()
     if spec.mail is not None:
         mail = MailAuth("mail", spec, launch.zone.zone_id, stack)

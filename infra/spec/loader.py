@@ -31,7 +31,7 @@ class ConfigSource:
     values: dict[str, str]                       # "launchready:hosts" -> JSON text or plain string
     secret_keys: set[str] = field(default_factory=set)
     file: Optional[str] = None
-    lines: dict[tuple, int] = field(default_factory=dict)  # spec key path -> line in file
+    lines: dict[str, int] = field(default_factory=dict)  # key path (hosts[2].name, cloudflare:apiToken) -> line
 
     def section_values(self) -> tuple[dict[str, Any], dict[str, bool]]:
         """Spec sections (decoded) and the other keys of our namespace (name -> is secret)."""

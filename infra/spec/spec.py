@@ -70,7 +70,7 @@ class Spec(Model):
         "_check_redirects": {"redirects", "canonicalHost", "domain"},
         "_check_redirect_hosts": {"redirects", "hosts"},
         "_check_rate_limits": {"rateLimits", "hosts"},
-        # issue 3: mail, secrets and monitoring sections check themselves against the rest.
+        # The mail, secrets and monitoring sections check themselves against the rest.
         "_check_mail": {"mail", "domain", "hosts", "records", "zone"},
         "_check_monitoring": {"monitoring", "hosts", "domain", "zone"},
     }
