@@ -58,13 +58,38 @@ def spf_strict_all(props, config):
         yield f"{name}: SPF ends in '~all' (soft fail); it must end in '-all'."
 
 
-# Approximate lookups each well-known include costs, itself included (nested includes and a/mx
-# terms inside them); an unknown include counts as 1, because the policy cannot resolve it offline.
-INCLUDE_COSTS = {
-    "_spf.google.com": 4, "spf.protection.outlook.com": 2, "amazonses.com": 1, "spf.mtasv.net": 1,
-    "sendgrid.net": 1, "mailgun.org": 3, "_spf.resend.com": 1, "spf.mandrillapp.com": 1,
-    "servers.mcsv.net": 1, "_spf.salesforce.com": 1, "spf.sendinblue.com": 4, "mail.zendesk.com": 1,
+# What an SPF include costs in DNS lookups (itself included, plus the a/mx/include terms inside it)
+# comes from the spec's provider catalog (infra/spec/mail_providers.yaml, `spf_lookups`), the one
+# table the spec, the gate and verify share: a stack near 10 lookups passes or fails the same way
+# in every room. Read from a file in the repository: no DNS, so the policy stays offline.
+def catalog_include_costs() -> dict[str, int]:
+    from infra.spec.mailspec import catalog
+
+    return {str(k).lower(): int(v) for k, v in (catalog().get("spf_lookups") or {}).items()}
+
+
+# Senders the catalog has no provider entry for (it lists only providers the spec can declare), but
+# whose includes show up in hand-written SPF records. Used only for includes absent from the
+# catalog; the catalog wins for any include it knows. Numbers from the published records.
+POLICY_ONLY_INCLUDE_COSTS = {
+    "_spf.resend.com": 1, "spf.mandrillapp.com": 1, "servers.mcsv.net": 1, "_spf.salesforce.com": 1,
+    "spf.sendinblue.com": 4, "mail.zendesk.com": 1,
 }
+# An include neither the catalog nor the policy config prices counts as 1 (the include itself): the
+# policy cannot resolve it offline, so the count is a lower bound and the message says so.
+UNKNOWN_INCLUDE_COST = 1
+
+
+def include_cost(include: str, configured: dict) -> tuple[int, bool]:
+    """(lookups, known) for an include: catalog, else policy config/defaults, else UNKNOWN_INCLUDE_COST."""
+    include = include.lower().rstrip(".")
+    catalog_costs = catalog_include_costs()
+    if include in catalog_costs:
+        return catalog_costs[include], True
+    extra = {**POLICY_ONLY_INCLUDE_COSTS, **{str(k).lower(): v for k, v in (configured or {}).items()}}
+    if include in extra:
+        return int(num(extra[include])), True
+    return UNKNOWN_INCLUDE_COST, False
 
 
 @resource_rule(
@@ -73,13 +98,17 @@ INCLUDE_COSTS = {
     remediation="""
 Remove providers that no longer send for the domain from `launchready:mail`, or move a provider to
 its own subdomain (e.g. a MAIL FROM like bounce.example.com) so each name stays under 10 lookups.
-Lookups: include, a, mx, ptr, exists and redirect each cost one, plus the includes' own lookups.""",
+Lookups: include, a, mx, ptr, exists and redirect each cost one, plus the includes' own lookups.
+An include costs what the provider catalog (infra/spec/mail_providers.yaml, `spf_lookups`) says,
+the same number the spec checks; an include the catalog does not know costs its `includeCosts`
+entry in the policy config, else 1 (a lower bound: the policy does not query DNS).""",
     config={
         "maxLookups": {"type": "integer", "minimum": 1, "maximum": 10, "default": 10,
                        "description": "Most DNS lookups an SPF record may need."},
         "includeCosts": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1},
-                         "default": INCLUDE_COSTS,
-                         "description": "Lookups known includes cost (themselves included)."},
+                         "default": POLICY_ONLY_INCLUDE_COSTS,
+                         "description": "Lookups that includes absent from the provider catalog cost (themselves included); "
+                                        "added to these defaults. Includes the catalog knows always cost the catalog's number."},
     },
     spec_keys=("mail.spf", "mail", "records"),
 )
@@ -87,17 +116,25 @@ def spf_lookup_limit(props, config):
     if not _is_spf(props):
         return
     count = 0
+    unpriced: list[str] = []
     for term in _spf_terms(txt_content(props)):
         t = term.lower().lstrip("+-~?")
         mech, _, arg = t.partition(":")
-        if t.startswith("redirect="):
-            count += config["includeCosts"].get(t.split("=", 1)[1], 1)
-        elif mech == "include":
-            count += config["includeCosts"].get(arg, 1)
+        target = t.split("=", 1)[1] if t.startswith("redirect=") else arg if mech == "include" else None
+        if target is not None:
+            cost, known = include_cost(target, config["includeCosts"])
+            count += cost
+            if not known:
+                unpriced.append(target)
         elif mech.split("/")[0] in ("a", "mx", "ptr", "exists"):
             count += 1
     if count > num(config["maxLookups"]):
-        yield f"{record_name(props)}: SPF needs about {fmt_num(count)} DNS lookups; at most {fmt_num(config['maxLookups'])} are allowed."
+        about, note = "about", ""
+        if unpriced:
+            about = "at least"
+            note = f" (counting {UNKNOWN_INCLUDE_COST} for each include of unknown cost: {', '.join(unpriced)})"
+        yield (f"{record_name(props)}: SPF needs {about} {fmt_num(count)} DNS lookups; "
+               f"at most {fmt_num(config['maxLookups'])} are allowed{note}.")
 
 
 @stack_rule(

@@ -131,7 +131,50 @@ def test_spf_lookup_limit():
     assert messages("spf-lookup-limit", [txt("example.com", ok)]) == []
     many = "v=spf1 " + " ".join(f"include:spf{i}.vendor.example" for i in range(9)) + " include:_spf.google.com -all"
     assert messages("spf-lookup-limit", [txt("example.com", many)]) == [
-        "example.com: SPF needs about 13 DNS lookups; at most 10 are allowed."]
+        "example.com: SPF needs at least 12 DNS lookups; at most 10 are allowed (counting 1 for each include of "
+        "unknown cost: " + ", ".join(f"spf{i}.vendor.example" for i in range(9)) + ")."]
+
+
+def _spf_with(include: str, other_lookups: int) -> str:
+    return "v=spf1 include:" + include + " a" * other_lookups + " -all"
+
+
+def test_spf_lookup_costs_come_from_the_provider_catalog():
+    """The gate prices each include as the spec does (infra/spec/mail_providers.yaml), so a record at
+    exactly 10 lookups passes and one more fails, in every room."""
+    from infra.spec.mailspec import catalog
+
+    costs = catalog()["spf_lookups"]
+    assert {"_spf.google.com", "mailgun.org"} <= set(costs)
+    for include, cost in costs.items():
+        assert messages("spf-lookup-limit", [txt("example.com", _spf_with(include, 10 - cost))]) == [], include
+        assert messages("spf-lookup-limit", [txt("example.com", _spf_with(include, 11 - cost))]) == [
+            "example.com: SPF needs about 11 DNS lookups; at most 10 are allowed."], include
+    # The stack the review found: Google (3) + Mailgun (5) + 3 a terms = 11, not 4 + 3 + 3 = 10.
+    stack = "v=spf1 include:_spf.google.com include:mailgun.org a a a -all"
+    assert messages("spf-lookup-limit", [txt("example.com", stack)]) == [
+        "example.com: SPF needs about 11 DNS lookups; at most 10 are allowed."]
+
+
+def test_spf_lookup_policy_config_prices_only_includes_the_catalog_lacks():
+    # A policy-side default for a sender the catalog has no entry for.
+    assert messages("spf-lookup-limit", [txt("example.com", _spf_with("spf.sendinblue.com", 6))]) == []
+    assert messages("spf-lookup-limit", [txt("example.com", _spf_with("spf.sendinblue.com", 7))]) == [
+        "example.com: SPF needs about 11 DNS lookups; at most 10 are allowed."]
+    # includeCosts prices an unknown include and keeps the policy-side defaults.
+    cfg = {"spf-lookup-limit": {"includeCosts": {"spf.crm.example": 4}}}
+    assert messages("spf-lookup-limit", [txt("example.com", _spf_with("spf.crm.example", 7))], cfg) == [
+        "example.com: SPF needs about 11 DNS lookups; at most 10 are allowed."]
+    assert messages("spf-lookup-limit", [txt("example.com", _spf_with("spf.sendinblue.com", 7))], cfg) == [
+        "example.com: SPF needs about 11 DNS lookups; at most 10 are allowed."]
+    # ...but cannot make a catalog include cheaper than the catalog says.
+    cheap = {"spf-lookup-limit": {"includeCosts": {"mailgun.org": 1}}}
+    assert messages("spf-lookup-limit", [txt("example.com", _spf_with("mailgun.org", 6))], cheap) == [
+        "example.com: SPF needs about 11 DNS lookups; at most 10 are allowed."]
+    # An include nobody prices counts 1, and the message says the count is a lower bound.
+    assert messages("spf-lookup-limit", [txt("example.com", _spf_with("spf.unknown.example", 10))]) == [
+        "example.com: SPF needs at least 11 DNS lookups; at most 10 are allowed "
+        "(counting 1 for each include of unknown cost: spf.unknown.example)."]
 
 
 def test_spf_single_record():
