@@ -1,6 +1,7 @@
 """One entry point used by the CLI, the tests and the benchmark."""
 from __future__ import annotations
 
+import ssl
 from typing import Iterable, Sequence
 
 from . import engine
@@ -15,12 +16,15 @@ from .probes.mailprobes import clear_checkdmarc_cache
 def audit(exp: Expectations, *, nameservers: Sequence[tuple[str, int]] = (), timeout: float = 3.0,
           deadline: float = 60.0, only: Iterable[str] = (), skip: Iterable[str] = (),
           fetcher: PolicyFetcher | None = None, ca_file: str | None = None,
-          connect_to: dict | None = None, events: engine.RunEvents | None = None,
+          ssl_context: ssl.SSLContext | None = None, connect_to: dict | None = None, events: engine.RunEvents | None = None,
           workers: int = 16) -> Report:
     checks = engine.select(engine.load_all(), only, skip)
     client = DnsClient(nameservers, timeout=timeout)
     if fetcher is None:
-        fetcher = HttpsPolicyFetcher(client, timeout=timeout, ca_file=ca_file, connect_to=dict(connect_to or {}))
+        if ssl_context is None:
+            # the CLI loads --ca-file itself (bad input, exit 2); callers may give a path instead
+            ssl_context = ssl.create_default_context(cafile=ca_file) if ca_file else ssl.create_default_context()
+        fetcher = HttpsPolicyFetcher(client, timeout=timeout, ssl_context=ssl_context, connect_to=dict(connect_to or {}))
     ctx = Context(dns=client, fetcher=fetcher, timeout=timeout)
     clear_checkdmarc_cache()  # checkdmarc caches by name only, whatever the nameserver
     # A probe may make several sequential queries (SPF includes); give it room beyond one query.

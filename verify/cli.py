@@ -7,6 +7,8 @@ the input was bad (unknown stack, bad --nameserver, unreadable, malformed or mas
 from __future__ import annotations
 
 import argparse
+import math
+import ssl
 import sys
 from typing import Optional, Sequence
 
@@ -54,8 +56,9 @@ def handle(args: argparse.Namespace) -> int:
         return 0
     if not args.stack:
         return _fail("--stack NAME is required")
-    if args.timeout <= 0 or args.deadline <= 0:
-        return _fail("--timeout and --deadline must be positive")
+    # NaN passes any comparison ("nan <= 0" is False) and would disable every probe timeout
+    if not all(math.isfinite(v) and v > 0 for v in (args.timeout, args.deadline)):
+        return _fail("--timeout and --deadline must be finite positive numbers of seconds")
     try:
         nameservers = [parse_nameserver(n) for n in args.nameserver]
         connect_to = dict(parse_connect_to(c) for c in args.connect_to)
@@ -64,11 +67,15 @@ def handle(args: argparse.Namespace) -> int:
         outputs = read_outputs(args.outputs)
     except (NameserverSpecError, ConnectToError, OutputsError, engine.SelectionError) as e:
         return _fail(str(e))
+    ssl_context = None
     if args.ca_file:
+        # Loaded once, here: a file that is not a PEM bundle is bad input, not an ERROR per fetch.
         try:
-            open(args.ca_file, "rb").close()
-        except OSError as e:
-            return _fail(f"cannot read --ca-file {args.ca_file!r}: {e.strerror or e}")
+            ssl_context = ssl.create_default_context(cafile=args.ca_file)
+        except ssl.SSLError as e:
+            return _fail(f"--ca-file {args.ca_file!r} is not a PEM bundle of CA certificates ({e.reason or e})")
+        except (OSError, ValueError) as e:
+            return _fail(f"cannot read --ca-file {args.ca_file!r}: {getattr(e, 'strerror', None) or e}")
     try:
         from infra.spec import SpecError, load_stack
     except ImportError as e:  # pragma: no cover - the project is installed with infra
@@ -81,7 +88,7 @@ def handle(args: argparse.Namespace) -> int:
     stack_name = args.stack
     exp = from_spec(spec, stack=stack_name, outputs=outputs)
     return run_and_render(exp, args.format, nameservers=nameservers, timeout=args.timeout, deadline=args.deadline,
-                          only=only, skip=skip, ca_file=args.ca_file, connect_to=connect_to)
+                          only=only, skip=skip, ssl_context=ssl_context, connect_to=connect_to)
 
 
 def run_and_render(exp, fmt: str, **kw) -> int:

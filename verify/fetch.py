@@ -37,7 +37,7 @@ def parse_connect_to(text: str) -> tuple[tuple[str, int], tuple[str, int]]:
 class HttpsPolicyFetcher:
     dns: DnsClient
     timeout: float = 5.0
-    ca_file: str | None = None
+    ssl_context: ssl.SSLContext | None = None  # None: the system's trust store
     connect_to: dict[tuple[str, int], tuple[str, int]] = field(default_factory=dict)
 
     def _address(self, host: str) -> tuple[str, int]:
@@ -56,7 +56,7 @@ class HttpsPolicyFetcher:
         url = f"https://{host}/.well-known/mta-sts.txt"
         ip, port = self._address(host)
         netloc = f"[{ip}]" if ":" in ip else ip
-        ctx = ssl.create_default_context(cafile=self.ca_file) if self.ca_file else ssl.create_default_context()
+        ctx = self.ssl_context or ssl.create_default_context()
         try:
             with httpx.Client(verify=ctx, timeout=self.timeout, follow_redirects=False, trust_env=False) as client:
                 r = client.get(f"https://{netloc}:{port}/.well-known/mta-sts.txt",

@@ -128,3 +128,43 @@ def test_cli_skip_everything_says_nothing_was_checked(capsys, fmt):
         assert doc["results"] == [] and doc["exit_code"] == 2
     else:
         assert "exit 2: nothing was checked" in out
+
+
+# ------------------------------------------------------------------ 4. --timeout/--deadline, --ca-file
+
+@pytest.mark.parametrize("opt,value", [("--timeout", "nan"), ("--deadline", "nan"), ("--timeout", "inf"),
+                                       ("--deadline", "-inf"), ("--timeout", "0")])
+def test_cli_timeout_and_deadline_must_be_finite_positive(capsys, opt, value):
+    rc, out, err = _cli(["--stack", "example", "--stacks-dir", str(STACKS), "--skip", "dns,mail",
+                         "--nameserver", "127.0.0.1:9", f"{opt}={value}"], capsys)
+    assert rc == 2 and "finite positive" in err and err.count("\n") == 1 and out == ""
+
+
+@pytest.mark.parametrize("content,needle", [
+    (b"not a certificate\n", "is not a PEM bundle"),
+    (b"\x00\x01\x02garbage", "is not a PEM bundle"),
+    (None, "cannot read --ca-file"),
+])
+def test_cli_ca_file_must_be_a_pem_bundle(tmp_path, capsys, content, needle):
+    f = tmp_path / "ca.pem"
+    if content is not None:
+        f.write_bytes(content)
+    rc, out, err = _cli(["--stack", "example", "--stacks-dir", str(STACKS), "--only", "mta-sts-policy",
+                         "--nameserver", "127.0.0.1:9", "--ca-file", str(f)], capsys)
+    assert rc == 2 and needle in err and err.count("\n") == 1 and "Traceback" not in err and out == ""
+
+
+def test_cli_loads_the_ca_file_once_and_passes_the_context(tmp_path, capsys, monkeypatch):
+    import ssl
+
+    import trustme
+    import verify.cli as cli
+    ca = trustme.CA()
+    f = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(f))
+    seen = {}
+    monkeypatch.setattr(cli, "run_and_render", lambda exp, fmt, **kw: seen.update(kw) or 0)
+    rc, _, err = _cli(["--stack", "example", "--stacks-dir", str(STACKS), "--ca-file", str(f)], capsys)
+    assert rc == 0, err
+    ctx = seen["ssl_context"]
+    assert isinstance(ctx, ssl.SSLContext) and len(ctx.get_ca_certs()) == 1 and "ca_file" not in seen
