@@ -168,3 +168,46 @@ def test_cli_loads_the_ca_file_once_and_passes_the_context(tmp_path, capsys, mon
     assert rc == 0, err
     ctx = seen["ssl_context"]
     assert isinstance(ctx, ssl.SSLContext) and len(ctx.get_ca_certs()) == 1 and "ca_file" not in seen
+
+
+# ------------------------------------------------------------------ 5. MTA-STS policy HTTP errors
+
+class _FixedPolicy:
+    def __init__(self, status, text=""):
+        self.status, self.text = status, text
+
+    def fetch(self, domain):
+        from verify.context import FetchedPolicy
+        return FetchedPolicy(url=f"https://mta-sts.{domain}/.well-known/mta-sts.txt", status=self.status,
+                             content_type="text/plain", text=self.text)
+
+
+def _sts_results(status, text=""):
+    from verify.audit import audit
+    from verify.expectations import Expectations, MailExpectations, MtaStsExpectation
+    exp = Expectations(stack="t", domain="d.test",
+                       mail=MailExpectations(domain="d.test", mta_sts=MtaStsExpectation(mode="enforce")))
+    rep = audit(exp, nameservers=[("127.0.0.1", 9)], only=["mta-sts-policy"], fetcher=_FixedPolicy(status, text))
+    (r,) = rep.results
+    return r, rep
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
+def test_mta_sts_policy_server_errors_are_error_not_fail(status):
+    from verify.model import Status
+    r, rep = _sts_results(status)
+    assert r.status is Status.ERROR and str(status) in r.message and r.error_type == "PolicyFetchError"
+    assert rep.exit_code == 2
+
+
+@pytest.mark.parametrize("status", [404, 403, 410, 301])
+def test_mta_sts_policy_missing_is_still_fail(status):
+    from verify.model import Status
+    r, rep = _sts_results(status)
+    assert r.status is Status.FAIL and str(status) in r.message and rep.exit_code == 1
+
+
+def test_mta_sts_policy_200_is_judged():
+    from verify.model import Status
+    r, _ = _sts_results(200, "version: STSv1\nmode: enforce\nmx: mx.d.test\nmax_age: 604800\n")
+    assert r.status is Status.PASS

@@ -16,7 +16,7 @@ import checkdmarc.smtp_tls_reporting as cd_rpt
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
-from ..context import FetchedPolicy
+from ..context import FetchedPolicy, PolicyFetchError
 from ..engine import Item, NotApplicable, check, key
 from ..expectations import DkimExpectation, Expectations, MailExpectations, SpfExpectation
 from ..model import Verdict, failed, passed, skipped, warned
@@ -627,6 +627,9 @@ def judge_sts_policy(item: Item, obs) -> Verdict:
     o: FetchedPolicy = obs[key("mta-sts-policy", m.domain)]
     hint = (f"serve https://mta-sts.{m.domain}/.well-known/mta-sts.txt (200, text/plain, valid certificate) with "
             f"version: STSv1, mode: {m.mta_sts.mode}, one mx: line per MX host, max_age: >= {m.mta_sts.max_age_min}")
+    if o.status == 429 or 500 <= o.status <= 599:
+        # the server is overloaded or broken right now: that says nothing about the policy (ERROR)
+        raise PolicyFetchError(f"policy URL {o.url} answered HTTP {o.status}; try again later")
     if o.status != 200:
         return failed(f"policy URL answered HTTP {o.status} (RFC 8461 needs 200, no redirects)", hint, status=o.status)
     try:
