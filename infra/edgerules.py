@@ -149,7 +149,7 @@ def rate_limit_rules(spec: Spec) -> list[dict]:
         out.append({
             "ref": f"ratelimit_{i}",
             "description": rl.name or (f"{rl.requests} {'/'.join(rl.methods) + ' ' if rl.methods else ''}requests"
-                                       f" / {rl.period}s per IP on {rl.path} ({', '.join(hosts)}) → {rl.action}"),
+                                       f" / {rl.period}s per IP on {rl.path} ({', '.join(hosts)})"),
             "expression": all_of(parts),
             "action": rl.action,
             "ratelimit": {
