@@ -11,6 +11,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Iterable, Iterator, Optional
 
+from infra.spec.mailspec import txt_value
+
 # -- type tokens -----------------------------------------------------------------------------------
 DNS_RECORD = "cloudflare:index/dnsRecord:DnsRecord"
 ZONE_SETTING = "cloudflare:index/zoneSetting:ZoneSetting"
@@ -146,10 +148,9 @@ def record_name(props: Any) -> str:
 
 
 def txt_content(props: Any) -> str:
-    """TXT content as one string: quoted 255-byte chunks ('"v=spf1 ..." "-all"') are joined."""
-    content = str(get(props, "content", default="") or "")
-    chunks = re.findall(r'"((?:[^"\\]|\\.)*)"', content)
-    return "".join(chunks) if chunks else content
+    """TXT content as one string, as a resolver hands it back: quoted 255-byte chunks
+    ('"v=spf1 ..." "-all"') joined and unescaped by the spec's own inverse of what infra writes."""
+    return txt_value(str(get(props, "content", default="") or "").strip())
 
 
 def stack_config(key: str) -> Any:

@@ -177,6 +177,20 @@ def test_spf_lookup_policy_config_prices_only_includes_the_catalog_lacks():
         "(counting 1 for each include of unknown cost: spf.unknown.example)."]
 
 
+def test_txt_content_is_unescaped_as_the_spec_writes_it():
+    """Policies read TXT content with the spec's own inverse of what infra writes: quoted chunks
+    joined, and \\" and \\\\ unescaped (a policy-side copy joined them but kept the escapes)."""
+    from infra.spec.mailspec import txt_content as written
+    from policies.props import txt_content
+
+    value = 'v=DKIM1; n="a \\ note"; p=' + "A" * 300
+    content = written(value)
+    assert content.startswith('"') and '\\"' in content and "\\\\" in content
+    assert txt_content({"content": content}) == value
+    assert txt_content({"content": "v=spf1 -all"}) == "v=spf1 -all"
+    assert txt_content({"content": '"v=spf1 " "-all"'}) == "v=spf1 -all"
+
+
 def test_spf_single_record():
     assert messages("spf-single-record", [txt("example.com", "v=spf1 -all")]) == []
     assert messages("spf-single-record", [txt("example.com", "v=spf1 mx -all"), txt("example.com", "v=spf1 include:sendgrid.net -all")]) == [
