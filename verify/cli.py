@@ -77,7 +77,7 @@ def handle(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as e:
             return _fail(f"cannot read --ca-file {args.ca_file!r}: {getattr(e, 'strerror', None) or e}")
     try:
-        from infra.spec import SpecError, load_stack
+        from infra.spec import SpecError, load_stack, stack_name
     except ImportError as e:  # pragma: no cover - the project is installed with infra
         return _fail(f"cannot import the stack spec: {e}")
     try:
@@ -85,8 +85,7 @@ def handle(args: argparse.Namespace) -> int:
     except SpecError as e:
         print(str(e), file=sys.stderr)
         return 2
-    stack_name = args.stack
-    exp = from_spec(spec, stack=stack_name, outputs=outputs)
+    exp = from_spec(spec, stack=stack_name(args.stack), outputs=outputs)
     return run_and_render(exp, args.format, nameservers=nameservers, timeout=args.timeout, deadline=args.deadline,
                           only=only, skip=skip, ssl_context=ssl_context, connect_to=connect_to)
 

@@ -211,3 +211,15 @@ def test_mta_sts_policy_200_is_judged():
     from verify.model import Status
     r, _ = _sts_results(200, "version: STSv1\nmode: enforce\nmx: mx.d.test\nmax_age: 604800\n")
     assert r.status is Status.PASS
+
+
+# ------------------------------------------------------------------ 7. the stack's name, not its path
+
+@pytest.mark.parametrize("stack", ["example", str(STACKS / "Pulumi.example.yaml")])
+def test_report_names_the_stack_even_when_given_a_path(capsys, monkeypatch, stack):
+    import verify.cli as cli
+    seen = {}
+    monkeypatch.setattr(cli, "run_and_render", lambda exp, fmt, **kw: seen.update(exp=exp) or 0)
+    rc, _, err = _cli(["--stack", stack, "--stacks-dir", str(STACKS)], capsys)
+    assert rc == 0, err
+    assert seen["exp"].stack == "example"
