@@ -223,3 +223,18 @@ def test_report_names_the_stack_even_when_given_a_path(capsys, monkeypatch, stac
     rc, _, err = _cli(["--stack", stack, "--stacks-dir", str(STACKS)], capsys)
     assert rc == 0, err
     assert seen["exp"].stack == "example"
+
+
+# ------------------------------------------------------------------ 8. comments say what is true now
+
+def test_world_mail_is_the_example_stacks_own_and_no_comment_waits_for_issue_3():
+    import verify.expectations
+    import verify.testing.world as world
+    from infra.spec import load_stack
+    for mod in (verify.expectations, world):
+        src = Path(mod.__file__).read_text()
+        assert "issue 3" not in src and "Until the spec's mail section exists" not in src
+    base = load_stack("example", str(STACKS))
+    spec = world.world_spec("w.test", world.dkim_txt(None), stacks_dir=STACKS)
+    assert base.mail is not None and spec.mail is not None
+    assert [p.provider for p in spec.mail.providers] == [p.provider for p in base.mail.providers] == ["ses", "google-workspace"]

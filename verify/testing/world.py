@@ -3,9 +3,9 @@ variant domain per misconfiguration, all served by one knotd (see knot.py), plus
 MTA-STS policies (trustme CA).
 
 Zones are rendered from the launch contract (infra's own records for the spec) and from verify's
-mail expectations. Until the spec's mail section exists (issue 3) the world declares a mail setup of
-its own (Google Workspace + Amazon SES, DMARC quarantine, MTA-STS enforce, TLS-RPT), given to verify
-exactly as the adapter would derive it.
+mail expectations. The mail setup is the example stack's own mail section (world_spec), moved to each
+world domain with two changes: a real DKIM key instead of the example's placeholder, and an external
+DMARC report destination; the SES DKIM tokens are given as `--outputs` would give them.
 """
 from __future__ import annotations
 
