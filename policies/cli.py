@@ -10,8 +10,9 @@ def register(subparsers) -> None:
         "gate", help="judge a stack with the policy pack offline (mock runtime, no credentials) and scan for secrets",
         description="Run the launch program under Pulumi's mock runtime, judge its resources with every rule of "
                     "the policy pack as `pulumi preview --policy-pack policies` would, and scan the stack file and "
-                    "the repository for secrets. Exit 1 on a mandatory violation, 2 if the stack spec or the "
-                    "policy config is invalid, 0 otherwise.")
+                    "the repository for secrets. Exit 1 on a mandatory violation, 2 if something could not be checked "
+                    "(the stack spec or the policy config is invalid, a --root/--scan-path does not exist, an "
+                    "explicit --baseline is missing or not valid JSON), 0 otherwise.")
     gate.add_argument("--stack", required=True, help="stack name (stacks/Pulumi.NAME.yaml) or a path to a stack file")
     gate.add_argument("--stacks-dir", default="stacks", help="directory of stack files (default: stacks)")
     gate.add_argument("--format", choices=("text", "json", "sarif", "junit"), default="text",
@@ -22,7 +23,8 @@ def register(subparsers) -> None:
     gate.add_argument("--root", default=".", help="repository root for the secret scan (default: .)")
     gate.add_argument("--scan-path", action="append", default=[], metavar="PATH",
                       help="file or directory to scan for committed secrets (repeatable; default: the repository)")
-    gate.add_argument("--baseline", help="detect-secrets baseline of accepted findings (default: .secrets.baseline)")
+    gate.add_argument("--baseline", help="detect-secrets baseline of accepted findings (default: .secrets.baseline, ignored when absent; "
+                           "a baseline given here must exist)")
     gate.add_argument("--no-repo-scan", action="store_true", help="skip the repository secret scan")
     gate.set_defaults(func=run)
 

@@ -85,7 +85,7 @@ def run_gate(opts: GateOptions) -> GateResult:
     from .engine import Analyzer, PolicyConfigError, load_config_file, reconcile_config
     from .locate import locate
     from .rules import ALL, initial_config
-    from .scan import GATE_CHECKS, REPO_SECRET, scan_repository, scan_stack_file, scan_state
+    from .scan import GATE_CHECKS, REPO_SECRET, ScanError, check_scan_config, scan_repository, scan_stack_file, scan_state
 
     path = stack_path(opts.stack, opts.stacks_dir)
     result = GateResult(stack=stack_name(opts.stack), stack_file=str(path))
@@ -105,6 +105,22 @@ def run_gate(opts: GateOptions) -> GateResult:
         return result
     result.rules = [_rule_info(r, resolved.levels[r.name]) for r in everything]
     by_name = {r.name: r for r in everything}
+
+    # A scan path, root or explicit baseline that is not there means the repository scan cannot
+    # check what it was asked to: "could not check" (exit 2) before anything runs, never a pass.
+    repo_scan = None
+    if opts.scan_repo and resolved.levels[REPO_SECRET.name].value != "disabled":
+        cfg = dict(resolved.properties[REPO_SECRET.name])
+        if opts.scan_paths:
+            cfg["paths"] = list(opts.scan_paths)
+        if opts.baseline:
+            cfg["baseline"] = opts.baseline
+        required = bool(opts.baseline) or cfg["baseline"] != REPO_SECRET.defaults["baseline"]
+        problems = check_scan_config(cfg, Path(opts.root), required)
+        if problems:
+            result.errors = problems
+            return result
+        repo_scan = (cfg, required)
 
     secrets: set[str] = {v for k, v in source.values.items() if k in source.secret_keys}
     clock = time.perf_counter()
@@ -154,13 +170,12 @@ def run_gate(opts: GateOptions) -> GateResult:
         scans += scan_stack_file(source)
     if levels["state-plaintext-secret"].value != "disabled":
         scans += scan_state(run.resources)
-    if opts.scan_repo and levels[REPO_SECRET.name].value != "disabled":
-        cfg = dict(resolved.properties[REPO_SECRET.name])
-        if opts.scan_paths:
-            cfg["paths"] = list(opts.scan_paths)
-        if opts.baseline:
-            cfg["baseline"] = opts.baseline
-        scans += scan_repository(cfg, Path(opts.root))
+    if repo_scan:
+        try:
+            scans += scan_repository(repo_scan[0], Path(opts.root), require_baseline=repo_scan[1])
+        except ScanError as exc:
+            result.errors = str(exc).splitlines()
+            return result
     for s in scans:
         check = by_name[s.check]
         secrets.add(s.secret)

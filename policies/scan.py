@@ -56,11 +56,13 @@ or record it in the baseline with `detect-secrets scan --baseline .secrets.basel
 and `detect-secrets audit .secrets.baseline`.""".strip(),
     config={
         "paths": {"type": "array", "items": {"type": "string"}, "default": ["."],
-                  "description": "Files or directories to scan (directories: the files git tracks, else all)."},
+                  "description": "Files or directories to scan (directories: the files git tracks, else all); "
+                                 "one that does not exist stops the gate with exit 2."},
         "excludeFiles": {"type": "string", "default": r"(^|/)(\.git|\.venv|node_modules|__pycache__)/|\.secrets\.baseline$",
                          "description": "Regex of paths not to scan."},
         "baseline": {"type": "string", "default": ".secrets.baseline",
-                     "description": "detect-secrets baseline of accepted findings (ignored when absent)."},
+                     "description": "detect-secrets baseline of accepted findings (the default is ignored when absent; "
+                                    "a baseline set explicitly must exist, and any baseline must be valid JSON)."},
         "allPlugins": {"type": "boolean", "default": False,
                        "description": "Also run detect-secrets' entropy and keyword plugins (slower, noisier)."},
     },
@@ -169,33 +171,80 @@ _SECURE_LINE = re.compile(r"^\s*secure:\s")
 _ALLOWLIST = re.compile(r"pragma:\s*allowlist[ -]secret", re.I)
 
 
+class ScanError(Exception):
+    """The repository scan could not check what it was asked to: a scan path or the root that does
+    not exist or cannot be read, an explicit baseline that is missing or not valid JSON. The gate
+    reports it as "could not check" (exit 2), never as a pass over zero files."""
+
+
+def _scan_path(root: Path, p: str) -> Path:
+    return (root / p) if not os.path.isabs(p) else Path(p)
+
+
+def check_scan_config(config: dict, root: Path, require_baseline: bool = False) -> list[str]:
+    """What stops the repository scan from checking anything it was asked to (empty: it can run)."""
+    problems = []
+    if not root.is_dir():
+        problems.append(f"secret scan: root {root}: no such directory")
+        return problems
+    for p in config["paths"]:
+        path = _scan_path(root, p)
+        if not (path.is_file() or path.is_dir()):
+            problems.append(f"secret scan: scan path {path}: no such file or directory")
+        elif not os.access(path, os.R_OK | (os.X_OK if path.is_dir() else 0)):
+            problems.append(f"secret scan: scan path {path}: not readable")
+    baseline = root / config["baseline"]
+    if baseline.exists() or require_baseline:
+        try:
+            _load_baseline(baseline)
+        except ScanError as exc:
+            problems.append(str(exc))
+    return problems
+
+
 def _list_files(paths: Iterable[str], exclude: re.Pattern, root: Path) -> list[str]:
     out: list[str] = []
+
+    def unreadable(exc: OSError):
+        raise ScanError(f"secret scan: {exc.filename}: cannot be read ({exc.strerror})")
+
     for p in paths:
-        path = (root / p) if not os.path.isabs(p) else Path(p)
+        path = _scan_path(root, p)
         if path.is_file():
             out.append(os.path.relpath(path, root))
             continue
         if not path.is_dir():
-            continue
+            raise ScanError(f"secret scan: scan path {path}: no such file or directory")
         try:
             listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
                                     cwd=path, capture_output=True, check=True, timeout=30).stdout
             files = [os.path.relpath(path / f, root) for f in listed.decode().split("\0") if f]
         except (OSError, subprocess.SubprocessError):
-            files = [os.path.relpath(Path(d) / f, root) for d, _, fs in os.walk(path) for f in fs]
+            files = [os.path.relpath(Path(d) / f, root) for d, _, fs in os.walk(path, onerror=unreadable) for f in fs]
         out += files
     return sorted({f for f in out if not exclude.search(f.replace(os.sep, "/"))})
 
 
 def _load_baseline(path: Path) -> set[tuple[str, str]]:
+    """Accepted findings of a detect-secrets baseline. A file that is there but unreadable or not a
+    baseline is an error: silently ignoring it would turn every accepted finding into a failure with
+    no word on why (and a missing explicit baseline is reported by check_scan_config)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return set()
+    except FileNotFoundError:
+        raise ScanError(f"secret scan: baseline {path}: not found") from None
+    except OSError as exc:
+        raise ScanError(f"secret scan: baseline {path}: cannot be read ({exc.strerror})") from None
+    except ValueError as exc:
+        raise ScanError(f"secret scan: baseline {path}: not valid JSON ({exc})") from None
+    results = data.get("results") if isinstance(data, dict) else None
+    if not isinstance(results, dict) or not all(isinstance(v, list) for v in results.values()):
+        raise ScanError(f"secret scan: baseline {path}: not a detect-secrets baseline (expected \"results\": {{file: [...]}})")
     accepted = set()
-    for filename, items in (data.get("results") or {}).items():
+    for filename, items in results.items():
         for item in items:
+            if not isinstance(item, dict):
+                continue
             if item.get("is_secret") is not True:  # audited as a real secret: never accepted
                 accepted.add((filename, item.get("hashed_secret", "")))
     return accepted
@@ -219,16 +268,22 @@ def _plugins():
     return out
 
 
-def scan_repository(config: dict, root: Path) -> list[ScanFinding]:
+def scan_repository(config: dict, root: Path, require_baseline: bool = False) -> list[ScanFinding]:
     """detect-secrets' plugins over the repository's files, minus the baseline's accepted findings.
+
+    Raises ScanError when a scan path (or the root) is missing or unreadable, or the baseline is
+    invalid (or missing, when `require_baseline`: it was given explicitly).
 
     The high-signal (pattern) plugins run over each file's whole text at once, which keeps the gate
     fast; `allPlugins` adds detect-secrets' own line-by-line scan with entropy and keyword plugins.
     """
+    problems = check_scan_config(config, root, require_baseline)
+    if problems:
+        raise ScanError("\n".join(problems))
     exclude = re.compile(config["excludeFiles"])
     files = _list_files(config["paths"], exclude, root)
     baseline_path = root / config["baseline"]
-    accepted = _load_baseline(baseline_path)
+    accepted = _load_baseline(baseline_path) if baseline_path.exists() else set()
     plugins = _plugins()
     findings: list[ScanFinding] = []
     seen: set[tuple[str, int, str]] = set()

@@ -204,6 +204,31 @@ def test_cli_exit_codes_and_no_traceback(tmp_path):
     assert "stack file not found" in missing.stderr
 
 
+@pytest.mark.parametrize("args,message", [
+    (["--root", "/nonexist"], "secret scan: root /nonexist: no such directory"),
+    (["--scan-path", "/nonexist"], "secret scan: scan path /nonexist: no such file or directory"),
+    (["--baseline", "/nonexist.baseline"], "secret scan: baseline /nonexist.baseline: not found"),
+    (["--baseline", "{bad}"], "secret scan: baseline {bad}: not valid JSON"),
+])
+def test_cli_what_the_scan_cannot_check_is_exit_2_not_a_pass(tmp_path, args, message):
+    bad = tmp_path / "bad.baseline"
+    bad.write_text("{not json")
+    args = [a.replace("{bad}", str(bad)) for a in args]
+    message = message.replace("{bad}", str(bad))
+    run = subprocess.run([sys.executable, "-m", "infra.cli", "gate", "--stack", "example", *args], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert message in run.stderr and "Traceback" not in run.stderr + run.stdout
+    assert "passed" not in run.stdout + run.stderr
+
+
+def test_gate_reports_a_missing_scan_path_as_an_error(tmp_path):
+    result = run_gate(GateOptions(stack=str(EXAMPLE), root=str(tmp_path), scan_paths=["gone"]))
+    assert result.exit_code == 2
+    assert result.errors == [f"secret scan: scan path {tmp_path / 'gone'}: no such file or directory"]
+    assert json.loads(render_json(result))["passed"] is False
+
+
 # -- added with the hurried-engineer review ------------------------------------------------------------
 
 def test_text_remediation_keeps_the_snippet_indentation():

@@ -93,3 +93,31 @@ def test_state_plaintext_secret():
         "Parameter r: input value is not marked secret; state would store it in plaintext.",
         "Instance r: input password is not marked secret; state would store it in plaintext.",
     ]
+
+
+# -- what the scan cannot check is an error, never a pass over zero files -----------------------------
+
+def test_missing_scan_path_or_root_is_an_error_not_a_pass(tmp_path):
+    from policies.scan import ScanError
+
+    root = repo(tmp_path, {"a/deploy.sh": "nothing\n"})
+    with pytest.raises(ScanError, match=r"scan path .*no-such-dir: no such file or directory"):
+        scan(root, paths=["no-such-dir"])
+    with pytest.raises(ScanError, match=r"root .*nonexist: no such directory"):
+        scan(tmp_path / "nonexist")
+    assert scan(root, paths=["a"]) == []
+
+
+def test_explicit_baseline_missing_or_malformed_is_an_error(tmp_path):
+    from policies.scan import ScanError
+
+    root = repo(tmp_path, {"deploy.sh": "nothing\n"})
+    assert scan(root) == []                      # the default baseline may be absent
+    with pytest.raises(ScanError, match=r"baseline .*mine\.baseline: not found"):
+        scan_repository({**REPO_SECRET.defaults, "baseline": "mine.baseline"}, root, require_baseline=True)
+    (root / "mine.baseline").write_text("{not json")
+    with pytest.raises(ScanError, match=r"baseline .*mine\.baseline: not valid JSON"):
+        scan(root, baseline="mine.baseline")     # present but broken: an error even if not required
+    (root / "mine.baseline").write_text('["results"]')
+    with pytest.raises(ScanError, match="not a detect-secrets baseline"):
+        scan(root, baseline="mine.baseline")
