@@ -13,6 +13,9 @@ from xml.etree import ElementTree as ET
 TOOL_NAME = "launchready-gate"
 TOOL_URI = "docs/policies.md"
 
+# A finding from a rule that met an unknown preview value (advisory, as the engine reports it).
+COULD_NOT_RUN = "could not run"
+
 # GitHub code scanning reads properties.security-severity (CVSS-like, 0-10) for its severity column.
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
 
@@ -61,7 +64,14 @@ class GateResult:
 
     @property
     def advisory(self) -> list[Finding]:
-        return [f for f in self.findings if f.level == "advisory"]
+        """Advisory violations: the rule ran and found something (not the ones that could not run)."""
+        return [f for f in self.findings if f.level == "advisory" and not f.unknown]
+
+    @property
+    def could_not_run(self) -> list[Finding]:
+        """Rules that met an unknown preview value. The engine downgrades them to advisory, so they do
+        not change the exit code, but they are not passes either: every renderer labels them."""
+        return [f for f in self.findings if f.unknown]
 
     @property
     def exit_code(self) -> int:
@@ -81,11 +91,12 @@ def render_text(result: GateResult) -> str:
     active = [r for r in result.rules if r.level != "disabled"]
     out.append(f"launchready gate: stack {result.stack} ({result.stack_file}): {result.resources} resources, "
                f"{len(active)} rules and checks")
-    order = sorted(result.findings, key=lambda f: (f.level != "mandatory", f.area, f.rule, f.file or "", f.line or 0))
+    order = sorted(result.findings, key=lambda f: (f.level != "mandatory", f.unknown, f.area, f.rule, f.file or "", f.line or 0))
     for f in order:
         where = f"{f.file}:{f.line}" if f.file and f.line else (f.file or "")
         out.append("")
-        out.append(f"{f.level.upper():9}  {f.rule}  [{f.severity}]  {where}")
+        label = COULD_NOT_RUN.upper() if f.unknown else f.level.upper()
+        out.append(f"{label:9}  {f.rule}  [{f.severity}]  {where}")
         out.append(f"  {f.message}")
         if f.resource_urn:
             out.append(f"  resource: {f.resource_type} {f.resource_name}")
@@ -94,7 +105,8 @@ def render_text(result: GateResult) -> str:
             out.append(("  fix: " if i == 0 else "       ") + line.rstrip())
     out.append("")
     verdict = "FAILED" if result.mandatory else "passed"
-    out.append(f"{len(result.mandatory)} mandatory, {len(result.advisory)} advisory violation(s): {verdict} "
+    unrun = f", {len(result.could_not_run)} {COULD_NOT_RUN}" if result.could_not_run else ""
+    out.append(f"{len(result.mandatory)} mandatory, {len(result.advisory)} advisory violation(s){unrun}: {verdict} "
                f"(exit {result.exit_code})")
     return "\n".join(out) + "\n"
 
@@ -111,7 +123,8 @@ def render_json(result: GateResult) -> str:
         "errors": result.errors,
         "resources": result.resources,
         "timings": {k: round(v, 3) for k, v in result.timings.items()},
-        "summary": {"mandatory": len(result.mandatory), "advisory": len(result.advisory)},
+        "summary": {"mandatory": len(result.mandatory), "advisory": len(result.advisory),
+                    "couldNotRun": len(result.could_not_run)},
         "findings": [asdict(f) for f in result.findings],
         "rules": [asdict(r) for r in result.rules],
     }, indent=2) + "\n"
@@ -157,6 +170,10 @@ def render_sarif(result: GateResult) -> str:
             "locations": [location],
             "properties": {"enforcementLevel": f.level, "severity": f.severity},
         }
+        if f.unknown:
+            # SARIF's "open": the tool could not tell pass from fail (a kind other than fail takes level none).
+            entry.update(kind="open", level="none")
+            entry["properties"]["unknown"] = True
         if f.rule in index:
             entry["ruleIndex"] = index[f.rule]
         results.append(entry)
@@ -198,14 +215,20 @@ def render_junit(result: GateResult) -> str:
             skipped += 1
             continue
         mandatory = [f for f in found if f.level == "mandatory"]
-        advisory = [f for f in found if f.level != "mandatory"]
+        advisory = [f for f in found if f.level != "mandatory" and not f.unknown]
+        unrun = [f for f in found if f.unknown]
         if mandatory:
             failures += 1
             fail = ET.SubElement(case, "failure", message=f"{len(mandatory)} mandatory violation(s)", type=r.severity)
             fail.text = "\n".join(f"{f.file}:{f.line}: {f.message}" for f in mandatory) + "\n\nfix: " + r.remediation
-        if advisory:
+        elif unrun:
+            # Not run is not passed: JUnit's "skipped", which no CI reads as a failure (the exit code agrees).
+            ET.SubElement(case, "skipped", message=f"{COULD_NOT_RUN}: an unknown preview value on {len(unrun)} resource(s)")
+            skipped += 1
+        if advisory or unrun:
             out = ET.SubElement(case, "system-out")
-            out.text = "\n".join(f"advisory: {f.file}:{f.line}: {f.message}" for f in advisory)
+            out.text = "\n".join([f"advisory: {f.file}:{f.line}: {f.message}" for f in advisory]
+                                  + [f"{COULD_NOT_RUN}: {f.file}:{f.line}: {f.message}" for f in unrun])
     for key, value in (("tests", tests), ("failures", failures), ("errors", errors), ("skipped", skipped)):
         suite.set(key, str(value))
         suites.set(key, str(value))

@@ -229,6 +229,49 @@ def test_gate_reports_a_missing_scan_path_as_an_error(tmp_path):
     assert json.loads(render_json(result))["passed"] is False
 
 
+def _with_could_not_run(result):
+    """The example's result plus what the gate records when a rule meets an unknown preview value."""
+    from copy import copy
+
+    from policies.report import Finding
+
+    out = copy(result)
+    out.findings = list(result.findings) + [Finding(
+        rule="ssl-mode-not-flexible", level="advisory", severity="high", area="edge",
+        message="can't run policy 'ssl-mode-not-flexible' during preview: string value can't be known during preview",
+        remediation="", resource_urn="urn:pulumi:example::launch-ready::cloudflare:index/zoneSetting:ZoneSetting::ssl",
+        resource_type="cloudflare:index/zoneSetting:ZoneSetting", resource_name="ssl",
+        file=str(EXAMPLE), line=1, unknown=True)]
+    return out
+
+
+def test_could_not_run_is_labelled_not_passed_in_every_format(example):
+    import jsonschema
+
+    result = _with_could_not_run(example)
+    assert result.exit_code == 0                      # engine-faithful: advisory, the gate still passes
+    assert [f.rule for f in result.could_not_run] == ["ssl-mode-not-flexible"] and result.advisory == []
+
+    text = render_text(result)
+    assert "COULD NOT RUN  ssl-mode-not-flexible  [high]" in text
+    assert text.rstrip().endswith("0 mandatory, 0 advisory violation(s), 1 could not run: passed (exit 0)")
+
+    data = json.loads(render_json(result))
+    assert data["summary"] == {"mandatory": 0, "advisory": 0, "couldNotRun": 1} and data["exitCode"] == 0
+    assert [f["unknown"] for f in data["findings"]] == [True]
+
+    doc = json.loads(render_sarif(result))
+    jsonschema.validate(doc, json.loads((HERE / "sarif-schema-2.1.0.json").read_text()))
+    (res,) = doc["runs"][0]["results"]
+    assert (res["kind"], res["level"], res["properties"]["unknown"]) == ("open", "none", True)
+
+    root = ET.fromstring(render_junit(result).split("\n", 1)[1])
+    case = next(c for c in root.iter("testcase") if c.get("name") == "ssl-mode-not-flexible")
+    assert case.find("skipped").get("message").startswith("could not run")
+    assert "could not run: " in case.find("system-out").text
+    assert root.get("failures") == "0" and int(root.get("skipped")) >= 1
+
+
 # -- added with the hurried-engineer review ------------------------------------------------------------
 
 def test_text_remediation_keeps_the_snippet_indentation():
