@@ -108,21 +108,25 @@ def _leaves(value: Any, path: str) -> Iterator[tuple[str, str, Any]]:
             yield from _leaves(v, f"{path}[{i}]")
 
 
-def _key_line(text_lines: list[str], key: str) -> Optional[int]:
-    pattern = re.compile(rf"^\s*{re.escape(key)}\s*:")
-    for i, line in enumerate(text_lines, 1):
-        if pattern.match(line):
-            return i
+_LAST_PART = re.compile(r"(\.[^.\[\]]*|\[\d+\])$")
+
+
+def _line_of(lines: dict[str, int], path: str) -> Optional[int]:
+    """The stack-file line of a config path, from the loader's index (ConfigSource.lines): its own
+    line, else its nearest indexed parent's (provider keys are indexed at the top key only)."""
+    while path:
+        if path in lines:
+            return lines[path]
+        parent = _LAST_PART.sub("", path)
+        if parent == path:
+            return None
+        path = parent
     return None
 
 
 def scan_stack_file(source) -> list[ScanFinding]:
     """Plaintext secrets among a stack file's config values (ConfigSource from infra.spec)."""
     findings: list[ScanFinding] = []
-    try:
-        text_lines = Path(source.file).read_text(encoding="utf-8").splitlines() if source.file else []
-    except OSError:
-        text_lines = []
     for key, raw in source.values.items():
         if key in source.secret_keys:
             continue
@@ -144,8 +148,7 @@ def scan_stack_file(source) -> list[ScanFinding]:
             by_name = bool(pattern.search(leaf)) and not NOT_SECRET_KEY.search(leaf)
             if not (kind or by_name):
                 continue
-            line = source.lines.get(path) if hasattr(source, "lines") else None
-            line = line or _key_line(text_lines, key) or _key_line(text_lines, leaf)
+            line = _line_of(source.lines, path) or source.lines.get(key)
             what = f"looks like a credential ({kind})" if kind else "is a secret by its name"
             shown = f"launchready:{path}" if ns == "launchready" else path
             findings.append(ScanFinding(

@@ -64,7 +64,7 @@ def test_stack_file_plaintext(tmp_path):
     path.write_text("config:\n  cloudflare:apiToken: abcdefghijklmnop\n  aws:region: eu-west-1\n"
                     "  launchready:hosts:\n    - name: app.example.com\n      flows:\n        token: /v1/auth/token\n")
     source = SimpleNamespace(
-        file=str(path), lines={"hosts[0].flows.token": 7},
+        file=str(path), lines={"cloudflare:apiToken": 2, "hosts[0].flows.token": 7},
         values={"cloudflare:apiToken": "abcdefghijklmnop", "aws:region": "eu-west-1",
                 "launchready:hosts": json.dumps([{"name": "app.example.com", "flows": {"token": "/v1/auth/token"}}]),
                 "launchready:webhookSecret": "whsec_abcdefghijklmnopqrstuvwx", "launchready:pat": "x"},
@@ -121,3 +121,23 @@ def test_explicit_baseline_missing_or_malformed_is_an_error(tmp_path):
     (root / "mine.baseline").write_text('["results"]')
     with pytest.raises(ScanError, match="not a detect-secrets baseline"):
         scan(root, baseline="mine.baseline")
+
+
+def test_stack_file_findings_take_their_lines_from_the_loader_index(tmp_path):
+    """Lines come from ConfigSource.lines (the loader's index), not a regex over the file: a key name
+    that also appears earlier in the file no longer pulls the finding to the wrong line."""
+    from infra.spec import read_stack_file
+
+    path = tmp_path / "Pulumi.x.yaml"
+    path.write_text(
+        "config:\n"
+        "  launchready:env:\n"
+        "    clientSecret: {secret: oauth-client}\n"          # 3: a reference, not a value
+        "  'okta:config':\n"                                   # 4: quoted, as YAML allows
+        "    clientSecret: abcdefghijklmnopqrstuv\n"           # 5: provider config is indexed at its top key
+        "  launchready:smtpPassword: hunter2hunter2\n"         # 6
+        "  launchready:smtp:\n"
+        "    host: smtp.example.com\n"
+        "    password: s3cr3t-s3cr3t\n")                       # 9
+    found = [(f.message.split(" ", 1)[0], f.line) for f in scan_stack_file(read_stack_file(path))]
+    assert found == [("okta:config.clientSecret", 4), ("launchready:smtpPassword", 6), ("launchready:smtp.password", 9)]
