@@ -1,9 +1,9 @@
 """Hide credentials that travel inside ordinary-looking values before anything is printed.
 
 Secret *config* values are masked by the places that know they are secret. This covers the rest:
-a password in a URL's userinfo (postgres://app:pw@db/...), and capability URLs, where the URL
-itself is the credential (Slack/Teams/Discord webhooks, ...?token=...). Plan output, spec errors
-and reports pass their text through redact() / redact_tree().
+a password in a URL's userinfo (user and password before the host, as in database URLs), and
+capability URLs, where the URL itself is the credential (Slack/Teams/Discord webhooks,
+...?token=...). Plan output and spec errors pass their text through redact() / redact_tree().
 """
 from __future__ import annotations
 
