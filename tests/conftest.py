@@ -1,109 +1,65 @@
-"""Shared pytest setup.
-
-Hermetic guard (owned by verify, shared by all): for the whole session, any connect/sendto outside
-127.0.0.0/8 or ::1, and any name resolution of a hostname other than 'localhost' (i.e. through the
-system resolver), raises HermeticViolation *and* is recorded; the autouse fixture then fails the test
-that did it, even if the code under test swallowed the exception.
-"""
+"""Shared pytest setup: the hermetic guard (tests/hermetic.py) for this process and every Python
+subprocess the tests start; a test fails when it, or a child, tried to leave 127.0.0.0/8 or used the
+system resolver, even if the code under test swallowed the error."""
 from __future__ import annotations
 
-import ipaddress
-import socket
+import os
+import tempfile
+from pathlib import Path
 
 import pytest
 
+import hermetic
+from hermetic import HermeticViolation  # noqa: F401 - re-exported for tests that prove the guard
 
-class HermeticViolation(OSError):
-    """A test tried to leave 127.0.0.0/8 or to use the system resolver."""
-
-
-_VIOLATIONS: list[str] = []
-_ORIG = {}
-
-
-def _loopback(host) -> bool:
-    try:
-        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
-    except ValueError:
-        return False
-
-
-def _is_literal(host) -> bool:
-    try:
-        ipaddress.ip_address(str(host).split("%")[0])
-        return True
-    except ValueError:
-        return False
-
-
-def _check_address(address, what: str) -> None:
-    if isinstance(address, tuple) and address and isinstance(address[0], (str, bytes)):
-        host = address[0].decode() if isinstance(address[0], bytes) else address[0]
-        if host == "localhost":
-            return
-        if not _loopback(host):
-            msg = f"hermetic guard: {what} to {address!r} leaves 127.0.0.0/8"
-            _VIOLATIONS.append(msg)
-            raise HermeticViolation(msg)
-
-
-def _guarded_connect(self, address):
-    if self.family in (socket.AF_INET, socket.AF_INET6):
-        _check_address(address, "connect")
-    return _ORIG["connect"](self, address)
-
-
-def _guarded_connect_ex(self, address):
-    if self.family in (socket.AF_INET, socket.AF_INET6):
-        _check_address(address, "connect_ex")
-    return _ORIG["connect_ex"](self, address)
-
-
-def _guarded_sendto(self, data, *args):
-    address = args[-1] if args else None
-    if self.family in (socket.AF_INET, socket.AF_INET6):
-        _check_address(address, "sendto")
-    return _ORIG["sendto"](self, data, *args)
-
-
-def _guarded_getaddrinfo(host, *args, **kwargs):
-    h = host.decode() if isinstance(host, bytes) else host
-    if h is not None and h != "localhost" and not _is_literal(h):
-        msg = f"hermetic guard: name resolution of {h!r} through the system resolver"
-        _VIOLATIONS.append(msg)
-        raise HermeticViolation(msg)
-    return _ORIG["getaddrinfo"](host, *args, **kwargs)
-
-
-def _guarded_create_connection(address, *args, **kwargs):
-    _check_address(address, "create_connection")
-    return _ORIG["create_connection"](address, *args, **kwargs)
+_SITE = Path(__file__).resolve().parent / "hermetic_site"
+_LOG = {"path": None, "seen": 0}
 
 
 def pytest_configure(config):
-    if _ORIG:
-        return
-    _ORIG.update(connect=socket.socket.connect, connect_ex=socket.socket.connect_ex,
-                 sendto=socket.socket.sendto, getaddrinfo=socket.getaddrinfo,
-                 create_connection=socket.create_connection)
-    socket.socket.connect = _guarded_connect
-    socket.socket.connect_ex = _guarded_connect_ex
-    socket.socket.sendto = _guarded_sendto
-    socket.getaddrinfo = _guarded_getaddrinfo
-    socket.create_connection = _guarded_create_connection
+    hermetic.install()
+    fd, path = tempfile.mkstemp(prefix="launchready-hermetic-", suffix=".log")
+    os.close(fd)
+    _LOG["path"] = path
+    os.environ[hermetic.LOG_ENV] = path
+    # Children import sitecustomize from here, which installs the same guard before any test code.
+    tests_dir = str(Path(__file__).resolve().parent)
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(_SITE), tests_dir, os.environ.get("PYTHONPATH", "")) if p)
+
+
+def pytest_unconfigure(config):
+    if _LOG["path"]:
+        Path(_LOG["path"]).unlink(missing_ok=True)
+
+
+def _child_violations() -> list[str]:
+    lines = Path(_LOG["path"]).read_text(encoding="utf-8").splitlines()
+    own = str(os.getpid())
+    return [line for line in lines if not line.endswith(f"(pid {own})")]
 
 
 @pytest.fixture
 def hermetic_violations():
     """The list of violations recorded so far; a test proving the guard may clear it."""
-    return _VIOLATIONS
+    return hermetic.violations()
+
+
+@pytest.fixture
+def hermetic_child_log() -> Path:
+    """The file children record violations in; a test proving the guard may remove its own lines."""
+    return Path(_LOG["path"])
 
 
 @pytest.fixture(autouse=True)
 def _hermetic_guard():
-    before = len(_VIOLATIONS)
+    recorded = hermetic.violations()
+    before = len(recorded)
+    children_before = len(_child_violations())
     yield
-    new = _VIOLATIONS[before:]
+    new = recorded[before:]
+    children = _child_violations()[children_before:]
     if new:
-        del _VIOLATIONS[before:]
-        pytest.fail("; ".join(new), pytrace=False)
+        del recorded[before:]
+    if new or children:
+        pytest.fail("; ".join(new + children), pytrace=False)
