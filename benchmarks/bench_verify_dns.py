@@ -57,7 +57,7 @@ def main() -> int:
                 rep = audit(exp, nameservers=world.nameservers, connect_to=world.connect_to(), ca_file=world.ca_file,
                             only=["dns", "mail"], timeout=2.0)
                 verify_times.append(time.perf_counter() - t)
-                assert rep.exit_code == 0, [r for r in rep.results if r.status.value in ("FAIL", "ERROR")]
+                assert rep.exit_code == 0, [r for r in rep.findings if r.status.value in ("FAIL", "ERROR")]
                 if port53:
                     cmd = ["checkdmarc", d, "--nameserver", "127.0.0.1", "-f", "json"]
                 else:
@@ -77,7 +77,7 @@ def main() -> int:
                     print(out.stderr[-2000:], file=sys.stderr)
                     return 1
             v, c = statistics.median(verify_times), statistics.median(cd_times)
-            checks = len(rep.results)
+            checks = len(rep.findings)
             print(f"domain {d} via knotd 127.0.0.1:{world.knot.port}{' (+:53)' if port53 else ''}, {args.runs} runs, medians")
             print(f"launchready verify (dns+mail, {checks} results, in-process): {v * 1000:8.1f} ms")
             print(f"checkdmarc CLI (SPF/DMARC/MX/MTA-STS/TLS-RPT/DNSSEC, new process): {c * 1000:8.1f} ms")

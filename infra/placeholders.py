@@ -91,3 +91,11 @@ def placeholder_notes(run: PlanRun) -> list[str]:
     if reserved:  # named even when the domain note covers it: an alert nobody reads is an outage nobody sees
         notes.append(f"alerts go to {', '.join(reserved)}, which nobody reads: set monitoring.alerts to a real inbox or webhook")
     return notes
+
+
+def placeholder_advisories(run: PlanRun, file: str | None = None) -> list:
+    """The notes as plan advisories: findings of the one model (WARN, area plan)."""
+    from infra.findings import Finding, Location, Status
+
+    return [Finding(id="example-value", status=Status.WARN, area="plan", severity="low", message=note,
+                    location=Location(file=file)) for note in placeholder_notes(run)]

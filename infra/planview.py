@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from infra.findings import Finding
 from infra.mockrun import PlannedResource, PlanRun
 from infra.spec.redact import redact_tree
 
@@ -237,7 +238,7 @@ def zone_line(run: PlanRun) -> str:
     return f"zone {contract.get('domain', '?')}: existing, looked up in Cloudflare at deploy time (not created)"
 
 
-def render_console(run: PlanRun, console: Console, notes: Sequence[str] = ()) -> None:
+def render_console(run: PlanRun, console: Console, advisories: Sequence[Finding] = ()) -> None:
     contract = run.outputs.get("launchContract") or {}
     console.print(f"[bold]Launch plan[/bold] for stack [cyan]{run.stack}[/cyan]"
                   f" — {contract.get('domain', '?')} ({contract.get('environment', '?')}),"
@@ -256,18 +257,19 @@ def render_console(run: PlanRun, console: Console, notes: Sequence[str] = ()) ->
                   f"stack outputs: {', '.join(sorted(run.outputs))}.")
     console.print("No cloud call was made: providers were mocked, and secret config values were not decrypted "
                   "(they show as \\[secret]). Apply with `pulumi up --stack " f"{run.stack}`.")
-    if notes:
+    if advisories:
         console.print("[bold yellow]Before you apply[/bold yellow] — values that look copied from the example:")
-        for note in notes:
-            console.print(f"  • {escape(note)}")
+        for f in advisories:
+            console.print(f"  • {escape(f.message)}")
 
 
-def render_json(run: PlanRun, notes: Sequence[str] = ()) -> str:
+def render_json(run: PlanRun, advisories: Sequence[Finding] = ()) -> str:
     by = grouped(run)
     doc = {
         "stack": run.stack,
         "zone": zone_line(run),
-        "beforeApply": list(notes),
+        "beforeApply": [f.message for f in advisories],
+        "advisories": [f.to_dict() for f in advisories],
         "components": [
             {"component": label, "resources": [
                 {"type": r.type, "name": r.name, "urn": r.urn, "inputs": printable_inputs(r)} for r in resources

@@ -20,9 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from .report import Finding, GateResult, RuleInfo
+from infra.findings import Finding, Location, Report, RuleInfo, Status
 
 REDACTED = "[secret]"
+# A diagnostic's enforcement level → the finding's status (REMEDIATE is reported as MANDATORY, as the
+# engine does). A rule that could not run on an unknown preview value is ERROR, level advisory.
+_STATUS = {"mandatory": Status.FAIL, "remediate": Status.FAIL, "advisory": Status.WARN}
 
 
 @dataclass
@@ -65,7 +68,7 @@ def _presented(run_resources: list) -> list:
 def _rule_info(rule: Any, level: Any) -> RuleInfo:
     return RuleInfo(id=rule.name, area=rule.area, kind=rule.kind, severity=rule.severity.value, level=level.value,
                     default_level=(rule.enforcement_level.value if rule.enforcement_level else "advisory"),
-                    description=rule.description, remediation=rule.remediation_steps or "")
+                    title=rule.description, remediation=rule.remediation_steps or "")
 
 
 def _redactor(secrets: set[str]):
@@ -79,118 +82,175 @@ def _redactor(secrets: set[str]):
     return redact
 
 
-def run_gate(opts: GateOptions) -> GateResult:
+@dataclass
+class _Run:
+    """What one gate run has gathered so far; `report()` freezes it."""
+
+    stack: str
+    stack_file: str
+    findings: list[Finding] = field(default_factory=list)
+    rules: list[RuleInfo] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    secrets: set[str] = field(default_factory=set)
+    resources: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def report(self) -> Report:
+        redact = _redactor(self.secrets)
+        kept = [f.redacted(redact) for f in self.findings if f.status in (Status.FAIL, Status.WARN, Status.ERROR)]
+        return Report(command="gate", stack=self.stack, findings=tuple(kept), rules=tuple(self.rules),
+                      errors=tuple(self.errors),
+                      subject={"stackFile": self.stack_file, "resources": self.resources,
+                               "timings": {k: round(v, 3) for k, v in self.timings.items()}})
+
+
+def _finding(rule: Any, status: Status, level: str, message: str, res: Any, file: Optional[str],
+             line: Optional[int], urn: str = "") -> Finding:
+    return Finding(id=rule.name, status=status, level=level, severity=rule.severity.value, area=rule.area,
+                   message=message, remediation=rule.remediation_steps or "",
+                   location=Location(file=file, line=line, resource_urn=urn,
+                                     resource_type=res.type if res else "", resource_name=res.name if res else ""))
+
+
+def run_gate(opts: GateOptions) -> Report:
+    """Load the spec once, run the program under mocks, judge it, scan; never raises for bad input."""
     from infra.spec import SpecError, parse_spec, read_stack_file, stack_name, stack_path
 
-    from .engine import Analyzer, PolicyConfigError, load_config_file, reconcile_config
-    from .locate import locate
-    from .rules import ALL, initial_config
-    from .scan import GATE_CHECKS, REPO_SECRET, ScanError, check_scan_config, scan_repository, scan_stack_file, scan_state
-
     path = stack_path(opts.stack, opts.stacks_dir)
-    result = GateResult(stack=stack_name(opts.stack), stack_file=str(path))
+    run = _Run(stack=stack_name(opts.stack), stack_file=str(path))
     try:
         source = read_stack_file(path)
         spec = parse_spec(source)
     except SpecError as exc:
-        result.errors = str(exc).splitlines()
-        return result
+        run.errors = str(exc).splitlines()
+        return run.report()
+    resolved = _resolve_config(opts, spec, run)
+    if resolved is None:
+        return run.report()
+    repo_scan = _repo_scan_config(opts, resolved, run)
+    if run.errors:
+        return run.report()
+    run.secrets = {v for k, v in source.values.items() if k in source.secret_keys}
+    planned = _run_program(source, spec, path, run)
+    if planned is None:
+        return run.report()
+    _judge(planned, spec, source, resolved, run)
+    _scan(opts, planned, spec, source, resolved, repo_scan, run)
+    return run.report()
+
+
+def _resolve_config(opts: GateOptions, spec: Any, run: _Run):
+    from .engine import PolicyConfigError, load_config_file, reconcile_config
+    from .rules import ALL, initial_config
+    from .scan import GATE_CHECKS
 
     everything = list(ALL) + list(GATE_CHECKS)
     try:
         resolved = reconcile_config(everything, load_config_file(opts.policy_config),
                                     initial=initial_config(spec.environment))
     except PolicyConfigError as exc:
-        result.errors = [f"policy config: {exc}"]
-        return result
-    result.rules = [_rule_info(r, resolved.levels[r.name]) for r in everything]
-    by_name = {r.name: r for r in everything}
+        run.errors = [f"policy config: {exc}"]
+        return None
+    run.rules = [_rule_info(r, resolved.levels[r.name]) for r in everything]
+    return resolved
 
-    # A scan path, root or explicit baseline that is not there means the repository scan cannot
-    # check what it was asked to: "could not check" (exit 2) before anything runs, never a pass.
-    repo_scan = None
-    if opts.scan_repo and resolved.levels[REPO_SECRET.name].value != "disabled":
-        cfg = dict(resolved.properties[REPO_SECRET.name])
-        if opts.scan_paths:
-            cfg["paths"] = list(opts.scan_paths)
-        if opts.baseline:
-            cfg["baseline"] = opts.baseline
-        required = bool(opts.baseline) or cfg["baseline"] != REPO_SECRET.defaults["baseline"]
-        problems = check_scan_config(cfg, Path(opts.root), required)
-        if problems:
-            result.errors = problems
-            return result
-        repo_scan = (cfg, required)
 
-    secrets: set[str] = {v for k, v in source.values.items() if k in source.secret_keys}
+def _repo_scan_config(opts: GateOptions, resolved: Any, run: _Run) -> Optional[tuple[dict, bool]]:
+    """The repository scan's settings, or None when it is off. A scan path, root or explicit
+    baseline that is not there means the scan cannot check what it was asked to: "could not
+    check" (exit 2) before anything runs, never a pass."""
+    from .scan import REPO_SECRET, check_scan_config
+
+    if not opts.scan_repo or resolved.levels[REPO_SECRET.name].value == "disabled":
+        return None
+    cfg = dict(resolved.properties[REPO_SECRET.name])
+    if opts.scan_paths:
+        cfg["paths"] = list(opts.scan_paths)
+    if opts.baseline:
+        cfg["baseline"] = opts.baseline
+    required = bool(opts.baseline) or cfg["baseline"] != REPO_SECRET.defaults["baseline"]
+    problems = check_scan_config(cfg, Path(opts.root), required)
+    if problems:
+        run.errors = problems
+        return None
+    return cfg, required
+
+
+def _run_program(source: Any, spec: Any, path: Path, run: _Run):
+    from infra.mockrun import run_program
+    from infra.spec import SpecError
+
     clock = time.perf_counter()
     try:
-        from infra.mockrun import run_program
-
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            run = run_program(source, stack=result.stack)
+            planned = run_program(source, stack=run.stack)
     except SpecError as exc:
-        result.errors = str(exc).splitlines()
-        return result
+        run.errors = str(exc).splitlines()
+        return None
     except Exception as exc:  # noqa: BLE001 - a broken program is reported, never a traceback
-        redact = _redactor(secrets)
-        result.errors = [f"{path}: the launch program failed under the mock runtime: "
-                         f"{type(exc).__name__}: {redact(str(exc)).splitlines()[0] if str(exc) else ''}"]
-        return result
-    result.timings["program"] = time.perf_counter() - clock
-    clock = time.perf_counter()
-    result.resources = len([r for r in run.resources if r.custom])
-    by_urn = {r.urn: r for r in run.resources}
-    for r in run.resources:
+        redact = _redactor(run.secrets)
+        run.errors = [f"{path}: the launch program failed under the mock runtime: "
+                      f"{type(exc).__name__}: {redact(str(exc)).splitlines()[0] if str(exc) else ''}"]
+        return None
+    run.timings["program"] = time.perf_counter() - clock
+    run.resources = len([r for r in planned.resources if r.custom])
+    for r in planned.resources:
         for p in r.secret_paths:
-            secrets |= {v for k, v in _leaf_values(r.inputs, p)}
+            run.secrets |= {v for _, v in _leaf_values(r.inputs, p)}
+    return planned
 
-    # -- the rules, as the engine runs them ---------------------------------------------------------
-    analyzer = Analyzer(ALL, resolved)
-    findings: list[Finding] = []
-    for d in analyzer.run(_presented(run.resources)):
+
+def _judge(planned: Any, spec: Any, source: Any, resolved: Any, run: _Run) -> None:
+    """The rules, as the engine runs them (Analyze per resource, AnalyzeStack once)."""
+    from .engine import Analyzer
+    from .locate import locate
+    from .rules import ALL
+
+    clock = time.perf_counter()
+    by_name = {r.name: r for r in ALL}
+    by_urn = {r.urn: r for r in planned.resources}
+    for d in Analyzer(ALL, resolved).run(_presented(planned.resources)):
         rule = by_name[d.policy]
         res = by_urn.get(d.urn)
         file, line = locate(rule, res, spec, source, d.message)
-        findings.append(Finding(
-            rule=d.policy, level=d.level.value if d.level.value != "remediate" else "mandatory",
-            severity=rule.severity.value, area=rule.area, message=d.message,
-            remediation=rule.remediation_steps or "", resource_urn=d.urn,
-            resource_type=res.type if res else "", resource_name=res.name if res else "",
-            file=file, line=line, unknown=d.unknown))
+        level = "mandatory" if d.level.value == "remediate" else d.level.value
+        if level not in _STATUS:
+            continue
+        status = Status.ERROR if d.unknown else _STATUS[level]
+        run.findings.append(_finding(rule, status, level, d.message, res, file, line, d.urn))
+    run.timings["rules"] = time.perf_counter() - clock
 
-    result.timings["rules"] = time.perf_counter() - clock
+
+def _scan(opts: GateOptions, planned: Any, spec: Any, source: Any, resolved: Any,
+          repo_scan: Optional[tuple[dict, bool]], run: _Run) -> None:
+    """The gate-only checks: the stack file, the state, the repository."""
+    from .locate import locate
+    from .scan import GATE_CHECKS, ScanError, scan_repository, scan_stack_file, scan_state
+
     clock = time.perf_counter()
-
-    # -- gate-only checks -------------------------------------------------------------------------
-    scans = []
     levels = resolved.levels
+    scans = []
     if levels["stack-file-plaintext-secret"].value != "disabled":
         scans += scan_stack_file(source)
     if levels["state-plaintext-secret"].value != "disabled":
-        scans += scan_state(run.resources)
+        scans += scan_state(planned.resources)
     if repo_scan:
         try:
             scans += scan_repository(repo_scan[0], Path(opts.root), require_baseline=repo_scan[1])
         except ScanError as exc:
-            result.errors = str(exc).splitlines()
-            return result
+            run.errors = str(exc).splitlines()
+            return
+    by_name = {c.name: c for c in GATE_CHECKS}
+    by_urn = {r.urn: r for r in planned.resources}
     for s in scans:
-        check = by_name[s.check]
-        secrets.add(s.secret)
+        check, level = by_name[s.check], levels[s.check].value
+        run.secrets.add(s.secret)
         res = by_urn.get(s.urn)
         file, line = (s.file, s.line) if s.file else locate(check, res, spec, source)
-        findings.append(Finding(
-            rule=s.check, level=levels[s.check].value, severity=check.severity.value, area=check.area,
-            message=s.message, remediation=check.remediation, resource_urn=s.urn,
-            resource_type=res.type if res else "", resource_name=res.name if res else "",
-            file=file, line=line or 1))
-
-    result.timings["scans"] = time.perf_counter() - clock
-    redact = _redactor(secrets)
-    result.findings = [_redacted(f, redact) for f in findings if f.level in ("mandatory", "advisory")]
-    return result
+        if level in _STATUS:
+            run.findings.append(_finding(check, _STATUS[level], level, s.message, res, file, line or 1, s.urn))
+    run.timings["scans"] = time.perf_counter() - clock
 
 
 def _leaf_values(value: Any, path: str):
@@ -215,9 +275,3 @@ def _split(path: str) -> list:
     for key, idx in re.findall(r"([^.\[\]]+)|\[(\d+)\]", path):
         out.append(int(idx) if idx else key)
     return out
-
-
-def _redacted(f: Finding, redact) -> Finding:
-    from dataclasses import replace
-
-    return replace(f, message=redact(f.message), resource_name=redact(f.resource_name))

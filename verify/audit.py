@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import ssl
+from dataclasses import replace
 from typing import Iterable, Sequence
+
+from infra.findings import RuleInfo
 
 from . import engine
 from .context import Context, PolicyFetcher
@@ -29,5 +32,8 @@ def audit(exp: Expectations, *, nameservers: Sequence[tuple[str, int]] = (), tim
     clear_checkdmarc_cache()  # checkdmarc caches by name only, whatever the nameserver
     # A probe may make several sequential queries (SPF includes); give it room beyond one query.
     opts = engine.RunOptions(probe_timeout=max(timeout * 4, timeout + 1.0), deadline=deadline, workers=workers)
-    return engine.run(checks, ctx, exp, opts, events, stack=exp.stack, domain=exp.domain,
-                      nameservers=client.describe())
+    report = engine.run(checks, ctx, exp, opts, events, stack=exp.stack, domain=exp.domain,
+                        nameservers=client.describe())
+    # The catalogue of what ran, so JUnit and SARIF list every selected check, passed or not.
+    rules = tuple(RuleInfo(id=c.id, area=c.group, title=c.title, remediation=c.remediation) for c in checks)
+    return replace(report, rules=rules)

@@ -13,11 +13,12 @@ import sys
 from typing import Optional, Sequence
 
 
-def register(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("verify", help="check the live DNS and mail authentication against the stack spec",
-                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--stack", help="stack name (stacks/Pulumi.NAME.yaml) or a path to a stack file")
-    p.add_argument("--stacks-dir", default="stacks", help="directory of stack files (default: stacks)")
+FORMATS = ("console", "text", "json", "sarif", "junit", "md")
+
+
+def register(cli) -> argparse.ArgumentParser:
+    p = cli.add_command("verify", help="check the live DNS and mail authentication against the stack spec",
+                        description=__doc__, formats=FORMATS, stack_required=False, handler=handle)
     p.add_argument("--outputs", metavar="FILE", help="JSON of `pulumi stack output --json` (SES DKIM tokens, nameServers)")
     p.add_argument("--nameserver", action="append", default=[], metavar="IP[:PORT]",
                    help="query this server instead of the system resolver (repeatable); for pre-cutover checks")
@@ -26,11 +27,9 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--ca-file", metavar="PEM", help="trust these CAs for HTTPS fetches")
     p.add_argument("--only", action="append", default=[], metavar="ID|GROUP", help="run only these checks (comma-separated, repeatable)")
     p.add_argument("--skip", action="append", default=[], metavar="ID|GROUP", help="skip these checks (comma-separated, repeatable)")
-    p.add_argument("--format", choices=("console", "json"), default="console")
     p.add_argument("--timeout", type=float, default=3.0, help="seconds per DNS query / HTTPS fetch (default 3)")
     p.add_argument("--deadline", type=float, default=60.0, help="seconds for the whole run (default 60)")
     p.add_argument("--list", action="store_true", help="list check ids and groups, then exit")
-    p.set_defaults(func=handle)
     return p
 
 
@@ -76,31 +75,39 @@ def handle(args: argparse.Namespace) -> int:
             return _fail(f"--ca-file {args.ca_file!r} is not a PEM bundle of CA certificates ({e.reason or e})")
         except (OSError, ValueError) as e:
             return _fail(f"cannot read --ca-file {args.ca_file!r}: {getattr(e, 'strerror', None) or e}")
+    from infra.spec import SpecError, parse_spec, read_stack_file, stack_name, stack_path
+
+    path = stack_path(args.stack, args.stacks_dir)
     try:
-        from infra.spec import SpecError, load_stack, stack_name
-    except ImportError as e:  # pragma: no cover - the project is installed with infra
-        return _fail(f"cannot import the stack spec: {e}")
-    try:
-        spec = load_stack(args.stack, args.stacks_dir)
+        spec = parse_spec(read_stack_file(path))
     except SpecError as e:
         print(str(e), file=sys.stderr)
         return 2
     exp = from_spec(spec, stack=stack_name(args.stack), outputs=outputs)
-    return run_and_render(exp, args.format, nameservers=nameservers, timeout=args.timeout, deadline=args.deadline,
-                          only=only, skip=skip, ssl_context=ssl_context, connect_to=connect_to)
+    return run_and_render(exp, args.format, output=args.output, stack_file=str(path), nameservers=nameservers,
+                          timeout=args.timeout, deadline=args.deadline, only=only, skip=skip,
+                          ssl_context=ssl_context, connect_to=connect_to)
 
 
-def run_and_render(exp, fmt: str, **kw) -> int:
+def run_and_render(exp, fmt: str, output: str | None = None, stack_file: str | None = None, **kw) -> int:
+    from dataclasses import replace
+
     from .audit import audit
-    from .engine import RunEvents
-    from .render import render_console, to_json
 
-    if fmt == "json":
+    if fmt == "console" and not output:
+        report = _audit_with_progress(exp, audit, **kw)
+    else:
         report = audit(exp, **kw)
-        print(to_json(report))
-        return _exit(report)
+    if stack_file:  # SARIF points code scanning at the stack file that declared what failed
+        report = replace(report, subject={**report.subject, "stackFile": stack_file})
+    return _emit(report, fmt, output)
+
+
+def _audit_with_progress(exp, audit, **kw):
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from .engine import RunEvents
 
     err = Console(stderr=True)
     with Progress(SpinnerColumn(), TextColumn("[progress.description]{task.description}"), BarColumn(),
@@ -108,23 +115,25 @@ def run_and_render(exp, fmt: str, **kw) -> int:
         task = progress.add_task(f"probing {exp.domain}", total=None)
         events = RunEvents(on_plan=lambda n: progress.update(task, total=n),
                            on_probe_done=lambda k: progress.update(task, advance=1, description=f"{k.kind} {k.args[0] if k.args else ''}"))
-        report = audit(exp, events=events, **kw)
-    render_console(report, Console())
-    return _exit(report)
+        return audit(exp, events=events, **kw)
 
 
-def _exit(report) -> int:
+def _emit(report, fmt: str, output: str | None) -> int:
+    from infra.cli import emit
+
+    code = emit(report, fmt, output, "verify")
     if report.nothing_checked:
         # exit 2 like bad input: an empty run must never read as "all checks passed"
         print("launchready verify: nothing was checked (no check selected, or every one SKIPPED)", file=sys.stderr)
-    return report.exit_code
+    return code
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Standalone form (`python -m verify.cli ...`), same options as `launchready verify`."""
+    from infra.cli import CommandLine
+
     parser = argparse.ArgumentParser(prog="launchready")
-    sub = parser.add_subparsers(dest="command", required=True)
-    register(sub)
+    register(CommandLine(parser.add_subparsers(dest="command", required=True)))
     args = parser.parse_args(["verify", *(argv if argv is not None else sys.argv[1:])])
     return args.func(args)
 

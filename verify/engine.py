@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
 
-from .model import CheckResult, Report, Status, Verdict
+from .model import Finding, Report, Status, Verdict, result, verify_report
 
 
 # ---------------------------------------------------------------- probes
@@ -182,11 +182,11 @@ class RunOptions:
     workers: int = 16
 
 
-def _error_result(chk: Check, target: str, exc: BaseException, started: float) -> CheckResult:
+def _error_result(chk: Check, target: str, exc: BaseException, started: float) -> Finding:
     inner = exc.error if isinstance(exc, ProbeFailed) else exc
     where = f" (probe {exc.key})" if isinstance(exc, ProbeFailed) else ""
     msg = str(inner) or inner.__class__.__name__
-    return CheckResult(
+    return result(
         check_id=chk.id, group=chk.group, target=target, status=Status.ERROR,
         message=f"could not check: {msg}{where}", error_type=type(inner).__name__,
         duration_ms=(time.monotonic() - started) * 1000,
@@ -205,7 +205,7 @@ def run(checks: Sequence[Check], ctx: Any, expectations: Any, options: RunOption
 
     # 1. plan
     planned: list[tuple[Check, Item]] = []
-    results: list[CheckResult] = []
+    results: list[Finding] = []
     for chk in checks:
         try:
             plan = chk.plan(expectations)
@@ -213,11 +213,11 @@ def run(checks: Sequence[Check], ctx: Any, expectations: Any, options: RunOption
             results.append(_error_result(chk, "-", exc, t0))
             continue
         if isinstance(plan, NotApplicable):
-            results.append(CheckResult(chk.id, chk.group, plan.target, Status.SKIPPED, plan.reason))
+            results.append(result(chk.id, chk.group, plan.target, Status.SKIPPED, plan.reason))
             continue
         for item in plan:
             if isinstance(item, NotApplicable):
-                results.append(CheckResult(chk.id, chk.group, item.target, Status.SKIPPED, item.reason))
+                results.append(result(chk.id, chk.group, item.target, Status.SKIPPED, item.reason))
             else:
                 planned.append((chk, item))
 
@@ -240,7 +240,7 @@ def run(checks: Sequence[Check], ctx: Any, expectations: Any, options: RunOption
             verdict = chk.judge(item, obs)
             if not isinstance(verdict, Verdict):
                 raise TypeError(f"judge of {chk.id} returned {type(verdict).__name__}, not Verdict")
-            results.append(CheckResult(
+            results.append(result(
                 check_id=chk.id, group=chk.group, target=item.target, status=verdict.status,
                 message=verdict.message, evidence=dict(verdict.evidence),
                 remediation=verdict.remediation if verdict.status in (Status.FAIL, Status.WARN) else None,
@@ -250,8 +250,8 @@ def run(checks: Sequence[Check], ctx: Any, expectations: Any, options: RunOption
             results.append(_error_result(chk, item.target, exc, s))
 
     order = {c.id: i for i, c in enumerate(checks)}
-    results.sort(key=lambda r: (order.get(r.check_id, 1 << 30), r.target))
-    return Report(stack=stack, domain=domain, nameservers=tuple(nameservers), started_at=started_at,
+    results.sort(key=lambda r: (order.get(r.id, 1 << 30), r.target))
+    return verify_report(stack=stack, domain=domain, nameservers=tuple(nameservers), started_at=started_at,
                   duration_s=round(time.monotonic() - t0, 3), results=tuple(results),
                   deadline_hit=deadline_hit)
 

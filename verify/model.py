@@ -5,21 +5,12 @@ WARN and FAIL say something about the world. Ids are stable; messages may change
 """
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from infra.findings import Finding, Location, Report, Status
 
-class Status(str, enum.Enum):
-    PASS = "PASS"
-    WARN = "WARN"
-    FAIL = "FAIL"
-    ERROR = "ERROR"      # the check could not be carried out (DNS timeout, SERVFAIL, exception)
-    SKIPPED = "SKIPPED"  # the check does not apply, or an earlier result makes it moot
-
-    @property
-    def is_verdict(self) -> bool:
-        return self in (Status.PASS, Status.WARN, Status.FAIL)
+__all__ = ["Finding", "Report", "Status", "Verdict", "failed", "passed", "result", "skipped", "verify_report", "warned"]
 
 
 @dataclass(frozen=True)
@@ -48,79 +39,19 @@ def skipped(reason: str, **evidence: Any) -> Verdict:
     return Verdict(Status.SKIPPED, reason, evidence)
 
 
-@dataclass(frozen=True)
-class CheckResult:
-    check_id: str
-    group: str
-    target: str
-    status: Status
-    message: str
-    evidence: Mapping[str, Any] = field(default_factory=dict)
-    remediation: str | None = None
-    error_type: str | None = None  # the exception class name when status is ERROR
-    duration_ms: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.check_id,
-            "group": self.group,
-            "target": self.target,
-            "status": self.status.value,
-            "message": self.message,
-            "evidence": _jsonable(self.evidence),
-            "remediation": self.remediation,
-            "error_type": self.error_type,
-            "duration_ms": round(self.duration_ms, 1),
-        }
+def result(check_id: str, group: str, target: str, status: Status, message: str,
+           evidence: Mapping[str, Any] | None = None, remediation: str | None = None,
+           error_type: str | None = None, duration_ms: float = 0.0) -> Finding:
+    """A verify result as a finding of the one model: the check id, its group as the area, the
+    target (host, record name) as the location."""
+    return Finding(id=check_id, status=status, message=message, area=group, evidence=dict(evidence or {}),
+                   remediation=remediation or "", location=Location(target=target), error_type=error_type,
+                   duration_ms=duration_ms)
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        items = [_jsonable(v) for v in value]
-        return sorted(items, key=str) if isinstance(value, (set, frozenset)) else items
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    return str(value)
-
-
-def nothing_checked(results: "list[CheckResult] | tuple[CheckResult, ...]") -> bool:
-    """No result, or every result SKIPPED: the run said nothing about the world."""
-    return all(r.status is Status.SKIPPED for r in results)
-
-
-def exit_code(results: "list[CheckResult] | tuple[CheckResult, ...]") -> int:
-    """0 all pass (WARN/SKIPPED allowed), 1 a check failed, 2 something could not be checked and
-    nothing failed, or nothing was checked at all (no results, or all SKIPPED: never "all passed")."""
-    statuses = {r.status for r in results}
-    if Status.FAIL in statuses:
-        return 1
-    if Status.ERROR in statuses or nothing_checked(results):
-        return 2
-    return 0
-
-
-@dataclass(frozen=True)
-class Report:
-    stack: str
-    domain: str
-    nameservers: tuple[str, ...]
-    started_at: str
-    duration_s: float
-    results: tuple[CheckResult, ...]
-    deadline_hit: bool = False
-
-    @property
-    def exit_code(self) -> int:
-        return exit_code(self.results)
-
-    @property
-    def nothing_checked(self) -> bool:
-        return nothing_checked(self.results)
-
-    def counts(self) -> dict[str, int]:
-        out = {s.value: 0 for s in Status}
-        for r in self.results:
-            out[r.status.value] += 1
-        return out
+def verify_report(stack: str, domain: str, nameservers: tuple[str, ...], started_at: str, duration_s: float,
+                  results: tuple[Finding, ...], deadline_hit: bool = False, stack_file: str | None = None) -> Report:
+    return Report(command="verify", stack=stack, findings=tuple(results),
+                  subject={"domain": domain, "nameservers": list(nameservers), "started_at": started_at,
+                           "duration_s": duration_s, "deadline_hit": deadline_hit,
+                           **({"stackFile": stack_file} if stack_file else {})})

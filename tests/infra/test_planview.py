@@ -7,7 +7,7 @@ import json
 import pytest
 from rich.console import Console
 
-from infra.placeholders import placeholder_notes
+from infra.placeholders import placeholder_advisories, placeholder_notes
 from infra.planview import grouped, render_console, render_json
 
 pytestmark = pytest.mark.unit
@@ -22,7 +22,7 @@ def test_groups_follow_the_launch_order(example_run):
 
 def test_console_names_the_zone_mock_tokens_and_example_values(example_run):
     buffer = io.StringIO()
-    render_console(example_run, Console(file=buffer, width=240), placeholder_notes(example_run))
+    render_console(example_run, Console(file=buffer, width=240), placeholder_advisories(example_run))
     text = buffer.getvalue()
     assert "zone example.com: existing, looked up in Cloudflare at deploy time (not created)" in text
     assert "CNAME <token>._domainkey.example.com → <token>.dkim.amazonses.com" in text
@@ -32,7 +32,7 @@ def test_console_names_the_zone_mock_tokens_and_example_values(example_run):
 
 
 def test_json_carries_the_notes(example_run):
-    doc = json.loads(render_json(example_run, placeholder_notes(example_run)))
+    doc = json.loads(render_json(example_run, placeholder_advisories(example_run)))
     assert doc["zone"].startswith("zone example.com: existing")
     assert any("0123456789abcdef0123456789abcdef" in n for n in doc["beforeApply"])
 

@@ -12,7 +12,8 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from policies.gate import GateOptions, run_gate
-from policies.report import render_json, render_junit, render_sarif, render_text
+from infra.findings import Status
+from infra.findings.render import render_json, render_junit, render_sarif, render_text
 
 pytestmark = pytest.mark.unit
 
@@ -37,27 +38,27 @@ def example():
 
 
 def test_example_passes_with_no_mandatory_violation(example):
-    assert example.errors == []
-    assert example.mandatory == [], render_text(example)
+    assert example.errors == ()
+    assert example.of(Status.FAIL) == [], render_text(example)
     assert example.exit_code == 0
-    assert example.resources > 20
+    assert example.subject["resources"] > 20
 
 
 @pytest.mark.parametrize("path", CORPUS, ids=[p.name[len("Pulumi."):-len(".yaml")] for p in CORPUS])
 def test_corpus_fails_with_expected_rule(path):
     result = gate(path)
-    assert result.errors == []
+    assert result.errors == ()
     rule = expected_rule(path)
-    assert rule in {f.rule for f in result.mandatory}, render_text(result)
+    assert rule in {f.id for f in result.of(Status.FAIL)}, render_text(result)
     assert result.exit_code == 1
-    for f in result.mandatory:
-        assert f.remediation.strip(), f.rule
-        assert f.file and f.line, f  # every finding points somewhere
+    for f in result.of(Status.FAIL):
+        assert f.remediation.strip(), f.id
+        assert f.location.file and f.location.line, f  # every finding points somewhere
     # `# at: TEXT`: the expected rule's finding points at the stack-file line holding TEXT
     at = re.search(r"^# at: (.+)$", path.read_text(), re.M)
     if at:
         lines = path.read_text().splitlines()
-        located = [lines[f.line - 1] for f in result.mandatory if f.rule == rule and f.file == str(path)]
+        located = [lines[f.location.line - 1] for f in result.of(Status.FAIL) if f.id == rule and f.location.file == str(path)]
         assert any(at.group(1) in line for line in located), (at.group(1), located)
 
 
@@ -70,15 +71,15 @@ def test_corpus_covers_every_area():
 
 def test_finding_points_at_the_stack_file_line():
     result = gate(HERE / "corpus" / "Pulumi.hsts-one-day.yaml")
-    (finding,) = [f for f in result.mandatory if f.rule == "hsts-max-age"]
-    line = Path(finding.file).read_text().splitlines()[finding.line - 1]
+    (finding,) = [f for f in result.of(Status.FAIL) if f.id == "hsts-max-age"]
+    line = Path(finding.location.file).read_text().splitlines()[finding.location.line - 1]
     assert "maxAge: 86400" in line
 
 
 def test_plaintext_secret_is_never_printed():
     path = HERE / "corpus" / "Pulumi.plaintext-aws-keys.yaml"
     result = gate(path)
-    assert {f.rule for f in result.mandatory} == {"stack-file-plaintext-secret"}
+    assert {f.id for f in result.of(Status.FAIL)} == {"stack-file-plaintext-secret"}
     for render in (render_text, render_json, render_sarif, render_junit):
         out = render(result)
         assert "AKIAZ7QXPORTAL4DEPLOY" not in out and "k9Vt2Qx7LmN4pR8sW1yZ3bC6dF0gH5jK7lM2nP4q" not in out  # pragma: allowlist secret
@@ -95,7 +96,7 @@ def write_config(tmp_path, data) -> str:
 def test_config_disables_a_rule(tmp_path):
     path = HERE / "corpus" / "Pulumi.hsts-one-day.yaml"
     result = gate(path, policy_config=write_config(tmp_path, {"hsts-max-age": "disabled"}))
-    assert result.exit_code == 0 and not [f for f in result.findings if f.rule == "hsts-max-age"]
+    assert result.exit_code == 0 and not [f for f in result.findings if f.id == "hsts-max-age"]
 
 
 def test_config_changes_a_threshold(tmp_path):
@@ -103,7 +104,7 @@ def test_config_changes_a_threshold(tmp_path):
     result = gate(path, policy_config=write_config(tmp_path, {"hsts-max-age": {"minMaxAge": 3600}}))
     assert result.exit_code == 0
     stricter = gate(EXAMPLE, policy_config=write_config(tmp_path, {"hsts-max-age": {"minMaxAge": 63072000}}))
-    assert [f.message for f in stricter.mandatory] == ["HSTS max-age is 31536000; it must be at least 63072000 seconds."]
+    assert [f.message for f in stricter.of(Status.FAIL)] == ["HSTS max-age is 31536000; it must be at least 63072000 seconds."]
 
 
 def test_config_raises_advisory_to_mandatory(tmp_path):
@@ -115,13 +116,13 @@ def test_config_raises_advisory_to_mandatory(tmp_path):
     stack = tmp_path / "Pulumi.full.yaml"
     stack.write_text(text)
     advisory = gate(stack)
-    assert [(f.rule, f.level) for f in advisory.findings] == [("ssl-mode-strict", "advisory")]
+    assert [(f.id, f.level) for f in advisory.findings] == [("ssl-mode-strict", "advisory")]
     assert advisory.exit_code == 0
     raised = gate(stack, policy_config=write_config(tmp_path, {"ssl-mode-strict": {"enforcementLevel": "mandatory"}}))
-    assert [(f.rule, f.level) for f in raised.findings] == [("ssl-mode-strict", "mandatory")]
+    assert [(f.id, f.level) for f in raised.findings] == [("ssl-mode-strict", "mandatory")]
     assert raised.exit_code == 1
     all_advisory = gate(path, policy_config=write_config(tmp_path, {"all": "advisory"}))
-    assert all_advisory.exit_code == 0 and all_advisory.advisory
+    assert all_advisory.exit_code == 0 and all_advisory.of(Status.WARN)
 
 
 @pytest.mark.parametrize("data,message", [
@@ -132,7 +133,7 @@ def test_config_raises_advisory_to_mandatory(tmp_path):
 ])
 def test_bad_config_is_exit_2(tmp_path, data, message):
     result = gate(EXAMPLE, policy_config=write_config(tmp_path, data))
-    assert result.errors == [message] and result.exit_code == 2
+    assert list(result.errors) == [message] and result.exit_code == 2
 
 
 def test_environment_downgrades_production_only_rules():
@@ -140,7 +141,7 @@ def test_environment_downgrades_production_only_rules():
     assert staging.is_file(), "the staging stack is part of the repository; this test must not skip"
     result = gate(staging)
     assert result.exit_code == 0
-    assert {"hsts-max-age", "auth-rate-limited"} <= {f.rule for f in result.advisory}
+    assert {"hsts-max-age", "auth-rate-limited"} <= {f.id for f in result.of(Status.WARN)}
 
 
 def test_malformed_spec_is_exit_2(tmp_path):
@@ -183,9 +184,17 @@ def test_junit_lists_every_rule():
 
 
 def test_json_report():
+    import jsonschema
+
+    from infra.findings.render.jsonfmt import json_schema
+
     data = json.loads(render_json(gate(HERE / "corpus" / "Pulumi.dnssec-off.yaml")))
-    assert data["exitCode"] == 1 and data["summary"]["mandatory"] == 1
-    assert data["findings"][0]["rule"] == "dnssec-enabled"
+    jsonschema.validate(data, json_schema())
+    assert data["command"] == "gate" and data["schema"] == "launchready.findings/v2"
+    assert data["exitCode"] == 1 and data["summary"]["FAIL"] == 1
+    (finding,) = data["findings"]
+    assert (finding["id"], finding["status"], finding["level"]) == ("dnssec-enabled", "FAIL", "mandatory")
+    assert finding["location"]["file"].endswith("Pulumi.dnssec-off.yaml") and finding["location"]["line"] >= 1
 
 
 def test_cli_exit_codes_and_no_traceback(tmp_path):
@@ -225,24 +234,23 @@ def test_cli_what_the_scan_cannot_check_is_exit_2_not_a_pass(tmp_path, args, mes
 def test_gate_reports_a_missing_scan_path_as_an_error(tmp_path):
     result = run_gate(GateOptions(stack=str(EXAMPLE), root=str(tmp_path), scan_paths=["gone"]))
     assert result.exit_code == 2
-    assert result.errors == [f"secret scan: scan path {tmp_path / 'gone'}: no such file or directory"]
+    assert list(result.errors) == [f"secret scan: scan path {tmp_path / 'gone'}: no such file or directory"]
     assert json.loads(render_json(result))["passed"] is False
 
 
 def _with_could_not_run(result):
     """The example's result plus what the gate records when a rule meets an unknown preview value."""
-    from copy import copy
+    from dataclasses import replace
 
-    from policies.report import Finding
+    from infra.findings import Finding, Location
 
-    out = copy(result)
-    out.findings = list(result.findings) + [Finding(
-        rule="ssl-mode-not-flexible", level="advisory", severity="high", area="edge",
+    unknown = Finding(
+        id="ssl-mode-not-flexible", status=Status.ERROR, level="advisory", severity="high", area="edge",
         message="can't run policy 'ssl-mode-not-flexible' during preview: string value can't be known during preview",
-        remediation="", resource_urn="urn:pulumi:example::launch-ready::cloudflare:index/zoneSetting:ZoneSetting::ssl",
-        resource_type="cloudflare:index/zoneSetting:ZoneSetting", resource_name="ssl",
-        file=str(EXAMPLE), line=1, unknown=True)]
-    return out
+        location=Location(file=str(EXAMPLE), line=1,
+                          resource_urn="urn:pulumi:example::launch-ready::cloudflare:index/zoneSetting:ZoneSetting::ssl",
+                          resource_type="cloudflare:index/zoneSetting:ZoneSetting", resource_name="ssl"))
+    return replace(result, findings=(*result.findings, unknown))
 
 
 def test_could_not_run_is_labelled_not_passed_in_every_format(example):
@@ -250,20 +258,20 @@ def test_could_not_run_is_labelled_not_passed_in_every_format(example):
 
     result = _with_could_not_run(example)
     assert result.exit_code == 0                      # engine-faithful: advisory, the gate still passes
-    assert [f.rule for f in result.could_not_run] == ["ssl-mode-not-flexible"] and result.advisory == []
+    assert [f.id for f in result.of(Status.ERROR)] == ["ssl-mode-not-flexible"] and result.of(Status.WARN) == []
 
     text = render_text(result)
     assert "COULD NOT RUN  ssl-mode-not-flexible  [high]" in text
     assert text.rstrip().endswith("0 mandatory, 0 advisory violation(s), 1 could not run: passed (exit 0)")
 
     data = json.loads(render_json(result))
-    assert data["summary"] == {"mandatory": 0, "advisory": 0, "couldNotRun": 1} and data["exitCode"] == 0
-    assert [f["unknown"] for f in data["findings"]] == [True]
+    assert data["summary"]["ERROR"] == 1 and data["summary"]["FAIL"] == 0 and data["exitCode"] == 0
+    assert [(f["status"], f["level"]) for f in data["findings"]] == [("ERROR", "advisory")]
 
     doc = json.loads(render_sarif(result))
     jsonschema.validate(doc, json.loads((HERE / "sarif-schema-2.1.0.json").read_text()))
     (res,) = doc["runs"][0]["results"]
-    assert (res["kind"], res["level"], res["properties"]["unknown"]) == ("open", "none", True)
+    assert (res["kind"], res["level"], res["properties"]["status"]) == ("open", "none", "ERROR")
 
     root = ET.fromstring(render_junit(result).split("\n", 1)[1])
     case = next(c for c in root.iter("testcase") if c.get("name") == "ssl-mode-not-flexible")
@@ -284,9 +292,9 @@ def test_outside_production_softfail_is_accepted_but_plus_all_is_not(tmp_path):
     soft = tmp_path / "Pulumi.soft.yaml"
     soft.write_text(text.replace('all: "-all"', 'all: "~all"'))
     result = gate(soft)
-    assert result.exit_code == 0 and "spf-strict-all" not in {f.rule for f in result.findings}
+    assert result.exit_code == 0 and "spf-strict-all" not in {f.id for f in result.findings}
     prod = gate(HERE / "corpus" / "Pulumi.spf-softfail-production.yaml")
-    assert [f.message for f in prod.mandatory] == ["example.com: SPF ends in '~all' (soft fail); it must end in '-all'."]
+    assert [f.message for f in prod.of(Status.FAIL)] == ["example.com: SPF ends in '~all' (soft fail); it must end in '-all'."]
     allowed = gate(HERE / "corpus" / "Pulumi.spf-softfail-production.yaml",
                    policy_config=write_config(tmp_path, {"spf-strict-all": {"allowSoftfail": True}}))
     assert allowed.exit_code == 0
@@ -306,11 +314,11 @@ def test_staging_copy_of_the_example_gets_only_advisories(tmp_path):
     stack.write_text(text)
     result = gate(stack)
     assert result.exit_code == 0, render_text(result)
-    assert {"hsts-max-age", "dnssec-enabled", "latency-alarm-threshold"} <= {f.rule for f in result.advisory}
+    assert {"hsts-max-age", "dnssec-enabled", "latency-alarm-threshold"} <= {f.id for f in result.of(Status.WARN)}
 
 
 def test_this_repository_passes_its_own_gate():
     # What a pull request to this repository runs: the example stack plus the scan of every file
     # committed here. A test fixture that looks like a credential must carry an allowlist pragma.
     result = gate(EXAMPLE, scan_repo=True)
-    assert result.errors == [] and result.mandatory == [], render_text(result)
+    assert result.errors == () and result.of(Status.FAIL) == [], render_text(result)

@@ -8,7 +8,8 @@ import pytest
 
 from verify import engine
 from verify.engine import Check, Item, NotApplicable, Observations, ProbeFailed, key
-from verify.model import CheckResult, Status, exit_code, passed
+from infra.findings import exit_code
+from verify.model import Status, passed, result
 
 pytestmark = pytest.mark.unit
 
@@ -43,12 +44,12 @@ def test_probes_run_concurrently_and_are_deduplicated():
     rep = engine.run(checks, None, None, engine.RunOptions(probe_timeout=5, deadline=10))
     assert time.monotonic() - t < 1.0  # 4 distinct probes of 0.3 s, concurrently
     assert sorted(calls) == [0, 1, 2, 3]
-    assert all(r.status is Status.PASS for r in rep.results)
+    assert all(r.status is Status.PASS for r in rep.findings)
 
 
 def test_probe_exception_becomes_error_with_type_and_no_verdict():
     rep = engine.run([_mk("x", [key("test-boom", "a")])], None, None)
-    (r,) = rep.results
+    (r,) = rep.findings
     assert r.status is Status.ERROR and r.error_type == "ConnectionResetError"
     assert "boom a" in r.message and rep.exit_code == 2
 
@@ -57,7 +58,7 @@ def test_judge_exception_becomes_error():
     def bad(item, obs):
         raise KeyError("nope")
     rep = engine.run([_mk("x", [], judge=bad)], None, None)
-    assert rep.results[0].status is Status.ERROR and rep.results[0].error_type == "KeyError"
+    assert rep.findings[0].status is Status.ERROR and rep.findings[0].error_type == "KeyError"
 
 
 def test_per_probe_timeout_and_overall_deadline():
@@ -65,13 +66,13 @@ def test_per_probe_timeout_and_overall_deadline():
     t = time.monotonic()
     rep = engine.run(checks, None, None, engine.RunOptions(probe_timeout=0.3, deadline=5))
     assert time.monotonic() - t < 1.5
-    by = {r.check_id: r for r in rep.results}
+    by = {r.id: r for r in rep.findings}
     assert by["slow"].status is Status.ERROR and by["slow"].error_type == "ProbeTimeout"
     assert by["fast"].status is Status.PASS
     t = time.monotonic()
     rep = engine.run(checks, None, None, engine.RunOptions(probe_timeout=10, deadline=0.4))
-    assert time.monotonic() - t < 1.5 and rep.deadline_hit
-    assert {r.check_id: r.status for r in rep.results}["slow"] is Status.ERROR
+    assert time.monotonic() - t < 1.5 and rep.subject["deadline_hit"]
+    assert {r.id: r.status for r in rep.findings}["slow"] is Status.ERROR
 
 
 def test_not_applicable_is_skipped_not_pass():
@@ -79,10 +80,10 @@ def test_not_applicable_is_skipped_not_pass():
               judge=lambda i, o: passed("never"))
     ok = Check(id="ok", group="test", title="ok", plan=lambda e: [Item("t")], judge=lambda i, o: passed("fine"))
     rep = engine.run([c, ok], None, None)
-    assert rep.results[0].status is Status.SKIPPED and rep.exit_code == 0
+    assert rep.findings[0].status is Status.SKIPPED and rep.exit_code == 0
     # only SKIPPED: nothing was checked, which is not "all passed"
     rep = engine.run([c], None, None)
-    assert rep.results[0].status is Status.SKIPPED and rep.exit_code == 2
+    assert rep.findings[0].status is Status.SKIPPED and rep.exit_code == 2
 
 
 def test_select_only_skip_by_id_and_group():
@@ -105,7 +106,7 @@ def test_registry_ids_are_stable_kebab_case_and_grouped():
 
 
 def test_exit_codes():
-    r = lambda s: CheckResult("x", "g", "t", s, "m")
+    r = lambda s: result("x", "g", "t", s, "m")
     assert exit_code([r(Status.PASS), r(Status.SKIPPED), r(Status.WARN)]) == 0
     assert exit_code([r(Status.PASS), r(Status.ERROR)]) == 2
     assert exit_code([r(Status.ERROR), r(Status.FAIL)]) == 1

@@ -251,11 +251,11 @@ def test_console_shows_evidence_and_survives_brackets_in_dns_data():
 
     from rich.console import Console
 
-    from verify.model import CheckResult, Report
-    from verify.render import render_console
-    r = CheckResult("dkim-present", "mail", "s._domainkey.d.test", Status.FAIL, "record is not a DKIM key: x[/b]y",
+    from infra.findings.render.console import render_console
+    from verify.model import result, verify_report
+    r = result("dkim-present", "mail", "s._domainkey.d.test", Status.FAIL, "record is not a DKIM key: x[/b]y",
                     {"records": ["[/bold]"]}, "publish [/i] it")
     out = io.StringIO()
-    render_console(Report("s", "d.test", ("127.0.0.1:53",), "now", 0.1, (r,)), Console(file=out, width=200))
+    render_console(verify_report("s", "d.test", ("127.0.0.1:53",), "now", 0.1, (r,)), Console(file=out, width=200))
     text = out.getvalue()
     assert "x[/b]y" in text and "seen:" in text and "[/bold]" in text and "publish [/i] it" in text

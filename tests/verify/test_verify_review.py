@@ -108,13 +108,14 @@ def test_expectations_import_the_contract_directly():
 # ------------------------------------------------------------------ 3. an empty run is not "all passed"
 
 def test_no_results_or_all_skipped_is_exit_2():
-    from verify.model import CheckResult, Report, Status, exit_code
-    r = lambda s: CheckResult("x", "g", "t", s, "m")
+    from infra.findings import exit_code
+    from verify.model import Status, result, verify_report
+    r = lambda s: result("x", "g", "t", s, "m")
     assert exit_code([]) == 2
     assert exit_code([r(Status.SKIPPED), r(Status.SKIPPED)]) == 2
     assert exit_code([r(Status.SKIPPED), r(Status.PASS)]) == 0
     assert exit_code([r(Status.SKIPPED), r(Status.FAIL)]) == 1
-    rep = Report("s", "d.test", (), "2026-01-01T00:00:00+00:00", 0.0, ())
+    rep = verify_report("s", "d.test", (), "2026-01-01T00:00:00+00:00", 0.0, ())
     assert rep.nothing_checked and rep.exit_code == 2
 
 
@@ -125,7 +126,7 @@ def test_cli_skip_everything_says_nothing_was_checked(capsys, fmt):
     assert rc == 2 and "nothing was checked" in err
     if fmt == "json":
         doc = json.loads(out)
-        assert doc["results"] == [] and doc["exit_code"] == 2
+        assert doc["findings"] == [] and doc["exitCode"] == 2
     else:
         assert "exit 2: nothing was checked" in out
 
@@ -188,7 +189,7 @@ def _sts_results(status, text=""):
     exp = Expectations(stack="t", domain="d.test",
                        mail=MailExpectations(domain="d.test", mta_sts=MtaStsExpectation(mode="enforce")))
     rep = audit(exp, nameservers=[("127.0.0.1", 9)], only=["mta-sts-policy"], fetcher=_FixedPolicy(status, text))
-    (r,) = rep.results
+    (r,) = rep.findings
     return r, rep
 
 

@@ -24,17 +24,17 @@ def _run(world, exp, **kw):
 @pytest.mark.parametrize("case", REALWORLD, ids=lambda c: c.name)
 def test_real_world_zone(world, case):
     rep = _run(world, world.domains[domain_for(case.name)].exp)
-    fails = [r for r in rep.results if r.status is Status.FAIL]
-    errors = [(r.check_id, r.message) for r in rep.results if r.status is Status.ERROR]
+    fails = [r for r in rep.findings if r.status is Status.FAIL]
+    errors = [(r.id, r.message) for r in rep.findings if r.status is Status.ERROR]
     assert errors == []
-    assert {r.check_id for r in fails} == case.expect_fail, [(r.check_id, r.message) for r in fails]
+    assert {r.id for r in fails} == case.expect_fail, [(r.id, r.message) for r in fails]
     if not case.expect_fail:
         assert rep.exit_code == 0
-        assert [(r.check_id, r.message) for r in rep.results if r.status is Status.WARN] == []
+        assert [(r.id, r.message) for r in rep.findings if r.status is Status.WARN] == []
         return
     assert rep.exit_code == 1
     for r in fails:
-        assert r.remediation and r.evidence, (r.check_id, r.message)
+        assert r.remediation and r.evidence, (r.id, r.message)
     assert any(case.mentions.lower() in r.message.lower() for r in fails), [r.message for r in fails]
 
 
@@ -49,9 +49,9 @@ def test_broken_nameserver_is_error_within_deadline(world, mode):
                     connect_to={}, ca_file=world.ca_file)
         elapsed = time.monotonic() - t
     assert elapsed < 4.5
-    verdicts = [(r.check_id, r.status.value) for r in rep.results if r.status.is_verdict]
+    verdicts = [(r.id, r.status.value) for r in rep.findings if r.status.is_verdict]
     assert verdicts == []
-    errors = [r for r in rep.results if r.status is Status.ERROR]
+    errors = [r for r in rep.findings if r.status is Status.ERROR]
     assert errors and rep.exit_code == 2
     assert all(r.error_type and r.message.startswith("could not check") for r in errors)
     word = {"slow": "timeout", "silent": "timeout", "garbled": "timeout", "truncated": "truncated",
@@ -74,6 +74,6 @@ def test_cli_deadline_against_slow_server(capsys):
         elapsed = time.monotonic() - t
     import json
     doc = json.loads(capsys.readouterr().out)
-    assert rc == 2 and doc["deadline_hit"] is True
-    assert {r["status"] for r in doc["results"]} <= {"ERROR", "SKIPPED"}
+    assert rc == 2 and doc["subject"]["deadline_hit"] is True
+    assert {r["status"] for r in doc["findings"]} <= {"ERROR", "SKIPPED"}
     assert elapsed < 1.5 + 3.0  # the deadline plus loading the stack

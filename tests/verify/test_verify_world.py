@@ -22,7 +22,7 @@ def _run(world, exp, **kw):
 
 
 def _by_status(rep, status):
-    return [(r.check_id, r.target, r.message) for r in rep.results if r.status is status]
+    return [(r.id, r.target, r.message) for r in rep.findings if r.status is status]
 
 
 def test_correct_zone_all_pass(world):
@@ -31,7 +31,7 @@ def test_correct_zone_all_pass(world):
     assert _by_status(rep, Status.FAIL) == [] and _by_status(rep, Status.ERROR) == []
     assert _by_status(rep, Status.WARN) == []
     assert rep.exit_code == 0
-    passed = {r.check_id for r in rep.results if r.status is Status.PASS}
+    passed = {r.id for r in rep.findings if r.status is Status.PASS}
     # every DNS and mail area was really judged, not skipped
     for cid in ("dns-record-present", "dns-record-content", "dns-record-ttl", "dns-caa", "dnssec",
                 "dns-dangling-cname", "spf-valid", "spf-lookups", "spf-strict-all", "spf-providers",
@@ -40,7 +40,7 @@ def test_correct_zone_all_pass(world):
                 "mta-sts-mx", "tls-rpt", "non-sending-null-mx", "non-sending-spf", "non-sending-dmarc",
                 "dkim-key-match", "dkim-key-usable", "mx-hosts", "mail-from-mx"):
         assert cid in passed, cid
-    for r in rep.results:
+    for r in rep.findings:
         if r.status is Status.SKIPPED:
             assert r.message  # a reason is always given
 
@@ -53,7 +53,7 @@ def test_each_misconfiguration_fails_exactly_its_check(world, variant):
     assert {f[0] for f in fails} == {variant.expect_fail}, fails
     assert len(fails) == 1, fails
     assert _by_status(rep, Status.ERROR) == []
-    (bad,) = [r for r in rep.results if r.status is Status.FAIL]
+    (bad,) = [r for r in rep.findings if r.status is Status.FAIL]
     assert bad.remediation and bad.message and bad.evidence
     assert rep.exit_code == 1
 
@@ -65,7 +65,7 @@ def test_dead_nameserver_is_error_exit_2_within_deadline(world):
     rep = audit(exp, nameservers=[("127.0.0.1", port)], timeout=0.5, deadline=6.0, ca_file=world.ca_file)
     assert time.monotonic() - t < 6.5
     assert _by_status(rep, Status.FAIL) == [] and _by_status(rep, Status.PASS) == []
-    errors = [r for r in rep.results if r.status is Status.ERROR]
+    errors = [r for r in rep.findings if r.status is Status.ERROR]
     assert errors and rep.exit_code == 2
     assert any("timeout" in r.message for r in errors)
 
@@ -79,9 +79,9 @@ def test_servfail_and_refused_are_errors_with_reason(world, domain, word):
     assert _by_status(rep, Status.FAIL) == []
     # no verdict about the broken zone; third-party names it points at (MX hosts) still answer
     assert [p for p in _by_status(rep, Status.PASS) if p[1].endswith(domain)] == []
-    errors = [r for r in rep.results if r.status is Status.ERROR]
+    errors = [r for r in rep.findings if r.status is Status.ERROR]
     assert errors and rep.exit_code == 2
-    dns_errors = [r for r in errors if r.check_id in ("dns-record-present", "spf-valid", "dmarc-record", "dnssec")]
+    dns_errors = [r for r in errors if r.id in ("dns-record-present", "spf-valid", "dmarc-record", "dnssec")]
     assert dns_errors and all(word in r.message for r in dns_errors), [r.message for r in dns_errors]
     assert all(r.error_type for r in errors)
 
@@ -91,7 +91,7 @@ def test_mta_sts_policy_unreachable_is_error_not_fail(world):
     closed = free_port()
     rep = audit(world.domains[d].exp, nameservers=world.nameservers, timeout=1.0, deadline=10.0,
                 connect_to={(f"mta-sts.{d}", 443): ("127.0.0.1", closed)}, ca_file=world.ca_file)
-    by = {r.check_id: r for r in rep.results}
+    by = {r.id: r for r in rep.findings}
     assert by["mta-sts-policy"].status is Status.ERROR and "could not fetch" in by["mta-sts-policy"].message
     assert by["mta-sts-mx"].status is Status.ERROR
     assert by["mta-sts-record"].status is Status.PASS
@@ -103,16 +103,16 @@ def test_mta_sts_untrusted_certificate_is_error(world):
     d = domain_for(None)
     rep = audit(world.domains[d].exp, nameservers=world.nameservers, timeout=1.0, deadline=10.0,
                 connect_to=world.connect_to(), only=["mta-sts-policy"])
-    (r,) = rep.results
+    (r,) = rep.findings
     assert r.status is Status.ERROR and "could not fetch" in r.message
 
 
 def test_only_and_skip(world):
     exp = world.domains[domain_for("spf-plus-all")].exp
     rep = _run(world, exp, only=["dns"])
-    assert {r.group for r in rep.results} == {"dns"} and rep.exit_code == 0
+    assert {r.area for r in rep.findings} == {"dns"} and rep.exit_code == 0
     rep = _run(world, exp, skip=["spf-strict-all"])
-    assert "spf-strict-all" not in {r.check_id for r in rep.results} and rep.exit_code == 0
+    assert "spf-strict-all" not in {r.id for r in rep.findings} and rep.exit_code == 0
 
 
 def world_stacks():
@@ -143,13 +143,13 @@ def test_cli_json_against_world(world, capsys, tmp_path):
                          "--skip", "dkim-key-match"], capsys)
     doc = json.loads(out)
     import jsonschema
-    from verify.render import json_schema
+    from infra.findings.render.jsonfmt import json_schema
     jsonschema.validate(doc, json_schema())
-    assert doc["domain"] == "example.com" and doc["nameservers"] == [ns]
-    statuses = {r["status"] for r in doc["results"]}
-    assert "FAIL" not in statuses and "ERROR" not in statuses, doc["results"]
-    assert rc == 0 and doc["exit_code"] == 0
-    passed = {r["id"] for r in doc["results"] if r["status"] == "PASS"}
+    assert doc["command"] == "verify" and doc["subject"]["domain"] == "example.com" and doc["subject"]["nameservers"] == [ns]
+    statuses = {r["status"] for r in doc["findings"]}
+    assert "FAIL" not in statuses and "ERROR" not in statuses, doc["findings"]
+    assert rc == 0 and doc["exitCode"] == 0
+    passed = {r["id"] for r in doc["findings"] if r["status"] == "PASS"}
     assert {"dnssec", "dkim-cname-target", "spf-strict-all", "dmarc-policy", "mta-sts-mx", "tls-rpt"} <= passed
 
 
