@@ -170,3 +170,32 @@ def test_cli_console_dead_server_exit_2(capsys):
 def test_cli_bad_input_one_line_exit_2(argv, needle, capsys):
     rc, out, err = _cli([*argv, "--stacks-dir", str(world_stacks())], capsys)
     assert rc == 2 and needle in err and "Traceback" not in err
+
+
+def test_cli_ci_formats_against_world(world, capsys, tmp_path):
+    """`launchready verify --format sarif|junit|md|text --output FILE` against the world's zone: SARIF
+    validates against the 2.1.0 schema, every format reports the same exit code as the command."""
+    import jsonschema
+    from pathlib import Path
+    from xml.etree import ElementTree as ET
+
+    schema = json.loads((Path(__file__).resolve().parents[1] / "policies" / "sarif-schema-2.1.0.json").read_text())
+    ns = f"127.0.0.1:{world.knot.port}"
+    base = ["--stack", "example", "--stacks-dir", str(world_stacks()), "--nameserver", ns, "--timeout", "2",
+            "--only", "dns", "--skip", "dnssec"]
+    out = {}
+    for fmt in ("sarif", "junit", "md", "text"):
+        target = tmp_path / f"verify.{fmt}"
+        rc, _stdout, err = _cli([*base, "--format", fmt, "--output", str(target)], capsys)
+        out[fmt] = (rc, target.read_text())
+    rc, sarif = out["sarif"]
+    doc = json.loads(sarif)
+    jsonschema.validate(doc, schema)
+    results = doc["runs"][0]["results"]
+    assert {r["kind"] for r in results} <= {"pass", "fail", "open", "notApplicable"}
+    assert doc["runs"][0]["invocations"][0]["exitCode"] == rc
+    assert any(r["kind"] == "pass" for r in results)
+    root = ET.fromstring(out["junit"][1].split("\n", 1)[1])
+    assert int(root.get("tests")) >= 5 and out["junit"][0] == rc
+    assert out["md"][1].startswith("## launchready verify: example.com") and f"exit {rc}" in out["md"][1]
+    assert f"exit {rc}" in out["text"][1]
