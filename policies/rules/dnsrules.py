@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+from infra.knowledge import takeover
+
 from ..props import DNS_RECORD, ZONE_DNSSEC, get, of_type, record_name, zone_id, zone_label, zones
 from ..registry import HIGH, MANDATORY, MEDIUM, resource_rule, stack_rule
 
@@ -128,27 +130,6 @@ def dnssec_enabled(resources, config):
                 yield (f"{zone_label(resources, zone)}: DNSSEC status is {status!r}; it must be 'active'.", r.urn)
 
 
-# Services where a CNAME left pointing at a deleted resource can be claimed by someone else
-# (after the public "can-i-take-over-xyz" catalogue).
-TAKEOVER_SUFFIXES = [
-    "s3.amazonaws.com", "s3-website.amazonaws.com", "elasticbeanstalk.com", "cloudfront.net",
-    "azurewebsites.net", "cloudapp.net", "cloudapp.azure.com", "trafficmanager.net", "blob.core.windows.net",
-    "azureedge.net", "azurefd.net", "azure-api.net", "herokuapp.com", "herokudns.com", "github.io", "gitlab.io",
-    "bitbucket.io", "netlify.app", "netlify.com", "vercel.app", "surge.sh", "pantheonsite.io",
-    "readthedocs.io", "ghost.io", "myshopify.com", "wpengine.com", "webflow.io", "unbouncepages.com",
-    "helpscoutdocs.com", "zendesk.com", "fly.dev", "firebaseapp.com", "web.app", "appspot.com",
-    "ngrok.io", "uservoice.com", "strikinglydns.com", "wordpress.com", "tumblr.com", "fastly.net",
-]
-
-
-# Region-qualified endpoints that a suffix list cannot enumerate (S3 website and REST endpoints in
-# every region: bucket.s3-website-eu-west-1.amazonaws.com, bucket.s3.eu-west-1.amazonaws.com, ...).
-TAKEOVER_PATTERNS = [
-    r"\.s3(-website)?([.-][a-z]{2}(-gov)?-[a-z]+-\d)?\.amazonaws\.com$",
-    r"\.s3-website\.[a-z]{2}(-gov)?-[a-z]+-\d\.amazonaws\.com$",
-]
-
-
 @resource_rule(
     "cname-takeover-risk", area="dns", types=[DNS_RECORD], severity=HIGH, enforcement=MANDATORY,
     description="CNAMEs to services prone to subdomain takeover (S3 buckets and websites in any region, Heroku, GitHub Pages, Azure, ...) must be reviewed and accepted in the policy config.",
@@ -163,9 +144,9 @@ content on your domain. Before merging:
    {"cname-takeover-risk": {"allowedTargets": ["my-bucket.s3.amazonaws.com"]}}
 If the record is not needed, remove it from `launchready:records` in stacks/Pulumi.<stack>.yaml.""",
     config={
-        "suffixes": {"type": "array", "items": {"type": "string"}, "default": TAKEOVER_SUFFIXES,
+        "suffixes": {"type": "array", "items": {"type": "string"}, "default": takeover.SUFFIXES,
                      "description": "Target domains considered takeover-prone."},
-        "patterns": {"type": "array", "items": {"type": "string"}, "default": TAKEOVER_PATTERNS,
+        "patterns": {"type": "array", "items": {"type": "string"}, "default": list(takeover.PATTERNS),
                      "description": "Regexes of takeover-prone targets (region-qualified endpoints)."},
         "allowedTargets": {"type": "array", "items": {"type": "string"}, "default": [],
                            "description": "Reviewed targets that are accepted."},
@@ -178,13 +159,8 @@ def cname_takeover_risk(props, config):
     target = str(get(props, "content", default="")).lower().rstrip(".")
     if target in {t.lower().rstrip(".") for t in config["allowedTargets"]}:
         return
-    for suffix in config["suffixes"]:
-        if target == suffix or target.endswith("." + suffix):
-            yield (f"{record_name(props)} CNAME {target}: {suffix} is prone to subdomain takeover if the target "
-                   f"is deleted; review it and list it in allowedTargets.")
-            return
-    for pattern in config["patterns"]:
-        if re.search(pattern, target):
-            yield (f"{record_name(props)} CNAME {target}: an S3 endpoint is prone to subdomain takeover if the "
-                   f"bucket is deleted; review it and list it in allowedTargets.")
-            return
+    # The same matcher verify uses to name the service of a dangling CNAME (infra.knowledge.takeover).
+    service = takeover.takeover_service(target, config["suffixes"], config["patterns"])
+    if service is not None:
+        yield (f"{record_name(props)} CNAME {target}: {service} is prone to subdomain takeover if the target "
+               f"is deleted; review it and list it in allowedTargets.")

@@ -61,15 +61,15 @@ def test_dnssec_enabled():
         "example.com: DNSSEC status is 'disabled'; it must be 'active'."]
 
 
-@pytest.mark.parametrize("target,suffix", [
-    ("acme.github.io", "github.io"),
-    ("something.herokuapp.com", "herokuapp.com"),
-    ("foo.azurewebsites.net", "azurewebsites.net"),
+@pytest.mark.parametrize("target,service", [
+    ("acme.github.io", "GitHub Pages"),
+    ("something.herokuapp.com", "Heroku"),
+    ("foo.azurewebsites.net", "Azure App Service"),
 ])
-def test_cname_takeover_risk(target, suffix):
+def test_cname_takeover_risk(target, service):
     assert judge("cname-takeover-risk", [rec("docs.example.com", "CNAME", target)]) == [
         ("cname-takeover-risk", "mandatory",
-         f"docs.example.com CNAME {target}: {suffix} is prone to subdomain takeover if the target is deleted; "
+         f"docs.example.com CNAME {target}: {service} is prone to subdomain takeover if the target is deleted; "
          "review it and list it in allowedTargets.")]
 
 
@@ -78,7 +78,7 @@ def test_cname_takeover_risk(target, suffix):
     "x.s3-eu-west-1.amazonaws.com"])
 def test_cname_takeover_risk_knows_regional_s3_endpoints(target):
     assert messages("cname-takeover-risk", [rec("docs.example.com", "CNAME", target)]) == [
-        f"docs.example.com CNAME {target}: an S3 endpoint is prone to subdomain takeover if the bucket is deleted; "
+        f"docs.example.com CNAME {target}: Amazon S3 is prone to subdomain takeover if the target is deleted; "
         "review it and list it in allowedTargets."]
 
 

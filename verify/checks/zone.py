@@ -9,35 +9,14 @@ import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 
+from infra.knowledge.takeover import takeover_service
+
 from ..dnsclient import DnsAnswer, DnsQueryError
 from ..engine import Item, NotApplicable, check, key
 from ..expectations import ExpectedRecord, Expectations
 from ..model import Verdict, failed, passed, skipped
 
 GROUP = "dns"
-
-# Services where a CNAME to an unclaimed name lets anyone claim it (can-i-take-over-xyz).
-TAKEOVER_PRONE = {
-    "herokuapp.com": "Heroku", "herokudns.com": "Heroku", "github.io": "GitHub Pages",
-    "s3.amazonaws.com": "Amazon S3", "s3-website": "Amazon S3 website", "cloudfront.net": "Amazon CloudFront",
-    "elasticbeanstalk.com": "AWS Elastic Beanstalk", "azurewebsites.net": "Azure App Service",
-    "cloudapp.net": "Azure Cloud Services", "cloudapp.azure.com": "Azure", "trafficmanager.net": "Azure Traffic Manager",
-    "blob.core.windows.net": "Azure Blob Storage", "azureedge.net": "Azure CDN", "azurefd.net": "Azure Front Door",
-    "netlify.app": "Netlify", "netlify.com": "Netlify", "vercel.app": "Vercel", "pages.dev": "Cloudflare Pages",
-    "fastly.net": "Fastly", "ghost.io": "Ghost", "myshopify.com": "Shopify", "surge.sh": "Surge",
-    "bitbucket.io": "Bitbucket", "zendesk.com": "Zendesk", "readthedocs.io": "Read the Docs",
-    "wpengine.com": "WP Engine", "pantheonsite.io": "Pantheon", "helpscoutdocs.com": "Help Scout",
-    "unbouncepages.com": "Unbounce", "webflow.io": "Webflow", "fly.dev": "Fly.io", "onrender.com": "Render",
-}
-
-
-def takeover_service(target: str) -> str | None:
-    t = target.rstrip(".").lower()
-    for suffix, service in TAKEOVER_PRONE.items():
-        if t == suffix or t.endswith("." + suffix) or (suffix == "s3-website" and ".s3-website" in t):
-            return service
-    return None
-
 
 # ------------------------------------------------------------------ declared records
 
