@@ -187,7 +187,7 @@ def test_junit_lists_every_rule(corpus_stack):
     assert root.get("failures") == "1"
 
 
-def test_json_report(corpus_stack):
+def test_json_report_has_exit_code_summary_and_findings(corpus_stack):
     data = json.loads(render_json(gate(corpus_stack("dnssec-off"))))
     assert data["exitCode"] == 1 and data["summary"]["mandatory"] == 1
     assert data["findings"][0]["rule"] == "dnssec-enabled"
