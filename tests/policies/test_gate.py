@@ -1,9 +1,9 @@
-"""The offline gate end to end: the insecure corpus fails with the right rule, the example passes,
-policy-config overrides, output formats (SARIF validated against the 2.1.0 schema), exit codes."""
+"""The offline gate end to end: the insecure corpus (corpus.yaml, patches over the example stack) fails
+with the right rule, the example passes, policy-config overrides, output formats (SARIF validated against
+the 2.1.0 schema), exit codes."""
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -19,17 +19,12 @@ pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-CORPUS = sorted((HERE / "corpus").glob("Pulumi.*.yaml"))
 EXAMPLE = ROOT / "stacks" / "Pulumi.example.yaml"
 
 
 def gate(stack, **kw):
     kw.setdefault("scan_repo", False)
     return run_gate(GateOptions(stack=str(stack), root=str(ROOT), **kw))
-
-
-def expected_rule(path: Path) -> str:
-    return re.search(r"^# expect: (\S+)", path.read_text(), re.M).group(1)
 
 
 @pytest.fixture(scope="module")
@@ -44,40 +39,50 @@ def test_example_passes_with_no_mandatory_violation(example):
     assert example.subject["resources"] > 20
 
 
-@pytest.mark.parametrize("path", CORPUS, ids=[p.name[len("Pulumi."):-len(".yaml")] for p in CORPUS])
-def test_corpus_fails_with_expected_rule(path):
+def test_corpus_fails_with_expected_rule(corpus_case, corpus_stack):
+    path = corpus_stack(corpus_case)
     result = gate(path)
     assert result.errors == ()
-    rule = expected_rule(path)
+    rule = corpus_case.expect
     assert rule in {f.id for f in result.of(Status.FAIL)}, render_text(result)
     assert result.exit_code == 1
     for f in result.of(Status.FAIL):
         assert f.remediation.strip(), f.id
         assert f.location.file and f.location.line, f  # every finding points somewhere
-    # `# at: TEXT`: the expected rule's finding points at the stack-file line holding TEXT
-    at = re.search(r"^# at: (.+)$", path.read_text(), re.M)
-    if at:
+    # `at: TEXT`: the expected rule's finding points at the stack-file line holding TEXT
+    if corpus_case.at is not None:
         lines = path.read_text().splitlines()
         located = [lines[f.location.line - 1] for f in result.of(Status.FAIL) if f.id == rule and f.location.file == str(path)]
-        assert any(at.group(1) in line for line in located), (at.group(1), located)
+        assert any(corpus_case.at in line for line in located), (corpus_case.at, located)
 
 
-def test_corpus_covers_every_area():
-    rules = {expected_rule(p) for p in CORPUS}
+def test_corpus_covers_every_area(corpus):
+    rules = {case.expect for case in corpus}
     from policies.rules import BY_NAME
     areas = {BY_NAME[r].area for r in rules if r in BY_NAME}
     assert {"edge", "dns", "mail", "monitoring", "apply"} <= areas
 
 
-def test_finding_points_at_the_stack_file_line():
-    result = gate(HERE / "corpus" / "Pulumi.hsts-one-day.yaml")
+@pytest.mark.parametrize("change,problem", [
+    (lambda text: text.replace("    sslMode: strict\n", "    sslMode: full\n"), "is not in Pulumi.example.yaml"),
+    (lambda text: text.replace("    sslMode: strict\n", "    sslMode: strict\n    sslMode: strict\n"),
+     "is in Pulumi.example.yaml 2 times"),
+], ids=["text-gone", "text-twice"])
+def test_corpus_patch_that_no_longer_matches_the_example_fails_loudly(corpus_stack, change, problem):
+    changed = change(EXAMPLE.read_text())
+    with pytest.raises(ValueError, match=rf"case 'ssl-flexible' edit 1 \(find\): this text {problem}"):
+        corpus_stack("ssl-flexible", example=changed)
+
+
+def test_finding_points_at_the_stack_file_line(corpus_stack):
+    result = gate(corpus_stack("hsts-one-day"))
     (finding,) = [f for f in result.of(Status.FAIL) if f.id == "hsts-max-age"]
     line = Path(finding.location.file).read_text().splitlines()[finding.location.line - 1]
     assert "maxAge: 86400" in line
 
 
-def test_plaintext_secret_is_never_printed():
-    path = HERE / "corpus" / "Pulumi.plaintext-aws-keys.yaml"
+def test_plaintext_secret_is_never_printed(corpus_stack):
+    path = corpus_stack("plaintext-aws-keys")
     result = gate(path)
     assert {f.id for f in result.of(Status.FAIL)} == {"stack-file-plaintext-secret"}
     for render in (render_text, render_json, render_sarif, render_junit):
@@ -93,22 +98,22 @@ def write_config(tmp_path, data) -> str:
     return str(path)
 
 
-def test_config_disables_a_rule(tmp_path):
-    path = HERE / "corpus" / "Pulumi.hsts-one-day.yaml"
+def test_config_disables_a_rule(tmp_path, corpus_stack):
+    path = corpus_stack("hsts-one-day")
     result = gate(path, policy_config=write_config(tmp_path, {"hsts-max-age": "disabled"}))
     assert result.exit_code == 0 and not [f for f in result.findings if f.id == "hsts-max-age"]
 
 
-def test_config_changes_a_threshold(tmp_path):
-    path = HERE / "corpus" / "Pulumi.hsts-one-day.yaml"
+def test_config_changes_a_threshold(tmp_path, corpus_stack):
+    path = corpus_stack("hsts-one-day")
     result = gate(path, policy_config=write_config(tmp_path, {"hsts-max-age": {"minMaxAge": 3600}}))
     assert result.exit_code == 0
     stricter = gate(EXAMPLE, policy_config=write_config(tmp_path, {"hsts-max-age": {"minMaxAge": 63072000}}))
     assert [f.message for f in stricter.of(Status.FAIL)] == ["HSTS max-age is 31536000; it must be at least 63072000 seconds."]
 
 
-def test_config_raises_advisory_to_mandatory(tmp_path):
-    path = HERE / "corpus" / "Pulumi.ssl-flexible.yaml"
+def test_config_raises_advisory_to_mandatory(tmp_path, corpus_stack):
+    path = corpus_stack("ssl-flexible")
     base = gate(EXAMPLE, policy_config=write_config(tmp_path, {"tls13-enabled": "mandatory"}))
     assert base.exit_code == 0
     full = ROOT / "stacks" / "Pulumi.example.yaml"
@@ -154,11 +159,11 @@ def test_malformed_spec_is_exit_2(tmp_path):
 
 # -- output formats ------------------------------------------------------------------------------
 
-def test_sarif_is_valid_sarif_2_1_0(tmp_path):
+def test_sarif_is_valid_sarif_2_1_0(tmp_path, corpus_stack):
     import jsonschema
 
     schema = json.loads((HERE / "sarif-schema-2.1.0.json").read_text())
-    result = gate(HERE / "corpus" / "Pulumi.origin-exposed.yaml")
+    result = gate(corpus_stack("origin-exposed"))
     doc = json.loads(render_sarif(result))
     jsonschema.validate(doc, schema)
     run = doc["runs"][0]
@@ -173,8 +178,8 @@ def test_sarif_is_valid_sarif_2_1_0(tmp_path):
     jsonschema.validate(json.loads(render_sarif(gate(EXAMPLE))), schema)
 
 
-def test_junit_lists_every_rule():
-    result = gate(HERE / "corpus" / "Pulumi.dnssec-off.yaml")
+def test_junit_lists_every_rule(corpus_stack):
+    result = gate(corpus_stack("dnssec-off"))
     root = ET.fromstring(render_junit(result).split("\n", 1)[1])
     cases = {c.get("name"): c for c in root.iter("testcase")}
     assert len(cases) == len(result.rules)
@@ -183,12 +188,12 @@ def test_junit_lists_every_rule():
     assert root.get("failures") == "1"
 
 
-def test_json_report():
+def test_json_report_has_exit_code_summary_and_findings(corpus_stack):
     import jsonschema
 
     from infra.findings.render.jsonfmt import json_schema
 
-    data = json.loads(render_json(gate(HERE / "corpus" / "Pulumi.dnssec-off.yaml")))
+    data = json.loads(render_json(gate(corpus_stack("dnssec-off"))))
     jsonschema.validate(data, json_schema())
     assert data["command"] == "gate" and data["schema"] == "launchready.findings/v2"
     assert data["exitCode"] == 1 and data["summary"]["FAIL"] == 1
@@ -197,7 +202,7 @@ def test_json_report():
     assert finding["location"]["file"].endswith("Pulumi.dnssec-off.yaml") and finding["location"]["line"] >= 1
 
 
-def test_cli_exit_codes_and_no_traceback(tmp_path):
+def test_cli_exit_codes_and_no_traceback(tmp_path, corpus_stack):
     def cli(*args):
         return subprocess.run([sys.executable, "-m", "infra.cli", "gate", *args], cwd=ROOT,
                               capture_output=True, text=True, timeout=120)
@@ -205,7 +210,7 @@ def test_cli_exit_codes_and_no_traceback(tmp_path):
     ok = cli("--stack", "example", "--no-repo-scan")
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "passed (exit 0)" in ok.stdout
-    bad = cli("--stack", str(HERE / "corpus" / "Pulumi.ssl-flexible.yaml"), "--no-repo-scan", "--format", "sarif")
+    bad = cli("--stack", str(corpus_stack("ssl-flexible")), "--no-repo-scan", "--format", "sarif")
     assert bad.returncode == 1
     assert json.loads(bad.stdout)["runs"][0]["results"]
     missing = cli("--stack", "no-such-stack")
@@ -282,26 +287,27 @@ def test_could_not_run_is_labelled_not_passed_in_every_format(example):
 
 # -- added with the hurried-engineer review ------------------------------------------------------------
 
-def test_text_remediation_keeps_the_snippet_indentation():
-    out = render_text(gate(HERE / "corpus" / "Pulumi.reset-not-limited.yaml"))
+def test_text_remediation_keeps_the_snippet_indentation(corpus_stack):
+    out = render_text(gate(corpus_stack("reset-not-limited")))
     assert "           - path: /password/reset\n             methods: [POST]\n" in out
 
 
-def test_outside_production_softfail_is_accepted_but_plus_all_is_not(tmp_path):
+def test_outside_production_softfail_is_accepted_but_plus_all_is_not(tmp_path, corpus_stack):
     text = EXAMPLE.read_text().replace("launchready:environment: production", "launchready:environment: staging")
     soft = tmp_path / "Pulumi.soft.yaml"
     soft.write_text(text.replace('all: "-all"', 'all: "~all"'))
     result = gate(soft)
     assert result.exit_code == 0 and "spf-strict-all" not in {f.id for f in result.findings}
-    prod = gate(HERE / "corpus" / "Pulumi.spf-softfail-production.yaml")
+    softfail_production = corpus_stack("spf-softfail-production")
+    prod = gate(softfail_production)
     assert [f.message for f in prod.of(Status.FAIL)] == ["example.com: SPF ends in '~all' (soft fail); it must end in '-all'."]
-    allowed = gate(HERE / "corpus" / "Pulumi.spf-softfail-production.yaml",
+    allowed = gate(softfail_production,
                    policy_config=write_config(tmp_path, {"spf-strict-all": {"allowSoftfail": True}}))
     assert allowed.exit_code == 0
 
 
-def test_reviewed_takeover_target_is_accepted_by_config(tmp_path):
-    path = HERE / "corpus" / "Pulumi.cname-s3-website.yaml"
+def test_reviewed_takeover_target_is_accepted_by_config(tmp_path, corpus_stack):
+    path = corpus_stack("cname-s3-website")
     config = {"cname-takeover-risk": {"allowedTargets": ["x.s3-website-eu-west-1.amazonaws.com"]}}
     assert gate(path, policy_config=write_config(tmp_path, config)).exit_code == 0
 

@@ -36,13 +36,14 @@ def test_probes_run_concurrently_and_are_deduplicated():
     @engine.probe("test-count")
     def _count(ctx, n):
         calls.append(n)
-        time.sleep(0.3)
+        time.sleep(0.5)
         return n
 
     checks = [_mk(f"c{i}", [key("test-count", i % 4)]) for i in range(8)]
     t = time.monotonic()
     rep = engine.run(checks, None, None, engine.RunOptions(probe_timeout=5, deadline=10))
-    assert time.monotonic() - t < 1.0  # 4 distinct probes of 0.3 s, concurrently
+    # 4 distinct probes of 0.5 s: one after the other they take at least 2.0 s; concurrently about 0.5 s
+    assert time.monotonic() - t < 4 * 0.5 - 0.1
     assert sorted(calls) == [0, 1, 2, 3]
     assert all(r.status is Status.PASS for r in rep.findings)
 
@@ -65,13 +66,13 @@ def test_per_probe_timeout_and_overall_deadline():
     checks = [_mk("slow", [key("test-sleep", 3.0)]), _mk("fast", [key("test-sleep", 0.01)])]
     t = time.monotonic()
     rep = engine.run(checks, None, None, engine.RunOptions(probe_timeout=0.3, deadline=5))
-    assert time.monotonic() - t < 1.5
+    assert time.monotonic() - t < 2.5  # the 0.3 s probe timeout plus slack, still short of the 3 s probe
     by = {r.id: r for r in rep.findings}
     assert by["slow"].status is Status.ERROR and by["slow"].error_type == "ProbeTimeout"
     assert by["fast"].status is Status.PASS
     t = time.monotonic()
     rep = engine.run(checks, None, None, engine.RunOptions(probe_timeout=10, deadline=0.4))
-    assert time.monotonic() - t < 1.5 and rep.subject["deadline_hit"]
+    assert time.monotonic() - t < 2.5 and rep.subject["deadline_hit"]  # the 0.4 s deadline plus slack, short of the 3 s probe
     assert {r.id: r.status for r in rep.findings}["slow"] is Status.ERROR
 
 

@@ -48,7 +48,7 @@ def test_broken_nameserver_is_error_within_deadline(world, mode):
         rep = audit(exp, nameservers=[srv.address], timeout=0.5, deadline=4.0,
                     connect_to={}, ca_file=world.ca_file)
         elapsed = time.monotonic() - t
-    assert elapsed < 4.5
+    assert elapsed < 4.0 + 3.0  # the deadline plus slack for a loaded CI machine
     verdicts = [(r.id, r.status.value) for r in rep.findings if r.status.is_verdict]
     assert verdicts == []
     errors = [r for r in rep.findings if r.status is Status.ERROR]
@@ -76,4 +76,5 @@ def test_cli_deadline_against_slow_server(capsys):
     doc = json.loads(capsys.readouterr().out)
     assert rc == 2 and doc["subject"]["deadline_hit"] is True
     assert {r["status"] for r in doc["findings"]} <= {"ERROR", "SKIPPED"}
-    assert elapsed < 1.5 + 3.0  # the deadline plus loading the stack
+    # the deadline plus loading the stack and slack; still less than two 3 s query timeouts back to back
+    assert elapsed < 1.5 + 4.0

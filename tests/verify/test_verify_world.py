@@ -63,7 +63,7 @@ def test_dead_nameserver_is_error_exit_2_within_deadline(world):
     port = free_port()  # nothing listens there
     t = time.monotonic()
     rep = audit(exp, nameservers=[("127.0.0.1", port)], timeout=0.5, deadline=6.0, ca_file=world.ca_file)
-    assert time.monotonic() - t < 6.5
+    assert time.monotonic() - t < 6.0 + 3.0  # the deadline plus slack for a loaded CI machine
     assert _by_status(rep, Status.FAIL) == [] and _by_status(rep, Status.PASS) == []
     errors = [r for r in rep.findings if r.status is Status.ERROR]
     assert errors and rep.exit_code == 2
@@ -75,7 +75,7 @@ def test_servfail_and_refused_are_errors_with_reason(world, domain, word):
     _spec, exp = world_expectations(domain, stacks_dir=world_stacks())
     t = time.monotonic()
     rep = audit(exp, nameservers=world.nameservers, timeout=1.0, deadline=10.0)
-    assert time.monotonic() - t < 10.5
+    assert time.monotonic() - t < 10.0 + 3.0  # the deadline plus slack for a loaded CI machine
     assert _by_status(rep, Status.FAIL) == []
     # no verdict about the broken zone; third-party names it points at (MX hosts) still answer
     assert [p for p in _by_status(rep, Status.PASS) if p[1].endswith(domain)] == []
