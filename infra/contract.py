@@ -10,7 +10,7 @@ from typing import Any, Mapping, Optional
 
 from infra.edgerules import rate_limit_hosts, zone_settings
 from infra.spec import Spec, planned_records
-from infra.spec.mailspec import NULL_MX
+from infra.spec.mailplan import NULL_MX
 from infra.spec.monitorspec import METRICS_REGION
 from infra.spec.secretspec import TAG_ENV, TAG_SECRET, TAG_STACK, SecretRef
 

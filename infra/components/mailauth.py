@@ -1,7 +1,7 @@
 """Mail authentication that needs more than static DNS records.
 
 The static records (SPF, DKIM keys and delegations of DNS-only providers, DMARC, MX, MTA-STS and
-TLS-RPT TXT records, non-sending names) are planned in infra.spec.mailspec and published by the
+TLS-RPT TXT records, non-sending names) are planned in infra.spec.mailplan and published by the
 DnsRecords component with every other record. What is left lives here:
 
 * Amazon SES: the email identity with Easy DKIM, whose three tokens are known only after apply and
@@ -22,7 +22,7 @@ import pulumi_cloudflare as cloudflare
 
 from infra.components.dnsrecords import record_args
 from infra.spec import PlannedRecord, Spec
-from infra.spec.mailspec import MailPlan
+from infra.spec.mailplan import MailPlan
 
 # Easy DKIM always publishes three selectors.
 SES_DKIM_TOKENS = 3
