@@ -87,7 +87,7 @@ SES_TOKEN_OUTPUT = "sesDkimTokens"
 def mail_contract(spec: Spec, outputs: Mapping[str, Any]) -> Optional[dict]:
     if spec.mail is None:
         return None
-    mail, plan = spec.mail, spec.mail.plan(spec)
+    mail, plan = spec.mail, spec.mail_plan
     dkim = [{"provider": d.provider, "selector": d.selector, "name": d.name, "type": d.type, "content": d.content}
             for d in plan.dkim]
     ses = []

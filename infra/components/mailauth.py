@@ -131,7 +131,7 @@ class MailAuth(pulumi.ComponentResource):
                  opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("launchready:mail:MailAuth", name, None, opts)
         assert spec.mail is not None
-        plan: MailPlan = spec.mail.plan(spec)
+        plan: MailPlan = spec.mail_plan
         tags = {"launchready:stack": stack}
         self.ses: dict[str, SesIdentity] = {}
         for _, provider, domain in plan.ses:

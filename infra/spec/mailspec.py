@@ -199,12 +199,17 @@ class Mail(Model):
     # Names that never send mail (parked subdomains, web-only hosts): null MX, -all, p=reject.
     non_sending: list[Hostname] = Field(default_factory=list)
 
-    # -- derived facts -------------------------------------------------------------------------------
+    # -- derived facts: one plan per Spec (Spec.mail_plan), shared by every reader ------------------
     def plan(self, spec: "Spec") -> MailPlan:
+        """The mail plan of `spec`: the Spec's own cached plan when this is its mail section."""
+        if getattr(spec, "mail", None) is self:
+            cached = getattr(spec, "mail_plan", None)
+            if cached is not None:
+                return cached
         return MailPlan.build(self, spec)
 
     def records(self, spec: "Spec") -> list[PlannedRecord]:
-        return self.plan(spec).records
+        return list(self.plan(spec).records)  # a list of its own: the plan is shared
 
     def problems(self, spec: "Spec") -> list[tuple[tuple, str]]:
-        return self.plan(spec).problems
+        return list(self.plan(spec).problems)

@@ -82,6 +82,6 @@ def edge_records(spec: "Spec") -> list[PlannedRecord]:
 def planned_records(spec: "Spec") -> list[PlannedRecord]:
     """Every record the program publishes, in a stable order."""
     records = edge_records(spec)
-    if spec.mail is not None:
-        records.extend(spec.mail.records(spec))
+    if spec.mail_plan is not None:
+        records.extend(spec.mail_plan.records)
     return records
