@@ -10,7 +10,7 @@ from typing import Any, Mapping, Optional
 
 from infra.edgerules import rate_limit_hosts, zone_settings
 from infra.spec import Spec, planned_records
-from infra.spec.mailspec import NULL_MX
+from infra.spec.mailplan import NULL_MX
 from infra.spec.monitorspec import METRICS_REGION
 from infra.spec.secretspec import TAG_ENV, TAG_SECRET, TAG_STACK, SecretRef
 
@@ -87,7 +87,7 @@ SES_TOKEN_OUTPUT = "sesDkimTokens"
 def mail_contract(spec: Spec, outputs: Mapping[str, Any]) -> Optional[dict]:
     if spec.mail is None:
         return None
-    mail, plan = spec.mail, spec.mail.plan(spec)
+    mail, plan = spec.mail, spec.mail_plan
     dkim = [{"provider": d.provider, "selector": d.selector, "name": d.name, "type": d.type, "content": d.content}
             for d in plan.dkim]
     ses = []

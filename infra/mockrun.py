@@ -20,7 +20,7 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from infra.spec import ConfigSource, parse_spec
+from infra.spec import ConfigSource, Spec, parse_spec
 
 PROJECT = "launchready"
 
@@ -200,11 +200,17 @@ def run_as_engine() -> dict[str, Any]:
 
 
 def run_program(source: ConfigSource, stack: str = "example", preview: bool = True,
-                as_engine: bool = False) -> PlanRun:
+                as_engine: bool = False, spec: Optional[Spec] = None) -> PlanRun:
     """Validate the spec, then run infra.program.main() under mocks with the stack's config map.
 
-    as_engine=True runs infra/__main__.py through runpy instead, as `pulumi up` would."""
-    parse_spec(source)  # raises SpecError before any Pulumi machinery starts
+    spec: the spec already built from `source` (parse_spec(source)); main() is given it instead of
+    building it again from the config. The config map is set all the same: components read it.
+    as_engine=True runs infra/__main__.py through runpy instead, as `pulumi up` would; that reads
+    the spec from config itself, so it takes no spec."""
+    if spec is not None and as_engine:
+        raise ValueError("as_engine runs infra/__main__.py, which reads the spec from config: give no spec")
+    if spec is None:
+        parse_spec(source)  # raises SpecError before any Pulumi machinery starts
     from infra.program import main
 
     recorded: dict[str, PlannedResource] = {}
@@ -217,7 +223,7 @@ def run_program(source: ConfigSource, stack: str = "example", preview: bool = Tr
     outputs: dict[str, Any] = {}
 
     def program():
-        exports = run_as_engine() if as_engine else main().exports
+        exports = run_as_engine() if as_engine else main(spec).exports
         return pulumi.Output.all(**exports).apply(outputs.update)
 
     psettings.SETTINGS.rpc_manager.clear()

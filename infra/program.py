@@ -66,9 +66,10 @@ def _build_mail_secrets_monitoring(spec: Spec, launch: Launch) -> None:
         launch.exports["healthCheckIds"] = monitors.health_check_ids
 
 
-def main() -> Launch:
-    """Read the spec from the stack's config, declare everything, export the contract."""
-    launch = build(spec_from_pulumi())
+def main(spec: Spec | None = None) -> Launch:
+    """Declare everything for the spec, export the contract. The spec is read from the stack's
+    config unless the caller already holds it (built from the same config, e.g. by the CLI)."""
+    launch = build(spec if spec is not None else spec_from_pulumi())
     for name, value in launch.exports.items():
         pulumi.export(name, value)
     return launch

@@ -6,6 +6,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Optional
 
+from infra.spec.stackfile import line_of
+
 from .props import DNS_RECORD
 
 INFRA_DIR = Path(__file__).resolve().parent.parent / "infra"
@@ -65,8 +67,11 @@ def locate(rule: Any, resource: Any, spec: Any, source: Any, message: str = "") 
     keys += broad
     lines = getattr(source, "lines", {}) or {}
     for key in keys:
-        if key in lines:
-            return source.file, lines[key]
+        # The key itself only: a rule's keys are ordered most specific first, so a missing key
+        # falls to the next one, not to its own parent.
+        line = line_of(lines, key, nearest=False)
+        if line is not None:
+            return source.file, line
     if resource is not None:
         found = _infra_declaration(resource.type)
         if found:

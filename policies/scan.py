@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional
 
+from infra.spec.stackfile import line_of
+
 from .props import SM_SECRET_VERSION, SSM_PARAMETER
 from .registry import CRITICAL, HIGH, MANDATORY, GateCheck
 from .rules.secretrules import credential_kind
@@ -108,22 +110,6 @@ def _leaves(value: Any, path: str) -> Iterator[tuple[str, str, Any]]:
             yield from _leaves(v, f"{path}[{i}]")
 
 
-_LAST_PART = re.compile(r"(\.[^.\[\]]*|\[\d+\])$")
-
-
-def _line_of(lines: dict[str, int], path: str) -> Optional[int]:
-    """The stack-file line of a config path, from the loader's index (ConfigSource.lines): its own
-    line, else its nearest indexed parent's (provider keys are indexed at the top key only)."""
-    while path:
-        if path in lines:
-            return lines[path]
-        parent = _LAST_PART.sub("", path)
-        if parent == path:
-            return None
-        path = parent
-    return None
-
-
 def scan_stack_file(source) -> list[ScanFinding]:
     """Plaintext secrets among a stack file's config values (ConfigSource from infra.spec)."""
     findings: list[ScanFinding] = []
@@ -148,7 +134,7 @@ def scan_stack_file(source) -> list[ScanFinding]:
             by_name = bool(pattern.search(leaf)) and not NOT_SECRET_KEY.search(leaf)
             if not (kind or by_name):
                 continue
-            line = _line_of(source.lines, path) or source.lines.get(key)
+            line = line_of(source.lines, path) or source.lines.get(key)
             what = f"looks like a credential ({kind})" if kind else "is a secret by its name"
             shown = f"launchready:{path}" if ns == "launchready" else path
             findings.append(ScanFinding(

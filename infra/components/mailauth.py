@@ -1,7 +1,7 @@
 """Mail authentication that needs more than static DNS records.
 
 The static records (SPF, DKIM keys and delegations of DNS-only providers, DMARC, MX, MTA-STS and
-TLS-RPT TXT records, non-sending names) are planned in infra.spec.mailspec and published by the
+TLS-RPT TXT records, non-sending names) are planned in infra.spec.mailplan and published by the
 DnsRecords component with every other record. What is left lives here:
 
 * Amazon SES: the email identity with Easy DKIM, whose three tokens are known only after apply and
@@ -22,7 +22,7 @@ import pulumi_cloudflare as cloudflare
 
 from infra.components.dnsrecords import record_args
 from infra.spec import PlannedRecord, Spec
-from infra.spec.mailspec import MailPlan
+from infra.spec.mailplan import MailPlan
 
 # Easy DKIM always publishes three selectors.
 SES_DKIM_TOKENS = 3
@@ -131,7 +131,7 @@ class MailAuth(pulumi.ComponentResource):
                  opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("launchready:mail:MailAuth", name, None, opts)
         assert spec.mail is not None
-        plan: MailPlan = spec.mail.plan(spec)
+        plan: MailPlan = spec.mail_plan
         tags = {"launchready:stack": stack}
         self.ses: dict[str, SesIdentity] = {}
         for _, provider, domain in plan.ses:

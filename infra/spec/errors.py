@@ -122,58 +122,62 @@ def _field_doc(root: type[BaseModel], loc: tuple) -> Optional[str]:
 def issues_from_validation(exc: ValidationError, root: type[BaseModel]) -> list[SpecIssue]:
     issues: list[SpecIssue] = []
     for err in exc.errors(include_url=False):
-        loc, kind, value = tuple(err["loc"]), err["type"], err.get("input")
-        ctx = err.get("ctx") or {}
+        loc, kind = tuple(err["loc"]), err["type"]
         if kind == "launchready_cross":
-            issues += [SpecIssue(format_path(p), m) for p, m in ctx["problems"]]
+            issues += [SpecIssue(format_path(p), m) for p, m in (err.get("ctx") or {})["problems"]]
             continue
         loc = tuple(p for p in loc if not (isinstance(p, str) and p.startswith("function-")))
-        path = format_path(loc)
-        if kind == "extra_forbidden":
-            model = _submodel_at(root, loc)
-            known = sorted(f.alias or n for n, f in model.model_fields.items()) if model else []
-            guess = difflib.get_close_matches(str(loc[-1]), known, n=1)
-            hint = f" (did you mean {guess[0]!r}?)" if guess else (f" (expected one of: {', '.join(known)})" if known else "")
-            issues.append(SpecIssue(path, f"unknown key{hint}"))
-        elif kind == "missing":
-            where = f" (add launchready:{path} under config:)" if len(loc) == 1 else ""
-            issues.append(SpecIssue(path, f"is required but missing{where}"))
-        elif value is None and kind in _SHAPE:
-            # `hosts:` with nothing after it: YAML reads null.
-            issues.append(SpecIssue(path, f"is empty (expected {_SHAPE[kind]})"))
-        elif kind == "literal_error":
-            issues.append(SpecIssue(path, f"{_show(value, loc)} is not allowed (expected {ctx.get('expected')})"))
-        elif kind in ("value_error", "assertion_error"):
-            msg = str(ctx.get("error", err["msg"]))
-            if msg[:1].isalpha() and ":" in msg.split(" ")[0]:
-                issues.append(SpecIssue(path, msg))  # already names its own key ("origin: ...")
-            elif msg.startswith(("is ", "must ", "expected ")):
-                issues.append(SpecIssue(path, f"{_show(value, loc)} {msg}"))
-            else:
-                issues.append(SpecIssue(path, msg))
-        elif kind in ("int_parsing", "int_type", "int_from_float"):
-            unit = _field_doc(root, loc)
-            issues.append(SpecIssue(path, f"{_show(value, loc)} is not an integer" + (f" ({unit})" if unit else "")))
-        elif kind in ("bool_type", "bool_parsing"):
-            issues.append(SpecIssue(path, f"{_show(value, loc)} is not a boolean (expected true or false)"))
-        elif kind in ("string_type",):
-            issues.append(SpecIssue(path, f"{_show(value, loc)} is not a string"))
-        elif kind in ("list_type",):
-            if isinstance(value, dict):
-                issues.append(SpecIssue(path, "is a mapping, expected a list (start each item with '- ')"))
-            else:
-                issues.append(SpecIssue(path, f"{_show(value, loc)} is not a list (write [a, b], or one '- item' per line)"))
-        elif kind in ("model_type", "model_attributes_type", "dict_type"):
-            if isinstance(value, list):
-                issues.append(SpecIssue(path, "is a list, expected a mapping of keys (write `key: value` lines without '- ')"))
-            else:
-                issues.append(SpecIssue(path, f"{_show(value, loc)} is not a mapping of keys (expected `key: value` lines)"))
-        elif kind == "string_pattern_mismatch":
-            issues.append(SpecIssue(path, f"{_show(value, loc)} does not match the expected format {ctx.get('pattern')}"))
-        elif kind == "too_short":
-            issues.append(SpecIssue(path, f"needs at least {ctx.get('min_length')} item(s)"))
-        elif kind == "greater_than_equal" or kind == "less_than_equal" or kind == "greater_than":
-            issues.append(SpecIssue(path, f"{_show(value, loc)}: {err['msg'].lower()}"))
-        else:
-            issues.append(SpecIssue(path, f"{_show(value, loc)}: {err['msg']}"))
+        issues.append(SpecIssue(format_path(loc), _message(err, loc, root)))
     return issues
+
+
+def _message(err: dict, loc: tuple, root: type[BaseModel]) -> str:
+    """What one pydantic error means for the key at `loc`, said the way a person fixes it."""
+    kind, value, ctx = err["type"], err.get("input"), err.get("ctx") or {}
+    path = format_path(loc)
+    if kind == "extra_forbidden":
+        model = _submodel_at(root, loc)
+        known = sorted(f.alias or n for n, f in model.model_fields.items()) if model else []
+        guess = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        hint = f" (did you mean {guess[0]!r}?)" if guess else (f" (expected one of: {', '.join(known)})" if known else "")
+        return f"unknown key{hint}"
+    if kind == "missing":
+        where = f" (add launchready:{path} under config:)" if len(loc) == 1 else ""
+        return f"is required but missing{where}"
+    if value is None and kind in _SHAPE:
+        # `hosts:` with nothing after it: YAML reads null.
+        return f"is empty (expected {_SHAPE[kind]})"
+    if kind == "literal_error":
+        return f"{_show(value, loc)} is not allowed (expected {ctx.get('expected')})"
+    if kind in ("value_error", "assertion_error"):
+        msg = str(ctx.get("error", err["msg"]))
+        if msg[:1].isalpha() and ":" in msg.split(" ")[0]:
+            return msg  # already names its own key ("origin: ...")
+        elif msg.startswith(("is ", "must ", "expected ")):
+            return f"{_show(value, loc)} {msg}"
+        else:
+            return msg
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        unit = _field_doc(root, loc)
+        return f"{_show(value, loc)} is not an integer" + (f" ({unit})" if unit else "")
+    if kind in ("bool_type", "bool_parsing"):
+        return f"{_show(value, loc)} is not a boolean (expected true or false)"
+    if kind in ("string_type",):
+        return f"{_show(value, loc)} is not a string"
+    if kind in ("list_type",):
+        if isinstance(value, dict):
+            return "is a mapping, expected a list (start each item with '- ')"
+        else:
+            return f"{_show(value, loc)} is not a list (write [a, b], or one '- item' per line)"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        if isinstance(value, list):
+            return "is a list, expected a mapping of keys (write `key: value` lines without '- ')"
+        else:
+            return f"{_show(value, loc)} is not a mapping of keys (expected `key: value` lines)"
+    if kind == "string_pattern_mismatch":
+        return f"{_show(value, loc)} does not match the expected format {ctx.get('pattern')}"
+    if kind == "too_short":
+        return f"needs at least {ctx.get('min_length')} item(s)"
+    if kind == "greater_than_equal" or kind == "less_than_equal" or kind == "greater_than":
+        return f"{_show(value, loc)}: {err['msg'].lower()}"
+    return f"{_show(value, loc)}: {err['msg']}"

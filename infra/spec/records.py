@@ -6,11 +6,14 @@ the spec validator checks them for conflicts, and verify expects them.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
 if TYPE_CHECKING:
     from .spec import Spec
+
+TXT_STRING_MAX = 255           # bytes per character-string (RFC 1035 §3.3)
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,22 @@ class PlannedRecord:
         """A stable, readable identity used for Pulumi resource names."""
         digest = hashlib.sha1(f"{self.content}|{self.priority}".encode()).hexdigest()[:6]
         return f"{self.type.lower()}-{self.name}-{digest}"
+
+
+def txt_content(value: str) -> str:
+    """Cloudflare TXT content: as is when it fits one string, else 255-byte quoted strings."""
+    data = value.encode()
+    if len(data) <= TXT_STRING_MAX and '"' not in value:
+        return value
+    chunks = [data[i:i + TXT_STRING_MAX].decode() for i in range(0, len(data), TXT_STRING_MAX)]
+    return " ".join('"' + c.replace("\\", "\\\\").replace('"', '\\"') + '"' for c in chunks)
+
+
+def txt_value(content: str) -> str:
+    """The inverse of txt_content: what a resolver hands back joined."""
+    if not content.startswith('"'):
+        return content
+    return "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', content)).replace('\\"', '"').replace("\\\\", "\\")
 
 
 def caa_content(tag: str, value: str, flags: int = 0) -> str:
@@ -63,6 +82,6 @@ def edge_records(spec: "Spec") -> list[PlannedRecord]:
 def planned_records(spec: "Spec") -> list[PlannedRecord]:
     """Every record the program publishes, in a stable order."""
     records = edge_records(spec)
-    if spec.mail is not None:
-        records.extend(spec.mail.records(spec))
+    if spec.mail_plan is not None:
+        records.extend(spec.mail_plan.records)
     return records

@@ -1,6 +1,7 @@
 """The root of the stack spec and the checks that span sections."""
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from typing import ClassVar, Literal, Optional
 
@@ -9,6 +10,7 @@ from pydantic_core import PydanticCustomError
 
 from .errors import parse_path
 from .fields import Hostname, in_zone
+from .mailplan import MailPlan
 from .mailspec import Mail
 from .model import Cache, Headers, Host, Model, RateLimit, Record, Redirect, Tls, Waf, Zone
 from .monitorspec import Monitoring
@@ -59,6 +61,21 @@ class Spec(Model):
     @property
     def production(self) -> bool:
         return self.environment == "production"
+
+    @functools.cached_property
+    def mail_plan(self) -> Optional[MailPlan]:
+        """The records and problems of the mail section (None without one), derived once per Spec:
+        validation, planned_records, the program, the contract and verify all read this one plan,
+        so none of them may change it. (A frozen model may cache: cached_property writes the
+        instance __dict__ directly, and pydantic leaves it out of fields, dumps and equality.)"""
+        return MailPlan.build(self.mail, self) if self.mail is not None else None
+
+    def model_copy(self, *, update=None, deep: bool = False):
+        # A copy starts with the original's __dict__, cached plan included; an update may change
+        # what the plan is derived from, so the copy derives its own.
+        copied = super().model_copy(update=update, deep=deep)
+        copied.__dict__.pop("mail_plan", None)
+        return copied
 
     # -- cross-field validation ------------------------------------------------------------------
     # Each cross-field check and the sections it reads: when some sections are malformed, the
@@ -167,7 +184,7 @@ class Spec(Model):
                 for i, r in enumerate(self.redirects) if r.host and self.host(r.host) is None]
 
     def _check_mail(self):
-        return self.mail.problems(self) if self.mail is not None else []
+        return list(self.mail_plan.problems) if self.mail_plan is not None else []
 
     def _check_monitoring(self):
         return self.monitoring.problems(self) if self.monitoring is not None else []
