@@ -143,6 +143,11 @@ def enabled_rules(props: Any) -> list[Any]:
     return [rule for rule in as_list(get(props, "rules")) if get(rule, "enabled", default=True) is not False]
 
 
+def is_setting(props: Any, setting_id: str) -> bool:
+    """Whether a ZoneSetting's props are those of `setting_id` ('ssl', 'security_header', ...)."""
+    return get(props, "settingId") == setting_id
+
+
 def record_name(props: Any) -> str:
     return str(get(props, "name", default="") or "").lower().rstrip(".")
 

@@ -188,3 +188,9 @@ def cname_takeover_risk(props, config):
             yield (f"{record_name(props)} CNAME {target}: an S3 endpoint is prone to subdomain takeover if the "
                    f"bucket is deleted; review it and list it in allowedTargets.")
             return
+
+
+# This module's rules, in catalogue order (policies.rules.MODULES collects them).
+RULES = (
+    no_wildcard_records, portal_hosts_proxied, caa_present, dnssec_enabled, cname_takeover_risk,
+)

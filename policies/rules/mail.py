@@ -371,3 +371,10 @@ def non_sending_lockdown(resources, config):
                 problems.append(f"DMARC {'p' if owner == name else 'sp'}={policy or '(missing)'} instead of reject")
         if problems:
             yield f"{name} does not send mail but has " + ", ".join(problems) + "."
+
+
+# This module's rules, in catalogue order (policies.rules.MODULES collects them).
+RULES = (
+    spf_strict_all, spf_lookup_limit, spf_single_record, dmarc_policy, dmarc_present, dmarc_rua,
+    dkim_per_provider, non_sending_lockdown,
+)

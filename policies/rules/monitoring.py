@@ -157,3 +157,10 @@ def latency_alarm_threshold(resources, config):
         others = f" and {len(alarms) - 1} other latency alarm(s)" if len(alarms) > 1 else ""
         yield (f"{first}{others} {'fire' if others else 'fires'} only above {fmt_num(threshold)} ms time to first byte; the limit is "
                f"{fmt_num(limit)} ms.", alarms[0].urn)
+
+
+# This module's rules, in catalogue order (policies.rules.MODULES collects them).
+RULES = (
+    alarm_has_actions, topic_has_subscription, public_host_health_check, health_check_alarmed,
+    latency_alarm_threshold,
+)
