@@ -158,30 +158,6 @@ def txt_content(props: Any) -> str:
     return txt_value(str(get(props, "content", default="") or "").strip())
 
 
-def stack_config(key: str) -> Any:
-    """A value of the stack's config, which the engine also hands the policy pack (PULUMI_CONFIG).
-
-    Structured values are JSON text; returns None when the key (or the whole config) is absent.
-    """
-    try:
-        from pulumi.runtime.config import get_config
-
-        raw = get_config(key)
-    except Exception:  # noqa: BLE001 - no runtime config at all
-        return None
-    if raw is None:
-        return None
-    try:
-        return json.loads(raw)
-    except (TypeError, ValueError):
-        return raw
-
-
-def environment() -> str:
-    env = stack_config("launchready:environment")
-    return env if isinstance(env, str) and env else "production"
-
-
 # -- Cloudflare rule expressions -------------------------------------------------------------------
 _Q = r'"((?:[^"\\]|\\.)*)"'
 _PATH = r"http\.request\.uri\.path"

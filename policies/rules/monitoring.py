@@ -1,9 +1,10 @@
 """Monitoring rules: alarms that reach someone, topics with subscribers, a health check per public host."""
 from __future__ import annotations
 
+from ..context import current_spec
 from ..props import (
     DNS_RECORD, HEALTH_CHECK, METRIC_ALARM, SNS_SUBSCRIPTION, SNS_TOPIC, as_list, fmt_num, get, num, of_type,
-    record_name, stack_config,
+    record_name,
 )
 from ..registry import HIGH, MANDATORY, MEDIUM, resource_rule, stack_rule
 
@@ -58,11 +59,10 @@ def topic_has_subscription(resources, config):
 
 
 def _public_hosts(resources) -> list[tuple[str, str]]:
-    """(host, urn of its record): the portal hosts of the stack config (what the engine hands the
-    pack), else every proxied web record."""
-    declared = stack_config("launchready:hosts")
-    names = ({str(h.get("name", "")).lower() for h in declared if isinstance(h, dict)}
-             if isinstance(declared, list) else None)
+    """(host, urn of its record): the portal hosts of the stack spec, else (no spec) every proxied
+    web record."""
+    spec = current_spec()
+    names = {h.name.lower() for h in spec.hosts} if spec is not None else None
     out = []
     for r in of_type(resources, DNS_RECORD):
         name = record_name(r.props)

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import re
 
+from ..context import current_spec
 from ..props import (
     PHASE_RATELIMIT, enabled_rules, expr_hosts, expr_methods, expr_paths, fmt_num, get, num, path_covered,
-    rulesets, stack_config, zones,
+    rulesets, zones,
 )
 from ..registry import HIGH, MANDATORY, stack_rule
 
@@ -15,17 +16,15 @@ _BLOCKING = {"block", "challenge", "managed_challenge", "js_challenge"}
 
 
 def _auth_targets(config) -> list[tuple[str, str]]:
-    """(host or '', path) pairs that must be rate limited."""
+    """(host or '', path) pairs that must be rate limited: the spec's authentication flows (none
+    without a spec) and the configured extra paths."""
     targets: list[tuple[str, str]] = []
     pattern = re.compile(config["authPathPattern"])
-    hosts = stack_config("launchready:hosts")
-    for host in hosts if isinstance(hosts, list) else []:
-        if not isinstance(host, dict):
-            continue
-        flows = host.get("flows") if isinstance(host.get("flows"), dict) else {}
-        for flow, path in flows.items():
-            if isinstance(path, str) and (flow in config["authFlows"] or pattern.search(path)):
-                targets.append((str(host.get("name", "")).lower(), path))
+    spec = current_spec()
+    for host in spec.hosts if spec is not None else []:
+        for flow, path in host.flows.items():
+            if flow in config["authFlows"] or pattern.search(path):
+                targets.append((host.name.lower(), path))
     for entry in config["authPaths"]:
         host, _, path = entry.partition("/")
         targets.append((host.lower(), "/" + path))
