@@ -1,15 +1,16 @@
 """Entry point the Pulumi engine runs (`pulumi preview --policy-pack policies`). Only builds the pack."""
 from pulumi_policy import EnforcementLevel, PolicyPack
 
-from policies.props import environment
+from policies.context import environment
 from policies.rules import ALL, initial_config
 
 PolicyPack(
     name="launchready",
     enforcement_level=EnforcementLevel.ADVISORY,
     policies=ALL,
-    # The engine hands the pack the stack's config (PULUMI_CONFIG): outside production, the
-    # production-only rules start as advisory. A --policy-pack-config file still overrides.
+    # The engine hands the pack the stack's config (PULUMI_CONFIG), read as the typed spec
+    # (policies.context): outside production, the production-only rules start as advisory.
+    # A --policy-pack-config file still overrides.
     initial_config=initial_config(environment()),
     description="launch-ready: a client portal's edge, DNS, mail, secrets and monitors judged before apply.",
 )

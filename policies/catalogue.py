@@ -95,7 +95,8 @@ An unknown rule name, level or property, or a value the rule's schema rejects, i
 
 Write a `check(props, config)` (one resource) or `check(resources, config)` (the stack) generator
 that yields messages, decorate it with `@resource_rule` / `@stack_rule` in the module of its area
-(`policies/rules/`), give it a kebab-case id that never changes, a description, remediation steps a
+(`policies/rules/`: tls, hsts, waf, ratelimits, headers, cache, dnsrules, mail, secretrules,
+monitoring, apply), list it in that module's `RULES` tuple (the catalogue order), give it a kebab-case id that never changes, a description, remediation steps a
 newcomer can follow, a severity, a default enforcement level and a config schema for its tunables,
 add a happy-path test and one-field variants, then `python -m policies.catalogue --write`.
 """

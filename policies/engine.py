@@ -75,10 +75,6 @@ def reconcile_config(policies: Sequence[Any], given: Optional[Mapping[str, Any]]
 
     Order, as the CLI reconciles it: each policy's own level and schema defaults, then the pack's
     initial config, then the user's file ("all" first, then per-policy entries)."""
-    import difflib
-
-    import jsonschema
-
     given = dict(given or {})
     by_name = {p.name: p for p in policies}
     levels = {p.name: (p.enforcement_level or EnforcementLevel.ADVISORY) for p in policies}
@@ -87,52 +83,68 @@ def reconcile_config(policies: Sequence[Any], given: Optional[Mapping[str, Any]]
         schema = getattr(p, "config_schema", None)
         props = schema.properties if schema else {}
         properties[p.name] = {k: v["default"] for k, v in props.items() if "default" in v}
-
-    def level_of(key: str, value: Any) -> EnforcementLevel:
-        if not isinstance(value, str) or value not in _LEVELS:
-            raise PolicyConfigError(f"{key}: enforcement level {value!r} is not one of "
-                                    f"{', '.join(sorted(_LEVELS))}")
-        return _LEVELS[value]
-
-    for name, value in (initial or {}).items():
-        if name in levels:
-            if isinstance(value, EnforcementLevel):
-                levels[name] = value
-            else:
-                value = dict(value)
-                if "enforcementLevel" in value:
-                    lv = value.pop("enforcementLevel")
-                    levels[name] = lv if isinstance(lv, EnforcementLevel) else _LEVELS[lv]
-                properties[name].update(value)
+    _apply_initial(initial or {}, levels, properties)
     if "all" in given:
-        level = level_of("all", given.pop("all"))
+        level = _level_of("all", given.pop("all"))
         levels = {name: level for name in levels}
     for name, value in given.items():
-        if name not in by_name:
-            guess = difflib.get_close_matches(name, list(by_name), n=1)
-            raise PolicyConfigError(f"{name}: no such policy in the pack" + (f" (did you mean {guess[0]!r}?)" if guess else ""))
-        if isinstance(value, str):
-            levels[name] = level_of(name, value)
+        _apply_entry(name, value, by_name, levels, properties)
+    return ResolvedConfig(levels, properties)
+
+
+def _level_of(key: str, value: Any) -> EnforcementLevel:
+    if not isinstance(value, str) or value not in _LEVELS:
+        raise PolicyConfigError(f"{key}: enforcement level {value!r} is not one of "
+                                f"{', '.join(sorted(_LEVELS))}")
+    return _LEVELS[value]
+
+
+def _apply_initial(initial: Mapping[str, Any], levels: dict, properties: dict) -> None:
+    """The pack's initial config (levels as EnforcementLevel or strings, settings), trusted as given."""
+    for name, value in initial.items():
+        if name not in levels:
             continue
-        if not isinstance(value, dict):
-            raise PolicyConfigError(f"{name}: expected an enforcement level or an object, got {type(value).__name__}")
+        if isinstance(value, EnforcementLevel):
+            levels[name] = value
+            continue
         value = dict(value)
         if "enforcementLevel" in value:
-            levels[name] = level_of(f"{name}.enforcementLevel", value.pop("enforcementLevel"))
-        schema = getattr(by_name[name], "config_schema", None)
-        known = schema.properties if schema else {}
-        for key in value:
-            if key not in known:
-                hint = f" (it takes: {', '.join(sorted(known))})" if known else " (it takes no properties)"
-                raise PolicyConfigError(f"{name}.{key}: unknown property{hint}")
+            lv = value.pop("enforcementLevel")
+            levels[name] = lv if isinstance(lv, EnforcementLevel) else _LEVELS[lv]
         properties[name].update(value)
-        try:
-            jsonschema.validate(properties[name], {"type": "object", "properties": known,
-                                                   "required": list(schema.required or []) if schema else []})
-        except jsonschema.ValidationError as exc:
-            where = ".".join(str(p) for p in exc.absolute_path)
-            raise PolicyConfigError(f"{name}{'.' + where if where else ''}: {exc.message}") from None
-    return ResolvedConfig(levels, properties)
+
+
+def _apply_entry(name: str, value: Any, by_name: Mapping[str, Any], levels: dict, properties: dict) -> None:
+    """One per-policy entry of the user's file: a level, or an object of level and properties,
+    checked against the policy's config schema."""
+    import difflib
+
+    import jsonschema
+
+    if name not in by_name:
+        guess = difflib.get_close_matches(name, list(by_name), n=1)
+        raise PolicyConfigError(f"{name}: no such policy in the pack" + (f" (did you mean {guess[0]!r}?)" if guess else ""))
+    if isinstance(value, str):
+        levels[name] = _level_of(name, value)
+        return
+    if not isinstance(value, dict):
+        raise PolicyConfigError(f"{name}: expected an enforcement level or an object, got {type(value).__name__}")
+    value = dict(value)
+    if "enforcementLevel" in value:
+        levels[name] = _level_of(f"{name}.enforcementLevel", value.pop("enforcementLevel"))
+    schema = getattr(by_name[name], "config_schema", None)
+    known = schema.properties if schema else {}
+    for key in value:
+        if key not in known:
+            hint = f" (it takes: {', '.join(sorted(known))})" if known else " (it takes no properties)"
+            raise PolicyConfigError(f"{name}.{key}: unknown property{hint}")
+    properties[name].update(value)
+    try:
+        jsonschema.validate(properties[name], {"type": "object", "properties": known,
+                                               "required": list(schema.required or []) if schema else []})
+    except jsonschema.ValidationError as exc:
+        where = ".".join(str(p) for p in exc.absolute_path)
+        raise PolicyConfigError(f"{name}{'.' + where if where else ''}: {exc.message}") from None
 
 
 def load_config_file(path: Optional[str]) -> dict[str, Any]:

@@ -143,6 +143,11 @@ def enabled_rules(props: Any) -> list[Any]:
     return [rule for rule in as_list(get(props, "rules")) if get(rule, "enabled", default=True) is not False]
 
 
+def is_setting(props: Any, setting_id: str) -> bool:
+    """Whether a ZoneSetting's props are those of `setting_id` ('ssl', 'security_header', ...)."""
+    return get(props, "settingId") == setting_id
+
+
 def record_name(props: Any) -> str:
     return str(get(props, "name", default="") or "").lower().rstrip(".")
 
@@ -151,30 +156,6 @@ def txt_content(props: Any) -> str:
     """TXT content as one string, as a resolver hands it back: quoted 255-byte chunks
     ('"v=spf1 ..." "-all"') joined and unescaped by the spec's own inverse of what infra writes."""
     return txt_value(str(get(props, "content", default="") or "").strip())
-
-
-def stack_config(key: str) -> Any:
-    """A value of the stack's config, which the engine also hands the policy pack (PULUMI_CONFIG).
-
-    Structured values are JSON text; returns None when the key (or the whole config) is absent.
-    """
-    try:
-        from pulumi.runtime.config import get_config
-
-        raw = get_config(key)
-    except Exception:  # noqa: BLE001 - no runtime config at all
-        return None
-    if raw is None:
-        return None
-    try:
-        return json.loads(raw)
-    except (TypeError, ValueError):
-        return raw
-
-
-def environment() -> str:
-    env = stack_config("launchready:environment")
-    return env if isinstance(env, str) and env else "production"
 
 
 # -- Cloudflare rule expressions -------------------------------------------------------------------

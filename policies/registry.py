@@ -150,6 +150,18 @@ class GateCheck:
         return {**self.defaults, **dict(given or {})}
 
 
+@dataclass(frozen=True)
+class ScanFinding:
+    """One finding of a GateCheck: a file and line (or a resource URN), never the value."""
+
+    check: str
+    message: str
+    file: Optional[str] = None
+    line: Optional[int] = None
+    secret: str = ""          # kept only to redact it from every output; never rendered
+    urn: str = ""
+
+
 def resource_rule(name: str, *, area: str, types: Iterable[str], description: str, remediation: str,
                   severity: Severity, enforcement: EnforcementLevel = MANDATORY, config: Optional[dict] = None,
                   spec_keys: Iterable[str] = (), locator: Optional[Callable] = None):

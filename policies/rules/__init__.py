@@ -1,17 +1,22 @@
-"""Every rule of the pack, grouped by area, in catalogue order.
+"""Every rule of the pack, one module per area, in catalogue order.
 
-Module names avoid dns/ssl/email/secrets: the engine runs __main__.py with runpy, and such names
-would shadow dnspython or the standard library.
+The registry is filled explicitly: MODULES lists the rule modules, and each module lists its own
+rules in a RULES tuple; importing a module defines its rules and registers nothing anywhere.
+`ALL` is their concatenation, in the order of docs/policies.md (and of every report), so the
+order of MODULES and of each RULES tuple is part of the pack's behaviour.
+
+The edge area (rule.area == "edge") is split by protocol: tls, hsts, waf, ratelimits, headers,
+cache. Module names avoid dns/ssl/email/secrets (dnsrules, secretrules): a tool that puts this
+folder on sys.path would let such names shadow dnspython or the standard library
+(tests/policies/test_policies_layout.py checks every name under policies/).
 """
 from __future__ import annotations
 
-from ..registry import ResourceRule, StackRule
-from . import applyrules, dnsrules, edge, mailrules, monitorrules, secretrules
+from . import apply, cache, dnsrules, headers, hsts, mail, monitoring, ratelimits, secretrules, tls, waf
 
-MODULES = (edge, dnsrules, mailrules, secretrules, monitorrules, applyrules)
+MODULES = (tls, hsts, waf, ratelimits, headers, cache, dnsrules, mail, secretrules, monitoring, apply)
 
-ALL: list = [obj for module in MODULES for obj in vars(module).values()
-             if isinstance(obj, (ResourceRule, StackRule))]
+ALL: list = [rule for module in MODULES for rule in module.RULES]
 
 BY_NAME = {rule.name: rule for rule in ALL}
 assert len(BY_NAME) == len(ALL), "rule names must be unique"

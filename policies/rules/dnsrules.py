@@ -164,3 +164,9 @@ def cname_takeover_risk(props, config):
     if service is not None:
         yield (f"{record_name(props)} CNAME {target}: {service} is prone to subdomain takeover if the target "
                f"is deleted; review it and list it in allowedTargets.")
+
+
+# This module's rules, in catalogue order (policies.rules.MODULES collects them).
+RULES = (
+    no_wildcard_records, portal_hosts_proxied, caa_present, dnssec_enabled, cname_takeover_risk,
+)

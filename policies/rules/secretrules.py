@@ -167,3 +167,10 @@ def no_plaintext_credentials(props, config, resource_type):
         kind = credential_kind(value)
         if kind:
             yield f"input {path} contains what looks like a credential ({kind})."
+
+
+# This module's rules, in catalogue order (policies.rules.MODULES collects them).
+RULES = (
+    secret_customer_managed_key, kms_key_rotation, secret_value_write_only, ssm_secure_string,
+    no_plaintext_credentials,
+)

@@ -38,16 +38,33 @@ def messages(rule_name, resources, config=None) -> list[str]:
 
 
 @pytest.fixture
-def stack_config():
-    """Set the stack config the engine hands the pack (PULUMI_CONFIG); restored afterwards."""
-    from pulumi.runtime import config as rc
+def stack_spec():
+    """Give the rules a typed stack spec (policies.context.use_spec) for the test, from spec sections
+    keyed as in a stack file ({"launchready:hosts": [...]}). Each section is validated on its own;
+    sections left out keep their defaults (the domain defaults to example.com), and the cross-section
+    checks are skipped, so a test declares only what its rule reads."""
+    from contextlib import ExitStack
+    from typing import Annotated
 
-    saved = dict(rc.CONFIG.get())
+    from pydantic import TypeAdapter
 
-    def set_(values: dict[str, Any]):
-        rc.set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}, [])
-    yield set_
-    rc.set_all_config(saved, [])
+    from infra.spec import Spec
+    from policies.context import use_spec
+
+    fields = {(f.alias or n): (n, f) for n, f in Spec.model_fields.items()}
+    stack = ExitStack()
+
+    def set_(values: dict[str, Any]) -> Spec:
+        typed: dict[str, Any] = {"domain": "example.com"}
+        for key, value in values.items():
+            name, fld = fields[key.split(":", 1)[1]]
+            annotation = Annotated[(fld.annotation, *fld.metadata)] if fld.metadata else fld.annotation
+            typed[name] = TypeAdapter(annotation).validate_python(value)
+        spec = Spec.model_construct(**typed)
+        stack.enter_context(use_spec(spec))
+        return spec
+    with stack:
+        yield set_
 
 
 # -- the gate corpus ----------------------------------------------------------------------------------

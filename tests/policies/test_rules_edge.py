@@ -134,8 +134,8 @@ LOGIN = '(http.host eq "app.example.com" and starts_with(http.request.uri.path, 
 NOT_PROTECTED = "app.example.com/login is not protected by a blocking rate limit: rateLimits[0] matches the path but "
 
 
-def test_auth_rate_limited(stack_config):
-    stack_config({"launchready:hosts": HOSTS})
+def test_auth_rate_limited(stack_spec):
+    stack_spec({"launchready:hosts": HOSTS})
     ok = [record("app.example.com"), ruleset("http_ratelimit", [limit(LOGIN)])]
     assert messages("auth-rate-limited", ok) == []
     assert messages("auth-rate-limited", [record("app.example.com")]) == [
@@ -154,8 +154,8 @@ def test_auth_rate_limited(stack_config):
         NOT_PROTECTED + "it allows 1000 requests per minute, more than 100."]
 
 
-def test_auth_rate_limited_names_the_most_specific_near_miss(stack_config):
-    stack_config({"launchready:hosts": [{"name": "api.example.com", "origin": "203.0.113.30", "flows": {"token": "/v1/auth/token"}}]})
+def test_auth_rate_limited_names_the_most_specific_near_miss(stack_spec):
+    stack_spec({"launchready:hosts": [{"name": "api.example.com", "origin": "203.0.113.30", "flows": {"token": "/v1/auth/token"}}]})
     broad = '(http.host eq "api.example.com" and starts_with(http.request.uri.path, "/v1/"))'
     token = '(http.host eq "api.example.com" and starts_with(http.request.uri.path, "/v1/auth/token"))'
     rules = [limit(broad, requests=600, ref="ratelimit_0", action="managed_challenge"), limit(token, ref="ratelimit_1", action="log")]
@@ -167,8 +167,8 @@ def test_auth_rate_limited_names_the_most_specific_near_miss(stack_config):
         "it allows 600 requests per minute, more than 100. Fix that entry, or add one with `path: /v1/auth/token` of its own."]
 
 
-def test_auth_rate_limited_threshold_and_extra_paths(stack_config):
-    stack_config({"launchready:hosts": HOSTS})
+def test_auth_rate_limited_threshold_and_extra_paths(stack_spec):
+    stack_spec({"launchready:hosts": HOSTS})
     res = [record("app.example.com"), ruleset("http_ratelimit", [limit(LOGIN, requests=10)])]
     assert messages("auth-rate-limited", res, {"auth-rate-limited": {"maxRequestsPerMinute": 5}}) == [
         NOT_PROTECTED + "it allows 10 requests per minute, more than 5."]
@@ -177,8 +177,8 @@ def test_auth_rate_limited_threshold_and_extra_paths(stack_config):
         "(blocking, POST included, at most 100 requests per minute)."]
 
 
-def test_auth_paths_recognised_by_path_not_only_flow_name(stack_config):
-    stack_config({"launchready:hosts": [{"name": "app.example.com", "origin": "203.0.113.20", "flows": {"signin": "/sign-in"}}]})
+def test_auth_paths_recognised_by_path_not_only_flow_name(stack_spec):
+    stack_spec({"launchready:hosts": [{"name": "app.example.com", "origin": "203.0.113.20", "flows": {"signin": "/sign-in"}}]})
     assert messages("auth-rate-limited", [record("app.example.com")]) == [
         "app.example.com/sign-in has no rate limit: add a `launchready:rateLimits` entry with `path: /sign-in` "
         "(blocking, POST included, at most 100 requests per minute)."]

@@ -336,8 +336,8 @@ def health_check(fqdn, htype="HTTPS"):
     return resource(HEALTH_CHECK, f"hc-{fqdn}", fqdn=fqdn, type=htype, resourcePath="/", port=443)
 
 
-def test_public_host_health_check(stack_config):
-    stack_config({"launchready:hosts": [{"name": "app.example.com", "origin": "203.0.113.20"}]})
+def test_public_host_health_check(stack_spec):
+    stack_spec({"launchready:hosts": [{"name": "app.example.com", "origin": "203.0.113.20"}]})
     host = rec("app.example.com", proxied=True)
     assert messages("public-host-health-check", [host, health_check("app.example.com")]) == []
     assert messages("public-host-health-check", [host]) == ["app.example.com has no health check."]

@@ -1,9 +1,10 @@
 """Monitoring rules: alarms that reach someone, topics with subscribers, a health check per public host."""
 from __future__ import annotations
 
+from ..context import current_spec
 from ..props import (
     DNS_RECORD, HEALTH_CHECK, METRIC_ALARM, SNS_SUBSCRIPTION, SNS_TOPIC, as_list, fmt_num, get, num, of_type,
-    record_name, stack_config,
+    record_name,
 )
 from ..registry import HIGH, MANDATORY, MEDIUM, resource_rule, stack_rule
 
@@ -58,11 +59,10 @@ def topic_has_subscription(resources, config):
 
 
 def _public_hosts(resources) -> list[tuple[str, str]]:
-    """(host, urn of its record): the portal hosts of the stack config (what the engine hands the
-    pack), else every proxied web record."""
-    declared = stack_config("launchready:hosts")
-    names = ({str(h.get("name", "")).lower() for h in declared if isinstance(h, dict)}
-             if isinstance(declared, list) else None)
+    """(host, urn of its record): the portal hosts of the stack spec, else (no spec) every proxied
+    web record."""
+    spec = current_spec()
+    names = {h.name.lower() for h in spec.hosts} if spec is not None else None
     out = []
     for r in of_type(resources, DNS_RECORD):
         name = record_name(r.props)
@@ -157,3 +157,10 @@ def latency_alarm_threshold(resources, config):
         others = f" and {len(alarms) - 1} other latency alarm(s)" if len(alarms) > 1 else ""
         yield (f"{first}{others} {'fire' if others else 'fires'} only above {fmt_num(threshold)} ms time to first byte; the limit is "
                f"{fmt_num(limit)} ms.", alarms[0].urn)
+
+
+# This module's rules, in catalogue order (policies.rules.MODULES collects them).
+RULES = (
+    alarm_has_actions, topic_has_subscription, public_host_health_check, health_check_alarmed,
+    latency_alarm_threshold,
+)

@@ -232,3 +232,10 @@ def ruleset_no_duplicate_rules(props, config):
             yield f"{label} repeats {seen[key]} (same expression, action and settings)."
         else:
             seen[key] = label
+
+
+# This module's rules, in catalogue order (policies.rules.MODULES collects them).
+RULES = (
+    one_entrypoint_ruleset_per_phase, ratelimit_period_allowed, proxied_record_type,
+    caa_well_formed, redirect_rule_valid, health_check_quota, ruleset_no_duplicate_rules,
+)

@@ -4,7 +4,8 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from ..props import DNS_RECORD, SES_IDENTITY, fmt_num, get, num, of_type, record_name, stack_config, txt_content
+from ..context import current_spec
+from ..props import DNS_RECORD, SES_IDENTITY, fmt_num, get, num, of_type, record_name, txt_content
 from ..registry import HIGH, MANDATORY, MEDIUM, resource_rule, stack_rule
 
 
@@ -199,7 +200,8 @@ def dmarc_policy(props, config):
     minimum = _STRENGTH[config["minimumPolicy"]]
     p = tags.get("p", "").lower()
     if _STRENGTH.get(p, -1) < minimum:
-        staged = get(stack_config("launchready:mail"), "dmarc", "stagedRollout") is True
+        spec = current_spec()
+        staged = spec is not None and spec.mail is not None and spec.mail.dmarc.staged_rollout
         note = (" (`stagedRollout: true` does not relax this in production: run the p=none phase in a "
                 "staging stack, or set `policy: quarantine`)") if staged else ""
         yield f"{name}: DMARC p={p or '(missing)'}; production needs at least p={config['minimumPolicy']}{note}."
@@ -371,3 +373,10 @@ def non_sending_lockdown(resources, config):
                 problems.append(f"DMARC {'p' if owner == name else 'sp'}={policy or '(missing)'} instead of reject")
         if problems:
             yield f"{name} does not send mail but has " + ", ".join(problems) + "."
+
+
+# This module's rules, in catalogue order (policies.rules.MODULES collects them).
+RULES = (
+    spf_strict_all, spf_lookup_limit, spf_single_record, dmarc_policy, dmarc_present, dmarc_rua,
+    dkim_per_provider, non_sending_lockdown,
+)

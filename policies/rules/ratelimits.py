@@ -1,0 +1,154 @@
+"""Rate-limit rules: every authentication path (login, reset, invite, ...) behind a blocking limit."""
+from __future__ import annotations
+
+import re
+
+from ..context import current_spec
+from ..props import (
+    PHASE_RATELIMIT, enabled_rules, expr_hosts, expr_methods, expr_paths, fmt_num, get, num, path_covered,
+    rulesets, zones,
+)
+from ..registry import HIGH, MANDATORY, stack_rule
+
+_AUTH_PATTERN = (r"(?i)(log-?in|sign-?in|sign-?up|register|password|passwd|reset|forgot|invite|"
+                 r"/auth|token|oauth|mfa|2fa|otp|magic-?link|verify)")
+_BLOCKING = {"block", "challenge", "managed_challenge", "js_challenge"}
+
+
+def _auth_targets(config) -> list[tuple[str, str]]:
+    """(host or '', path) pairs that must be rate limited: the spec's authentication flows (none
+    without a spec) and the configured extra paths."""
+    targets: list[tuple[str, str]] = []
+    pattern = re.compile(config["authPathPattern"])
+    spec = current_spec()
+    for host in spec.hosts if spec is not None else []:
+        for flow, path in host.flows.items():
+            if flow in config["authFlows"] or pattern.search(path):
+                targets.append((host.name.lower(), path))
+    for entry in config["authPaths"]:
+        host, _, path = entry.partition("/")
+        targets.append((host.lower(), "/" + path))
+    return list(dict.fromkeys(targets))
+
+
+def _rule_label(rule, index: int) -> str:
+    """How a rule is named to the reader: the stack-file entry it came from where the program's ref
+    says so (ratelimit_N is launchready:rateLimits[N]), else its ref or position."""
+    ref = str(get(rule, "ref", default="") or "")
+    m = re.fullmatch(r"ratelimit_(\d+)", ref)
+    if m:
+        return f"rateLimits[{m.group(1)}]"
+    return repr(ref) if ref else f"rules[{index}]"
+
+
+def _limit_facts(rule, index: int = 0):
+    """What a rate-limit rule does, parsed once: (label, expression, hosts, methods, rate per minute,
+    action), or None when it has no usable rate."""
+    expression = str(get(rule, "expression", default=""))
+    requests, period = num(get(rule, "ratelimit", "requestsPerPeriod")), num(get(rule, "ratelimit", "period"))
+    if requests is None or not period:
+        return None
+    return (_rule_label(rule, index), expression, expr_hosts(expression), expr_methods(expression),
+            requests * 60.0 / period, str(get(rule, "action", default="")))
+
+
+def _shortfalls(facts, host: str, path: str, max_per_minute: float) -> list[str]:
+    """Why a rate-limit rule that matches `path` does not protect it ([] = it does)."""
+    label, expression, hosts, methods, rate, action = facts
+    out = []
+    if action not in _BLOCKING:
+        out.append(f"its action is {action!r}, which only counts requests (use block or managed_challenge)")
+    if host and hosts is not None and host not in hosts:
+        out.append(f"it is limited to {', '.join(sorted(hosts))}, not {host}")
+    if methods is not None and "POST" not in methods:
+        out.append(f"it counts only {', '.join(sorted(methods))}, not the POST that submits the form")
+    if rate > max_per_minute:
+        out.append(f"it allows {fmt_num(rate)} requests per minute, more than {fmt_num(max_per_minute)}")
+    return out
+
+
+def _covers(facts, host: str, path: str, max_per_minute: float) -> bool:
+    return facts is not None and path_covered(path, facts[1]) and not _shortfalls(facts, host, path, max_per_minute)
+
+
+@stack_rule(
+    "auth-rate-limited", area="edge", severity=HIGH, enforcement=MANDATORY,
+    description="Every login, password-reset, invite (and other authentication) path is covered by a blocking rate-limit rule, at most maxRequestsPerMinute per client.",
+    remediation="""
+The message names the path and, if a rate limit almost covers it, what that entry lacks.
+To add one, append an entry to `launchready:rateLimits` in stacks/Pulumi.<stack>.yaml with the
+path from the message, e.g. for /password/reset:
+    - path: /password/reset
+      methods: [POST]
+      requests: 5
+      period: 60
+The action must block or challenge (`action: log` only counts), `methods` (if given) must include
+POST, `hosts` (if given) must include the host in the message, and requests/period must stay at
+or under the limit in the message (10 per 60 s is typical for a login form).""",
+    config={
+        "authFlows": {"type": "array", "items": {"type": "string"},
+                      "default": ["login", "reset", "invite", "signup", "mfa", "token"],
+                      "description": "Flow names (hosts[].flows keys) that are authentication entry points."},
+        "authPathPattern": {"type": "string", "default": _AUTH_PATTERN,
+                            "description": "Flow paths matching this regex are treated as authentication paths too."},
+        "authPaths": {"type": "array", "items": {"type": "string"}, "default": [],
+                      "description": "Extra paths that must be rate limited, as 'host/path' or '/path'."},
+        "maxRequestsPerMinute": {"type": "number", "exclusiveMinimum": 0, "default": 100,
+                                 "description": "Highest acceptable request rate per client on an auth path."},
+    },
+    spec_keys=("rateLimits", "hosts"),
+    locator=lambda message, resource, spec: _auth_locator(message, spec),
+)
+def auth_rate_limited(resources, config):
+    targets = _auth_targets(config)
+    if not targets:
+        return
+    limit = float(config["maxRequestsPerMinute"])
+    facts = [f for z in zones(resources) for rs in rulesets(resources, z, PHASE_RATELIMIT)
+             for f in (_limit_facts(rule, i) for i, rule in enumerate(enabled_rules(rs.props))) if f is not None]
+    for host, path in targets:
+        if any(_covers(f, host, path, limit) for f in facts):
+            continue
+        where = f"{host}{path}" if host else path
+        # The nearest miss: the rule with the most specific path condition that matches.
+        near = sorted((f for f in facts if path_covered(path, f[1])),
+                      key=lambda f: -max((len(p) for _, p in expr_paths(f[1]) if path.startswith(p.rstrip("*"))), default=0))
+        if near:
+            f = near[0]
+            why = _shortfalls(f, host, path, limit)
+            exact = any(p.rstrip("/") == path.rstrip("/") for _, p in expr_paths(f[1]))
+            hint = "" if exact else f" Fix that entry, or add one with `path: {path}` of its own."
+            yield (f"{where} is not protected by a blocking rate limit: {f[0]} matches the path but "
+                   f"{'; '.join(why)}.{hint}")
+        else:
+            yield (f"{where} has no rate limit: add a `launchready:rateLimits` entry with `path: {path}` "
+                   f"(blocking, POST included, at most {fmt_num(limit)} requests per minute).")
+
+
+def _auth_locator(message: str, spec) -> list[str]:
+    m = re.search(r"\brateLimits\[(\d+)\]", message)
+    if m:
+        i = m.group(1)
+        keys = []
+        if "its action is" in message:
+            keys.append(f"rateLimits[{i}].action")
+        if "it is limited to" in message:
+            keys.append(f"rateLimits[{i}].hosts")
+        if "it counts only" in message:
+            keys.append(f"rateLimits[{i}].methods")
+        if "requests per minute, more than" in message:
+            keys.append(f"rateLimits[{i}].requests")
+        return keys + [f"rateLimits[{i}]"]
+    where = message.split(" ", 1)[0]
+    keys = []
+    for i, host in enumerate(getattr(spec, "hosts", None) or []):
+        for flow, path in (host.flows or {}).items():
+            if where in (f"{host.name}{path}", path):
+                keys.append(f"hosts[{i}].flows.{flow}")
+    return keys
+
+
+# This module's rules, in catalogue order (policies.rules.MODULES collects them).
+RULES = (
+    auth_rate_limited,
+)
