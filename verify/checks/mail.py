@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from ..context import FetchedPolicy, PolicyFetchError
-from ..engine import Item, NotApplicable, check, key
+from ..registry import Item, NotApplicable, check, checks_of, key
 from ..expectations import DkimExpectation, Expectations, MailExpectations, SpfExpectation
 from ..model import Verdict, failed, passed, skipped, warned
 from ..probes.mailprobes import DmarcObservation, SpfObservation, SpfTerm, spf_terms
@@ -769,3 +769,13 @@ def judge_ns_dmarc(item: Item, obs) -> Verdict:
                           hint, record=org.record)
     return failed(f"no DMARC policy covers {item.target}", hint, own=own.records or own.answer_status,
                   organizational=f"_dmarc.{m.domain}")
+
+
+CHECKS = checks_of(
+    judge_spf_valid, judge_spf_lookups, judge_spf_all, judge_spf_providers,
+    judge_dkim_present, judge_dkim_revoked, judge_dkim_strength, judge_dkim_key_match, judge_dkim_usable, judge_dkim_cname,
+    judge_dmarc_record, judge_dmarc_policy, judge_dmarc_rua, judge_dmarc_auth,
+    judge_mx, judge_mail_from_mx, judge_mx_hosts,
+    judge_sts_record, judge_sts_policy, judge_sts_mx, judge_tls_rpt,
+    judge_ns_mx, judge_ns_spf, judge_ns_dmarc,
+)

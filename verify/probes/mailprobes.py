@@ -14,7 +14,7 @@ import checkdmarc.utils as cd_utils
 
 from ..context import FetchedPolicy, PolicyFetchError
 from ..dnsclient import DnsAnswer, DnsQueryError
-from ..engine import probe
+from ..registry import probe
 
 # checkdmarc keeps a process-wide answer cache keyed by name only (not by nameserver); the runner
 # clears it at the start of each run so two runs against different servers never mix answers.
@@ -296,3 +296,6 @@ def mta_sts_policy(ctx, domain: str) -> FetchedPolicy:
     if ctx.fetcher is None:
         raise PolicyFetchError("no HTTPS policy fetcher configured")
     return ctx.fetcher.fetch(domain)
+
+
+PROBES = (spf, dmarc, mta_sts_policy)
