@@ -8,6 +8,8 @@ import hashlib
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
+from infra.knowledge.mailrecords import announces, colon_list, dkim_tags, looks_like_dkim_key
+
 from ..expectations import DkimExpectation, Expectations, MailExpectations
 from ..model import Verdict, failed, passed, skipped
 from ..registry import Item, NotApplicable, check, checks_of, key
@@ -23,21 +25,12 @@ def _plan_dkim(exp: Expectations, m: MailExpectations):
     return out or NotApplicable("no DKIM selectors declared", exp.domain)
 
 
-def dkim_tags(text: str) -> dict[str, str]:
-    tags = {}
-    for part in text.split(";"):
-        if "=" in part:
-            k, v = part.split("=", 1)
-            tags[k.strip().lower()] = "".join(v.split())
-    return tags
-
-
 def _dkim_record(item: Item, obs) -> tuple[str | None, dict[str, str], object]:
     ans = obs[key("rr", item.data.name, "TXT")].checked()
     if ans.status != "ok":
         return None, {}, ans
     texts = ans.texts()
-    dk = [t for t in texts if "p=" in t.replace(" ", "") or t.replace(" ", "").lower().startswith("v=dkim1")]
+    dk = [t for t in texts if looks_like_dkim_key(t) or announces(t, "DKIM1")]
     return (dk[0] if dk else None), (dkim_tags(dk[0]) if dk else {}), ans
 
 
@@ -51,7 +44,7 @@ def judge_dkim_present(item: Item, obs) -> Verdict:
         why = "the name does not exist" if ans.status == "nxdomain" else "no DKIM TXT record"
         return failed(f"selector {d.selector}: {why} at {d.name}; mail signed with it fails DKIM", hint,
                       queried=f"{d.name} TXT", answer=ans.status, cname_chain=list(ans.cname_chain))
-    keys = [t for t in ans.texts() if "p=" in t.replace(" ", "")]
+    keys = [t for t in ans.texts() if looks_like_dkim_key(t)]
     if len(keys) > 1:
         return failed(f"selector {d.selector}: {len(keys)} DKIM records at {d.name}; verifiers pick one at random, so "
                       "some signatures fail (a key split into several records instead of several strings, or an old key left)",
@@ -151,13 +144,13 @@ def judge_dkim_usable(item: Item, obs) -> Verdict:
     if text is None or not tags.get("p"):
         return skipped("no live DKIM key (reported by dkim-present / dkim-not-revoked)")
     problems = []
-    flags = [f.strip().lower() for f in tags.get("t", "").split(":") if f.strip()]
+    flags = colon_list(tags.get("t", ""))
     if "y" in flags:
         problems.append("t=y (testing: receivers must treat its signatures as if the mail were unsigned, RFC 6376 3.6.1)")
-    hashes = [h.strip().lower() for h in tags.get("h", "").split(":") if h.strip()]
+    hashes = colon_list(tags.get("h", ""))
     if hashes and "sha256" not in hashes:
         problems.append(f"h={tags['h']} (only SHA-1, which verifiers must not accept, RFC 8301)")
-    services = [x.strip().lower() for x in tags.get("s", "").split(":") if x.strip()]
+    services = colon_list(tags.get("s", ""))
     if services and "*" not in services and "email" not in services:
         problems.append(f"s={tags['s']} (not usable for email)")
     if problems:

@@ -2,6 +2,8 @@
 to the declared addresses, external destinations that accept them. Parsing is checkdmarc's."""
 from __future__ import annotations
 
+from infra.knowledge.mailrecords import announces
+
 from ..expectations import Expectations, MailExpectations
 from ..model import Verdict, failed, passed, skipped
 from ..probes.mailprobes import DmarcObservation
@@ -138,7 +140,7 @@ def judge_dmarc_auth(item: Item, obs) -> Verdict:
     unauth = []
     for dest, ans in sorted(o.authorizations.items()):
         ans.checked()
-        if not any(t.replace(" ", "").lower().startswith("v=dmarc1") for t in ans.texts()):
+        if not any(announces(t, "DMARC1") for t in ans.texts()):
             unauth.append(dest)
     if unauth:
         return failed(f"report destination(s) {', '.join(unauth)} do not accept reports for {m.domain}: reporters will drop them",

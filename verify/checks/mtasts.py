@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import checkdmarc.mta_sts as cd_sts
 
+from infra.knowledge.mailrecords import announces
+
 from ..context import FetchedPolicy, PolicyFetchError
 from ..expectations import Expectations, MailExpectations
 from ..model import Verdict, failed, passed, skipped, warned
@@ -22,7 +24,7 @@ def _plan_sts(exp: Expectations, m: MailExpectations):
 @check("mta-sts-record", GROUP, "MTA-STS TXT record (_mta-sts) is valid", plan=_plan_sts)
 def judge_sts_record(item: Item, obs) -> Verdict:
     ans = obs[key("rr", item.target, "TXT")].checked()
-    recs = [t for t in ans.texts() if t.replace(" ", "").lower().startswith("v=stsv1")]
+    recs = [t for t in ans.texts() if announces(t, "STSv1")]
     hint = f'publish {item.target} TXT "v=STSv1; id=<YYYYMMDDnn>" and change id whenever the policy changes'
     if len(recs) != 1:
         return failed(f"{len(recs) or 'no'} MTA-STS record(s) at {item.target}", hint, records=recs)

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import ipaddress
 
+from infra.knowledge.mailrecords import SpfTerm, spf_terms
+
 from ..expectations import Expectations, MailExpectations, SpfExpectation
 from ..model import Verdict, failed, passed, skipped
-from ..probes.mailprobes import SpfObservation, SpfTerm, spf_terms
+from ..probes.mailprobes import SpfObservation
 from ..registry import Item, NotApplicable, check, checks_of, key
 from .common import GROUP, with_mail
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import checkdmarc.smtp_tls_reporting as cd_rpt
 
+from infra.knowledge.mailrecords import announces
+
 from ..expectations import Expectations, MailExpectations
 from ..model import Verdict, failed, passed
 from ..registry import Item, NotApplicable, check, checks_of, key
@@ -23,7 +25,7 @@ def judge_tls_rpt(item: Item, obs) -> Verdict:
     m: MailExpectations = item.data
     ans = obs[key("rr", item.target, "TXT")].checked()
     hint = f'publish {item.target} TXT "v=TLSRPTv1; rua={",".join(m.tls_rpt_rua) or "mailto:tls-reports@" + m.domain}"'
-    recs = [t for t in ans.texts() if t.replace(" ", "").lower().startswith("v=tlsrptv1")]
+    recs = [t for t in ans.texts() if announces(t, "TLSRPTv1")]
     if len(recs) != 1:
         return failed(f"{len(recs) or 'no'} TLS-RPT record(s) at {item.target}", hint, records=recs)
     try:
