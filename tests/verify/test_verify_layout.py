@@ -114,3 +114,23 @@ def test_every_declared_check_and_probe_is_listed():
     listed = {m.__name__.rsplit(".", 1)[1] for m in checks.CHECK_MODULES}
     helpers = {n for n in found - listed if not hasattr(importlib.import_module(f"verify.checks.{n}"), "CHECKS")}
     assert found - helpers == listed, "a check module is missing from CHECK_MODULES"
+
+
+TEST_ONLY = ("pytest", "trustme", "hypothesis", "worldkit", "stackfiles", "hermetic")
+
+
+def test_shipped_packages_hold_no_test_harness():
+    """What the wheel ships (pyproject: packages.find include infra*, policies*, verify*) has no
+    `testing` package and no module importing test-only code: users install `.`, not `.[test]`."""
+    import setuptools
+
+    packages = setuptools.find_packages(str(REPO), include=["infra*", "policies*", "verify*"])
+    assert "verify" in packages and "verify.checks" in packages
+    assert not [p for p in packages if "testing" in p.split(".") or "tests" in p.split(".")]
+    for pkg in packages:
+        for f in (REPO / pkg.replace(".", "/")).glob("*.py"):
+            for node in ast.walk(ast.parse(f.read_text(), str(f))):
+                names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                         else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+                bad = [n for n in names if n.split(".")[0] in TEST_ONLY]
+                assert not bad, f"{f.relative_to(REPO)} imports {bad}"
