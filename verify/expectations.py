@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from infra.contract import build_contract
+from infra.knowledge.mailrecords import dkim_tags
 
 
 @dataclass(frozen=True)
@@ -235,7 +236,7 @@ def mail_from_spec(spec: Any, outputs: Mapping[str, Any]) -> MailExpectations | 
             dkim.append(DkimExpectation(selector=d.selector, name=_norm(d.name), provider=d.provider,
                                         cname_target=_norm(d.content)))
         else:
-            tags = {k.strip().lower(): v.strip() for k, _, v in (x.partition("=") for x in d.content.replace('" "', "").strip('"').split(";"))}
+            tags = dkim_tags(d.content.replace('" "', "").strip('"'))
             dkim.append(DkimExpectation(selector=d.selector, name=_norm(d.name), provider=d.provider,
                                         public_key=tags.get("p") or None))
     tokens = ses_tokens(outputs)

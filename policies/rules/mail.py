@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+from infra.knowledge.mailrecords import SpfTerm, dmarc_tags, spf_all, spf_modifier, spf_terms
+
 from ..context import current_spec
 from ..props import DNS_RECORD, SES_IDENTITY, fmt_num, get, num, of_type, record_name, txt_content
 from ..registry import HIGH, MANDATORY, MEDIUM, resource_rule, stack_rule
@@ -17,17 +19,8 @@ def _is_spf(props) -> bool:
     return _type(props) == "TXT" and txt_content(props).strip().lower().startswith("v=spf1")
 
 
-def _spf_terms(text: str) -> list[str]:
-    return text.split()[1:]
-
-
-def _all_qualifier(text: str):
-    """The qualifier of the 'all' mechanism ('+', '-', '~', '?'), or None when there is none."""
-    for term in _spf_terms(text):
-        m = re.fullmatch(r"([+\-~?]?)all", term.lower())
-        if m:
-            return m.group(1) or "+"
-    return None
+def _is_minus_all(t: SpfTerm) -> bool:
+    return t.qualifier == "-" and t.name == "all" and not t.value
 
 
 @resource_rule(
@@ -47,11 +40,11 @@ policy config for that time).""",
 def spf_strict_all(props, config):
     if not _is_spf(props):
         return
-    text = txt_content(props)
-    qualifier = _all_qualifier(text)
+    terms = spf_terms(txt_content(props))
+    qualifier = spf_all(terms)
     name = record_name(props)
     if qualifier is None:
-        if not any(t.lower().startswith("redirect=") for t in _spf_terms(text)):
+        if spf_modifier(terms, "redirect") is None:
             yield f"{name}: SPF has no 'all' mechanism (receivers treat it as neutral); end it with '-all'."
     elif qualifier in ("+", "?"):
         yield f"{name}: SPF ends in '{qualifier}all'; it must end in '-all'."
@@ -118,16 +111,13 @@ def spf_lookup_limit(props, config):
         return
     count = 0
     unpriced: list[str] = []
-    for term in _spf_terms(txt_content(props)):
-        t = term.lower().lstrip("+-~?")
-        mech, _, arg = t.partition(":")
-        target = t.split("=", 1)[1] if t.startswith("redirect=") else arg if mech == "include" else None
-        if target is not None:
-            cost, known = include_cost(target, config["includeCosts"])
+    for t in spf_terms(txt_content(props)):
+        if (t.name == "include" and t.qualifier != "=") or (t.name == "redirect" and t.qualifier == "="):
+            cost, known = include_cost(t.value, config["includeCosts"])
             count += cost
             if not known:
-                unpriced.append(target)
-        elif mech.split("/")[0] in ("a", "mx", "ptr", "exists"):
+                unpriced.append(t.value)
+        elif t.name in ("a", "mx", "ptr", "exists") and t.qualifier != "=":
             count += 1
     if count > num(config["maxLookups"]):
         about, note = "about", ""
@@ -158,15 +148,6 @@ def spf_single_record(resources, config):
 
 # -- DMARC -----------------------------------------------------------------------------------------
 
-def _dmarc_tags(text: str) -> dict[str, str]:
-    tags = {}
-    for part in text.split(";"):
-        k, sep, v = part.strip().partition("=")
-        if sep:
-            tags[k.strip().lower()] = v.strip()
-    return tags
-
-
 def _is_dmarc(props) -> bool:
     return (_type(props) == "TXT" and record_name(props).startswith("_dmarc.")
             and txt_content(props).strip().lower().startswith("v=dmarc1"))
@@ -195,7 +176,7 @@ spoof invites and password-reset mail.""",
 def dmarc_policy(props, config):
     if not _is_dmarc(props):
         return
-    tags = _dmarc_tags(txt_content(props))
+    tags = dmarc_tags(txt_content(props))
     name = record_name(props)
     minimum = _STRENGTH[config["minimumPolicy"]]
     p = tags.get("p", "").lower()
@@ -234,7 +215,7 @@ def _mail_facts(resources):
         if _is_spf(r.props):
             spf[name] = txt_content(r.props)
         elif _is_dmarc(r.props):
-            dmarc[name[len("_dmarc."):]] = _dmarc_tags(txt_content(r.props))
+            dmarc[name[len("_dmarc."):]] = dmarc_tags(txt_content(r.props))
         elif "._domainkey." in name:
             selector, domain = name.split("._domainkey.", 1)
             dkim[domain].append((selector, rtype, str(get(r.props, "content", default="")).lower()))
@@ -244,7 +225,7 @@ def _mail_facts(resources):
 
 
 def _sending_names(resources, spf, dkim) -> set[str]:
-    names = {n for n, text in spf.items() if _spf_terms(text) and [t for t in _spf_terms(text) if t.lower() != "-all"]}
+    names = {n for n, text in spf.items() if [t for t in spf_terms(text) if not _is_minus_all(t)]}
     names |= set(dkim)
     for r in of_type(resources, SES_IDENTITY):
         identity = str(get(r.props, "emailIdentity", default="")).lower()
@@ -325,7 +306,7 @@ def dkim_per_provider(resources, config):
     _, spf, _, dkim, _ = _mail_facts(resources)
     senders: dict[str, set[str]] = defaultdict(set)
     for name, text in spf.items():
-        includes = {t.lower().lstrip("+").split(":", 1)[1] for t in _spf_terms(text) if t.lower().lstrip("+").startswith("include:")}
+        includes = {t.value for t in spf_terms(text) if t.name == "include" and t.qualifier == "+"}
         for provider, facts in PROVIDERS.items():
             if includes & set(facts["spf"]):
                 senders[name].add(provider)
@@ -354,7 +335,7 @@ record alone still leaves the name spoofable or lets mail to it queue for days."
 def non_sending_lockdown(resources, config):
     records, spf, dmarc, dkim, mx = _mail_facts(resources)
     null_mx = {n for n, entries in mx.items() if any(c in ("", ".") for _, c in entries)}
-    locked = {n for n, text in spf.items() if [t.lower() for t in _spf_terms(text)] == ["-all"]}
+    locked = {n for n, text in spf.items() if [_is_minus_all(t) for t in spf_terms(text)] == [True]}
     for name in sorted(locked | null_mx):
         problems = []
         if name not in null_mx:

@@ -13,8 +13,8 @@ REPO = Path(__file__).resolve().parents[2]
 def world(tmp_path_factory):
     if not (shutil.which("knotd") or Path("/usr/sbin/knotd").exists()):
         pytest.fail("knotd not installed (Debian package 'knot'); .ci/run installs it")
-    from verify.testing.realworld import REALWORLD, REALWORLD_ZONES
-    from verify.testing.world import VARIANTS, build_world
+    from worldkit.realworld import REALWORLD, REALWORLD_ZONES
+    from worldkit.world import VARIANTS, build_world
 
     # One knotd for the variants and the real-world cases (test_verify_unseen.py).
     w = build_world(tmp_path_factory.mktemp("knot-world"), variants=(*VARIANTS, *REALWORLD),

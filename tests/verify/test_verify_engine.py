@@ -25,6 +25,10 @@ def _boom_probe(ctx, what):
     raise ConnectionResetError(f"boom {what}")
 
 
+# probes are listed explicitly (declaring one with @probe registers nothing)
+TEST_PROBES = engine.probes_by_kind([_sleep_probe, _boom_probe])
+
+
 def _mk(id_, needs, judge=None, group="test"):
     return Check(id=id_, group=group, title=id_, plan=lambda exp: [Item(id_, tuple(needs))],
                  judge=judge or (lambda item, obs: passed("ok", v=[obs[k] for k in item.needs])))
@@ -41,7 +45,8 @@ def test_probes_run_concurrently_and_are_deduplicated():
 
     checks = [_mk(f"c{i}", [key("test-count", i % 4)]) for i in range(8)]
     t = time.monotonic()
-    rep = engine.run(checks, None, None, engine.RunOptions(probe_timeout=5, deadline=10))
+    rep = engine.run(checks, None, None, engine.RunOptions(probe_timeout=5, deadline=10),
+                     probes=engine.probes_by_kind([_count]))
     # 4 distinct probes of 0.5 s: one after the other they take at least 2.0 s; concurrently about 0.5 s
     assert time.monotonic() - t < 4 * 0.5 - 0.1
     assert sorted(calls) == [0, 1, 2, 3]
@@ -49,7 +54,7 @@ def test_probes_run_concurrently_and_are_deduplicated():
 
 
 def test_probe_exception_becomes_error_with_type_and_no_verdict():
-    rep = engine.run([_mk("x", [key("test-boom", "a")])], None, None)
+    rep = engine.run([_mk("x", [key("test-boom", "a")])], None, None, probes=TEST_PROBES)
     (r,) = rep.findings
     assert r.status is Status.ERROR and r.error_type == "ConnectionResetError"
     assert "boom a" in r.message and rep.exit_code == 2
@@ -65,14 +70,14 @@ def test_judge_exception_becomes_error():
 def test_per_probe_timeout_and_overall_deadline():
     checks = [_mk("slow", [key("test-sleep", 3.0)]), _mk("fast", [key("test-sleep", 0.01)])]
     t = time.monotonic()
-    rep = engine.run(checks, None, None, engine.RunOptions(probe_timeout=0.3, deadline=5))
+    rep = engine.run(checks, None, None, engine.RunOptions(probe_timeout=0.3, deadline=5), probes=TEST_PROBES)
     assert time.monotonic() - t < 2.5  # the 0.3 s probe timeout plus slack, still short of the 3 s probe
     by = {r.id: r for r in rep.findings}
     assert by["slow"].status is Status.ERROR and by["slow"].error_type == "ProbeTimeout"
     assert by["fast"].status is Status.PASS
     t = time.monotonic()
-    rep = engine.run(checks, None, None, engine.RunOptions(probe_timeout=10, deadline=0.4))
-    assert time.monotonic() - t < 2.5 and rep.subject["deadline_hit"]  # the 0.4 s deadline plus slack, short of the 3 s probe
+    rep = engine.run(checks, None, None, engine.RunOptions(probe_timeout=10, deadline=0.4), probes=TEST_PROBES)
+    assert time.monotonic() - t < 2.5 and rep.subject["deadline_hit"]  # the 0.4 s deadline plus slack
     assert {r.id: r.status for r in rep.findings}["slow"] is Status.ERROR
 
 

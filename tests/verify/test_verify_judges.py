@@ -11,7 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
-from verify.checks import mail, zone
+from verify.checks import dkim, dmarc, spf, zone
 from verify.dnsclient import DnsAnswer, DnsQueryError, NameserverSpecError, parse_nameserver
 from verify.engine import Item, Observations, key
 from verify.expectations import (DkimExpectation, DmarcExpectation, ExpectedRecord, MailExpectations,
@@ -49,13 +49,13 @@ SPF = SpfExpectation(name="d.test", includes=("_spf.google.com", "amazonses.com"
 def test_spf_strictness_is_judged_by_us(all_, declared, status):
     exp = SpfExpectation(name="d.test", includes=(), all=declared)
     obs = Observations.of({key("spf", "d.test"): spf_obs("v=spf1 ...", all_)})
-    assert mail.judge_spf_all(Item("d.test", data=exp), obs).status is status
+    assert spf.judge_spf_all(Item("d.test", data=exp), obs).status is status
 
 
 def test_spf_providers_missing_and_extra():
     obs = Observations.of({key("spf", "d.test"): spf_obs("v=spf1 include:_spf.google.com include:sendgrid.net -all",
                                                           "fail", ["_spf.google.com", "sendgrid.net"])})
-    v = mail.judge_spf_providers(Item("d.test", data=SPF), obs)
+    v = spf.judge_spf_providers(Item("d.test", data=SPF), obs)
     assert v.status is Status.FAIL and v.evidence["missing"] == ["amazonses.com"]
     assert v.evidence["unexpected"] == ["sendgrid.net"] and "amazonses.com" in v.remediation
 
@@ -63,16 +63,16 @@ def test_spf_providers_missing_and_extra():
 def test_spf_lookup_limit_is_not_a_syntax_failure():
     o = spf_obs("v=spf1 ...", "fail", lookups=11, error="requires 11/10")
     obs = Observations.of({key("spf", "d.test"): o})
-    assert mail.judge_spf_lookups(Item("d.test", data=SPF), obs).status is Status.FAIL
-    assert mail.judge_spf_valid(Item("d.test", data=SPF), obs).status is Status.PASS
+    assert spf.judge_spf_lookups(Item("d.test", data=SPF), obs).status is Status.FAIL
+    assert spf.judge_spf_valid(Item("d.test", data=SPF), obs).status is Status.PASS
 
 
 def test_spf_missing_and_multiple_records():
     none = Observations.of({key("spf", "d.test"): SpfObservation("d.test", ())})
     two = Observations.of({key("spf", "d.test"): SpfObservation("d.test", ("v=spf1 -all", "v=spf1 ~all"))})
-    assert mail.judge_spf_valid(Item("d.test", data=SPF), none).status is Status.FAIL
-    assert mail.judge_spf_valid(Item("d.test", data=SPF), two).status is Status.FAIL
-    assert mail.judge_spf_all(Item("d.test", data=SPF), none).status is Status.SKIPPED
+    assert spf.judge_spf_valid(Item("d.test", data=SPF), none).status is Status.FAIL
+    assert spf.judge_spf_valid(Item("d.test", data=SPF), two).status is Status.FAIL
+    assert spf.judge_spf_all(Item("d.test", data=SPF), none).status is Status.SKIPPED
 
 
 def _p(pub):
@@ -91,24 +91,24 @@ def _p(pub):
 def test_dkim_key_strength(make, status):
     d = DkimExpectation(selector="s1", name="s1._domainkey.d.test")
     obs = Observations.of({key("rr", d.name, "TXT"): txt_answer(d.name, make())})
-    assert mail.judge_dkim_strength(Item(d.name, data=d), obs).status is status
+    assert dkim.judge_dkim_strength(Item(d.name, data=d), obs).status is status
 
 
 def test_dkim_revoked_and_missing():
     d = DkimExpectation(selector="s1", name="s1._domainkey.d.test")
     revoked = Observations.of({key("rr", d.name, "TXT"): txt_answer(d.name, "v=DKIM1; p=")})
-    assert mail.judge_dkim_revoked(Item(d.name, data=d), revoked).status is Status.FAIL
-    assert mail.judge_dkim_present(Item(d.name, data=d), revoked).status is Status.PASS
+    assert dkim.judge_dkim_revoked(Item(d.name, data=d), revoked).status is Status.FAIL
+    assert dkim.judge_dkim_present(Item(d.name, data=d), revoked).status is Status.PASS
     gone = Observations.of({key("rr", d.name, "TXT"): DnsAnswer(d.name, "TXT", "nxdomain")})
-    assert mail.judge_dkim_present(Item(d.name, data=d), gone).status is Status.FAIL
-    assert mail.judge_dkim_revoked(Item(d.name, data=d), gone).status is Status.SKIPPED
+    assert dkim.judge_dkim_present(Item(d.name, data=d), gone).status is Status.FAIL
+    assert dkim.judge_dkim_revoked(Item(d.name, data=d), gone).status is Status.SKIPPED
 
 
 def test_dns_failure_is_raised_not_judged():
     d = DkimExpectation(selector="s1", name="s1._domainkey.d.test")
     failed = DnsAnswer(d.name, "TXT", "failed", failure="timeout: no answer within 1s", failure_type="DnsTimeout")
     with pytest.raises(DnsQueryError, match="timeout"):
-        mail.judge_dkim_present(Item(d.name, data=d), Observations.of({key("rr", d.name, "TXT"): failed}))
+        dkim.judge_dkim_present(Item(d.name, data=d), Observations.of({key("rr", d.name, "TXT"): failed}))
 
 
 def _dmarc(p, **extra):
@@ -126,13 +126,13 @@ def _dmarc(p, **extra):
 def test_dmarc_policy_at_least_declared(live, declared, status):
     m = MailExpectations(domain="d.test", dmarc=DmarcExpectation(policy=declared))
     obs = Observations.of({key("dmarc", "d.test"): _dmarc(live)})
-    assert mail.judge_dmarc_policy(Item("_dmarc.d.test", data=m), obs).status is status
+    assert dmarc.judge_dmarc_policy(Item("_dmarc.d.test", data=m), obs).status is status
 
 
 def test_dmarc_pct_below_declared_fails():
     m = MailExpectations(domain="d.test", dmarc=DmarcExpectation(policy="reject"))
     obs = Observations.of({key("dmarc", "d.test"): _dmarc("reject", pct=20)})
-    v = mail.judge_dmarc_policy(Item("_dmarc.d.test", data=m), obs)
+    v = dmarc.judge_dmarc_policy(Item("_dmarc.d.test", data=m), obs)
     assert v.status is Status.FAIL and "pct=20" in v.message
 
 
@@ -141,7 +141,7 @@ def test_dmarc_external_destination_unauthorised():
     o = _dmarc("reject")
     o = DmarcObservation(name=o.name, records=o.records, tags=o.tags,
                          authorizations={"vendor.test": DnsAnswer("d.test._report._dmarc.vendor.test", "TXT", "nxdomain")})
-    v = mail.judge_dmarc_auth(Item("_dmarc.d.test", data=m), Observations.of({key("dmarc", "d.test"): o}))
+    v = dmarc.judge_dmarc_auth(Item("_dmarc.d.test", data=m), Observations.of({key("dmarc", "d.test"): o}))
     assert v.status is Status.FAIL and "d.test._report._dmarc.vendor.test" in v.remediation
 
 
@@ -212,13 +212,13 @@ def test_spf_redirect_counts_as_the_provider_not_as_undeclared():
     o = SpfObservation("d.test", ("v=spf1 redirect=_spf.google.com",),
                        parsed={"mechanisms": [], "redirect": {"domain": "_spf.google.com"}, "all": "fail"}, dns_lookups=1)
     exp = SpfExpectation(name="d.test", includes=("_spf.google.com",), all="-all")
-    assert mail.judge_spf_providers(Item("d.test", data=exp), Observations.of({key("spf", "d.test"): o})).status is Status.PASS
+    assert spf.judge_spf_providers(Item("d.test", data=exp), Observations.of({key("spf", "d.test"): o})).status is Status.PASS
 
 
 @pytest.mark.parametrize("term,word", [("ptr", "deprecated"), ("ip4:0.0.0.0/0", "+all"), ("a:relay.d.test", "relay")])
 def test_spf_undeclared_terms_fail_providers(term, word):
     o = spf_obs(f"v=spf1 include:_spf.google.com include:amazonses.com {term} -all", "fail")
-    v = mail.judge_spf_providers(Item("d.test", data=SPF), Observations.of({key("spf", "d.test"): o}))
+    v = spf.judge_spf_providers(Item("d.test", data=SPF), Observations.of({key("spf", "d.test"): o}))
     assert v.status is Status.FAIL and word in v.message
 
 
@@ -226,7 +226,7 @@ def test_spf_undeclared_terms_fail_providers(term, word):
                                           ({"t": "y"}, Status.FAIL)])
 def test_dmarc_pct_and_testing_flag(extra, status):
     m = MailExpectations(domain="d.test", dmarc=DmarcExpectation(policy="reject"))
-    v = mail.judge_dmarc_policy(Item("_dmarc.d.test", data=m), Observations.of({key("dmarc", "d.test"): _dmarc("reject", **extra)}))
+    v = dmarc.judge_dmarc_policy(Item("_dmarc.d.test", data=m), Observations.of({key("dmarc", "d.test"): _dmarc("reject", **extra)}))
     assert v.status is status
 
 
@@ -235,7 +235,7 @@ def test_dmarc_pct_and_testing_flag(extra, status):
 def test_dkim_key_usable(flags, status):
     d = DkimExpectation(selector="s1", name="s1._domainkey.d.test")
     obs = Observations.of({key("rr", d.name, "TXT"): txt_answer(d.name, f"v=DKIM1; k=rsa; {flags}p=MIIBIjAN")})
-    assert mail.judge_dkim_usable(Item(d.name, data=d), obs).status is status
+    assert dkim.judge_dkim_usable(Item(d.name, data=d), obs).status is status
 
 
 def test_caa_critical_unknown_tag_fails():

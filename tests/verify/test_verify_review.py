@@ -230,7 +230,7 @@ def test_report_names_the_stack_even_when_given_a_path(capsys, monkeypatch, stac
 
 def test_world_mail_is_the_example_stacks_own_and_no_comment_waits_for_issue_3():
     import verify.expectations
-    import verify.testing.world as world
+    import worldkit.world as world
     from infra.spec import load_stack
     for mod in (verify.expectations, world):
         src = Path(mod.__file__).read_text()

@@ -1,4 +1,4 @@
-"""verify against zones misconfigured the way real ones are (verify/testing/realworld.py), correct
+"""verify against zones misconfigured the way real ones are (tests/worldkit/realworld.py), correct
 zones of another legal shape, and nameservers that fail in the ways real ones do."""
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 
 from verify.audit import audit
 from verify.model import Status
-from verify.testing.faulty import FaultyDnsServer
-from verify.testing.realworld import REALWORLD
-from verify.testing.world import domain_for
+from worldkit.faulty import FaultyDnsServer
+from worldkit.realworld import REALWORLD
+from worldkit.world import domain_for
 
 pytestmark = pytest.mark.world
 

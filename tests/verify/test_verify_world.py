@@ -9,8 +9,8 @@ import pytest
 
 from verify.audit import audit
 from verify.model import Status
-from verify.testing.knot import free_port
-from verify.testing.world import REFUSED_DOMAIN, SERVFAIL_DOMAIN, VARIANTS, domain_for, world_expectations
+from worldkit.knot import free_port
+from worldkit.world import REFUSED_DOMAIN, SERVFAIL_DOMAIN, VARIANTS, domain_for, world_expectations
 
 pytestmark = pytest.mark.world
 
@@ -131,7 +131,7 @@ def _cli(argv, capsys):
 
 def test_cli_json_against_world(world, capsys, tmp_path):
     """`launchready verify --stack example --nameserver ... --outputs ...`, the way a user pins a zone."""
-    from verify.testing.world import ses_tokens
+    from worldkit.world import ses_tokens
     ns = f"127.0.0.1:{world.knot.port}"
     outputs = tmp_path / "outputs.json"
     outputs.write_text(json.dumps({"sesDkimTokens": ses_tokens("example.com"), "dbPassword": "[secret]"}))

@@ -12,7 +12,7 @@ import dns.rdatatype
 from infra.knowledge.takeover import takeover_service
 
 from ..dnsclient import DnsAnswer, DnsQueryError
-from ..engine import Item, NotApplicable, check, key
+from ..registry import Item, NotApplicable, check, checks_of, key
 from ..expectations import ExpectedRecord, Expectations
 from ..model import Verdict, failed, passed, skipped
 
@@ -257,3 +257,7 @@ def judge_dangling(item: Item, obs) -> Verdict:
     return failed(f"{r.name} is a dangling CNAME: {final}{via} {what}{svc}",
                   f"remove the CNAME {r.name} or re-create the {service or 'target'} resource {final} before anyone else does",
                   target=o.target, chain=chain, service=service)
+
+
+CHECKS = checks_of(judge_record_present, judge_record_content, judge_record_ttl, judge_ns, judge_caa, judge_dnssec,
+                   judge_dangling)

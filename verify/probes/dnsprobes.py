@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..dnsclient import DnsAnswer
-from ..engine import probe
+from ..registry import probe
 
 
 @probe("rr")
@@ -41,3 +41,6 @@ def cname_chain(ctx, name: str, declared_target: str | None) -> CnameObservation
         a = ctx.dns.query(target, "A")
         aaaa = ctx.dns.query(target, "AAAA")
     return CnameObservation(name=name, cname=c, target=target, target_a=a, target_aaaa=aaaa)
+
+
+PROBES = (rr, rr_dnssec, cname_chain)

@@ -12,9 +12,12 @@ import checkdmarc.dmarc as cd_dmarc
 import checkdmarc.spf as cd_spf
 import checkdmarc.utils as cd_utils
 
+from infra.knowledge.mailrecords import (SpfTerm, announces, dmarc_raw_tag, is_spf, spf_all, spf_delegations,
+                                         spf_modifier, spf_terms)
+
 from ..context import FetchedPolicy, PolicyFetchError
 from ..dnsclient import DnsAnswer, DnsQueryError
-from ..engine import probe
+from ..registry import probe
 
 # checkdmarc keeps a process-wide answer cache keyed by name only (not by nameserver); the runner
 # clears it at the start of each run so two runs against different servers never mix answers.
@@ -28,48 +31,6 @@ def clear_checkdmarc_cache() -> None:
 
 _TRANSPORT_WORDS = re.compile(r"REFUSED|SERVFAIL|timed out|timeout|All nameservers failed|"
                               r"Network is unreachable|Connection refused|NoNameservers", re.I)
-
-
-@dataclass(frozen=True)
-class SpfTerm:
-    """One top-level term of an SPF record, as written (RFC 7208 4.6.1: terms are space-separated)."""
-
-    qualifier: str      # "+", "-", "~", "?" ("+" when omitted); "=" for modifiers
-    name: str           # mechanism or modifier name, lowercased: include, a, mx, ip4, redirect, exp, ...
-    value: str          # the argument after ':' / '=' ('' when absent), lowercased, trailing dot dropped
-
-    @property
-    def text(self) -> str:
-        if self.qualifier == "=":
-            return f"{self.name}={self.value}"
-        return f"{self.name}:{self.value}" if self.value else self.name
-
-
-_MECHANISMS = ("all", "include", "a", "mx", "ptr", "ip4", "ip6", "exists")
-
-
-def spf_terms(record: str) -> list[SpfTerm]:
-    """The record's own terms (no include resolution): what the zone owner wrote at this name.
-    checkdmarc's parse is used for validity, lookups and the effective `all`; this is only for
-    comparing the authorised senders with the declared ones, which must work even when the parse
-    stopped early (limits exceeded)."""
-    out = []
-    for raw in record.split()[1:]:
-        t = raw.strip().lower()
-        q = "+"
-        if t[:1] in "+-~?":
-            q, t = t[0], t[1:]
-        m = _MODIFIER.match(t)
-        if m and m.group(1) not in _MECHANISMS:
-            out.append(SpfTerm("=", m.group(1), m.group(2).rstrip(".")))
-            continue
-        name = re.split(r"[:/]", t, maxsplit=1)[0]
-        value = t.split(":", 1)[1] if ":" in t else ""
-        out.append(SpfTerm(q, name, value.rstrip(".")))
-    return out
-
-
-_MODIFIER = re.compile(r"^([a-z][a-z0-9_.-]*)=(.*)$")
 
 
 @dataclass(frozen=True)
@@ -133,9 +94,9 @@ class SpfObservation:
         if not self.record:
             return None
         terms = spf_terms(self.record)
-        if any(t.name == "all" for t in terms):
+        if spf_all(terms) is not None:
             return None
-        return next((t.value for t in terms if t.qualifier == "=" and t.name == "redirect"), None)
+        return spf_modifier(terms, "redirect")
 
     def includes(self) -> list[str]:
         """include: and redirect= targets of the record itself (both delegate to a provider's list)."""
@@ -154,7 +115,7 @@ class SpfObservation:
 
 
 def _spf_texts(ans: DnsAnswer) -> list[str]:
-    return [t for t in ans.texts() if t.lower() == "v=spf1" or t.lower().startswith("v=spf1 ")]
+    return [t for t in ans.texts() if is_spf(t)]
 
 
 def _parse_spf(ctx, record: str, name: str, ignore: bool) -> dict:
@@ -197,14 +158,11 @@ def spf(ctx, name: str) -> SpfObservation:
 
 def _raise_if_transport(ctx, record: str, error: Exception) -> None:
     """An include that could not be *fetched* is a could-not-check, not an invalid SPF record."""
-    for term in record.split()[1:]:
-        t = term.lstrip("+-~?").lower()
-        for prefix in ("include:", "redirect="):
-            if t.startswith(prefix) and "%" not in t:
-                target = t[len(prefix):]
-                inc = ctx.dns.query(target, "TXT")
-                if inc.status == "failed":
-                    raise DnsQueryError(f"SPF include {target}: {inc.failure}")
+    for target in spf_delegations(spf_terms(record)):
+        if "%" not in target:  # a macro is expanded per message: nothing to fetch here
+            inc = ctx.dns.query(target, "TXT")
+            if inc.status == "failed":
+                raise DnsQueryError(f"SPF include {target}: {inc.failure}")
     if _TRANSPORT_WORDS.search(str(error)):
         raise DnsQueryError(f"SPF evaluation hit a DNS failure: {error}")
 
@@ -231,10 +189,7 @@ class DmarcObservation:
         rf, ri): receivers implementing RFC 7489 (most of them today) still honour pct."""
         if not self.record:
             return None
-        for tag, value in cd_dmarc.DMARC_TAG_VALUE_REGEX.findall(self.record):
-            if tag.lower() == name:
-                return value.strip()
-        return None
+        return dmarc_raw_tag(self.record, name)
 
     def tag(self, name: str, default: Any = None) -> Any:
         if not self.tags or name not in self.tags:
@@ -261,13 +216,13 @@ def is_external(domain: str, dest: str) -> bool:
 def dmarc(ctx, domain: str) -> DmarcObservation:
     name = f"_dmarc.{domain}"
     ans = ctx.dns.query(name, "TXT").checked()
-    texts = [t for t in ans.texts() if t.replace(" ", "").lower().startswith("v=dmarc1")] if ans.status == "ok" else []
+    texts = [t for t in ans.texts() if announces(t, "DMARC1")] if ans.status == "ok" else []
     if not texts:
         # Where people put it by mistake: the zone name appended twice by a DNS UI, or the apex.
         misplaced = []
         for where in (f"{name}.{domain}", domain):
             other = ctx.dns.query(where, "TXT")
-            if other.status == "ok" and any(t.replace(" ", "").lower().startswith("v=dmarc1") for t in other.texts()):
+            if other.status == "ok" and any(announces(t, "DMARC1") for t in other.texts()):
                 misplaced.append(where)
         return DmarcObservation(name=name, records=(), answer_status=ans.status, misplaced=tuple(misplaced))
     if len(texts) != 1:
@@ -296,3 +251,6 @@ def mta_sts_policy(ctx, domain: str) -> FetchedPolicy:
     if ctx.fetcher is None:
         raise PolicyFetchError("no HTTPS policy fetcher configured")
     return ctx.fetcher.fetch(domain)
+
+
+PROBES = (spf, dmarc, mta_sts_policy)

@@ -22,7 +22,7 @@ from typing import Callable
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ..expectations import Expectations, contract_records, from_spec
+from verify.expectations import Expectations, contract_records, from_spec
 from .knot import KnotServer
 
 CF_A, CF_AAAA = "104.16.132.229", "2606:4700::6810:84e5"  # what Cloudflare answers for proxied names
