@@ -26,7 +26,7 @@ def register(cli) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from infra.cli import emit
+    from infra.findings.output import emit
 
     from .gate import GateOptions, run_gate
 

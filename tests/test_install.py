@@ -28,10 +28,15 @@ def installed(tmp_path_factory):
             pytest.fail(f"no wheelhouse at {WHEELHOUSE}: .ci/run must fill it (pip wheel -w .wheelhouse .)")
         pytest.skip(f"no wheelhouse at {WHEELHOUSE} (run: python3 -m pip wheel -w .wheelhouse .)")
     tmp = tmp_path_factory.mktemp("install")
+    # Built from a clean copy of the source: setuptools reuses an in-tree build/ directory, whose stale
+    # files (a module since deleted) would end up in the wheel and hide what a fresh clone ships.
+    source = tmp / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", "build", "dist", ".wheelhouse", "*.egg-info", "__pycache__", ".venv", "tests"))
     dist = tmp / "dist"
     # The build backend (setuptools) comes from the wheelhouse too: an isolated build, as pip does it.
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-index", "--find-links",
-                            str(WHEELHOUSE), "-w", str(dist), str(ROOT)], capture_output=True, text=True, timeout=300)
+                            str(WHEELHOUSE), "-w", str(dist), str(source)], capture_output=True, text=True, timeout=300)
     assert build.returncode == 0, build.stderr[-3000:]
     (wheel,) = dist.glob("launch_ready-*.whl")
     venv = tmp / "venv"

@@ -119,7 +119,7 @@ def _audit_with_progress(exp, audit, **kw):
 
 
 def _emit(report, fmt: str, output: str | None) -> int:
-    from infra.cli import emit
+    from infra.findings.output import emit
 
     code = emit(report, fmt, output, "verify")
     if report.nothing_checked:
@@ -130,7 +130,7 @@ def _emit(report, fmt: str, output: str | None) -> int:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Standalone form (`python -m verify.cli ...`), same options as `launchready verify`."""
-    from infra.cli import CommandLine
+    from infra.commands import CommandLine
 
     parser = argparse.ArgumentParser(prog="launchready")
     register(CommandLine(parser.add_subparsers(dest="command", required=True)))
