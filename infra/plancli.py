@@ -18,11 +18,12 @@ def run(args: argparse.Namespace) -> int:
     from infra.mockrun import run_program
     from infra.placeholders import placeholder_advisories
     from infra.planview import render_console, render_json
-    from infra.spec import SpecError, read_stack_file, stack_name, stack_path
+    from infra.spec import SpecError, parse_spec, read_stack_file, stack_name, stack_path
 
     try:
+        # The stack file is read and the spec built once, here; the program is given that spec.
         source = read_stack_file(stack_path(args.stack, args.stacks_dir))
-        planned = run_program(source, stack=stack_name(args.stack))
+        planned = run_program(source, stack=stack_name(args.stack), spec=parse_spec(source))
     except SpecError as exc:
         print(exc, file=sys.stderr)
         return 2

@@ -22,6 +22,8 @@ from typing import Any, Optional
 
 from infra.findings import Finding, Location, Report, RuleInfo, Status
 
+from .context import use_spec
+
 REDACTED = "[secret]"
 # A diagnostic's enforcement level → the finding's status (REMEDIATE is reported as MANDATORY, as the
 # engine does). A rule that could not run on an unknown preview value is ERROR, level advisory.
@@ -134,7 +136,9 @@ def run_gate(opts: GateOptions) -> Report:
     planned = _run_program(source, spec, path, run)
     if planned is None:
         return run.report()
-    _judge(planned, spec, source, resolved, run)
+    # The rules read the spec loaded above (policies.context), never the config again.
+    with use_spec(spec):
+        _judge(planned, spec, source, resolved, run)
     _scan(opts, planned, spec, source, resolved, repo_scan, run)
     return run.report()
 
@@ -184,7 +188,7 @@ def _run_program(source: Any, spec: Any, path: Path, run: _Run):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            planned = run_program(source, stack=run.stack)
+            planned = run_program(source, stack=run.stack, spec=spec)
     except SpecError as exc:
         run.errors = str(exc).splitlines()
         return None
