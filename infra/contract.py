@@ -67,8 +67,8 @@ def _redirect_expectations(spec: Spec) -> list[dict]:
         "status": 301,
     }]
     for r in spec.redirects:
-        host = r.host or spec.canonical_name
-        target = r.to if r.to.startswith(("https://", "http://")) else f"https://{host}{r.to}"
+        host = spec.redirect_host(r)
+        target = r.target_url(host)
         out.append({
             "from": f"https://{host}{r.from_}" + ("?ref=launch" if r.preserve_query else ""),
             "to": target + ("?ref=launch" if r.preserve_query else ""),

@@ -88,11 +88,11 @@ def zone_settings(tls: Tls) -> dict[str, object]:
 def redirect_rules(spec: Spec) -> list[dict]:
     out = []
     for r in spec.redirects:
-        host = r.host or spec.canonical_name
+        host = spec.redirect_host(r)
         # A legacy path on the canonical host is also matched on its alias (www), so
         # www.example.com/signin goes to the final URL in one hop instead of two.
         hosts = [host, spec.alias_name] if host == spec.canonical_name else [host]
-        target = r.to if r.to.startswith(("https://", "http://")) else f"https://{host}{r.to}"
+        target = r.target_url(host)
         out.append({
             "ref": f"legacy_{len(out)}",
             "description": f"legacy redirect {r.from_} → {target}",

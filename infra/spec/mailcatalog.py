@@ -43,3 +43,10 @@ def fill(template: str, values: dict[str, str]) -> str:
 def relative(label: str, domain: str) -> str:
     """'@' → the domain itself; 'bounce' → bounce.<domain>."""
     return domain if label in ("@", "") else f"{label}.{domain}"
+
+
+@functools.lru_cache(maxsize=1)
+def recognisers() -> dict[str, dict]:
+    """Provider title → how to recognise it from published records: SPF includes (`spf`), regexes of
+    DKIM CNAME targets (`dkim`) and of DKIM selectors (`selector`, or None)."""
+    return {p["title"]: p["recognise"] for p in catalog()["providers"].values() if "recognise" in p}

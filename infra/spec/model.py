@@ -6,15 +6,33 @@ Validation here rejects what is malformed or contradictory. Whether a well-forme
 """
 from __future__ import annotations
 
-from typing import Annotated, Literal, Optional
-
 import ipaddress
 import re
+from typing import Annotated, Literal, Optional
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
-from .fields import Hostname, PositiveInt, RecordName, StrictInt, UrlPath, is_ip, normalise_hostname
+from infra.knowledge.cloudflare import MANAGED_RULESETS as _CF_RULESETS
+from infra.knowledge.cloudflare import ManagedRulesetName
+
+from .fields import (
+    Hostname,
+    PositiveInt,
+    RecordName,
+    StrictInt,
+    UrlPath,
+    is_ip,
+    normalise_hostname,
+)
 
 # Flow names that are authentication entry points: each must sit behind a rate limit (policies).
 AUTH_FLOWS = frozenset({"login", "reset", "invite", "signup", "mfa", "token"})
@@ -128,6 +146,18 @@ class Redirect(Model):
             raise ValueError(f"to: {self.to!r} is not a path (/new) or an absolute URL (https://...)")
         return self
 
+    # Redirect resolution, one place for the program, the validator and verify's expectations.
+    def target_url(self, host: str) -> str:
+        """Where the redirect sends a request on `host`: `to` itself, or the path on the same host."""
+        return self.to if self.to.startswith(("https://", "http://")) else f"https://{host}{self.to}"
+
+    def target(self, host: str) -> tuple[str, str]:
+        """(host, path) the redirect lands on, without the query: what a second redirect would match."""
+        if self.to.startswith("/"):
+            return host, self.to.split("?")[0]
+        target_host, _, path = self.to.split("://", 1)[1].partition("/")
+        return target_host.lower(), "/" + path.split("?")[0]
+
 
 class Hsts(Model):
     enabled: StrictBool = True
@@ -147,17 +177,13 @@ class Tls(Model):
     hsts: Hsts = Hsts()
 
 
-# Cloudflare's managed WAF rulesets, by the names the spec uses.
-MANAGED_RULESETS = {
-    "cloudflare": "efb7b8c949ac4650a09736fc376e9aee",
-    "owasp": "4814384a9e5d4991b9815dcfc25d2f1f",
-    "exposed-credentials": "c2e184081120413c86c3ab7e14069605",
-}
+# Cloudflare's managed WAF rulesets, by the names the spec uses (ids and titles: infra.knowledge).
+MANAGED_RULESETS = {name: r.id for name, r in _CF_RULESETS.items()}
 
 
 class Waf(Model):
     enabled: StrictBool = True
-    managed_rulesets: list[Literal["cloudflare", "owasp", "exposed-credentials"]] = ["cloudflare", "owasp"]
+    managed_rulesets: list[ManagedRulesetName] = ["cloudflare", "owasp"]
 
 
 class RateLimit(Model):

@@ -55,6 +55,10 @@ class Spec(Model):
         """The host that redirects to the canonical one (www or apex)."""
         return f"www.{self.domain}" if self.canonical_host == "apex" else self.domain
 
+    def redirect_host(self, redirect: Redirect) -> str:
+        """The host a redirect is declared on: its own, or the canonical host."""
+        return redirect.host or self.canonical_name
+
     def host(self, name: str) -> Optional[Host]:
         return next((h for h in self.hosts if h.name == name), None)
 
@@ -152,8 +156,8 @@ class Spec(Model):
         errors = []
         edges: dict[tuple[str, str], tuple[int, tuple[str, str]]] = {}
         for i, r in enumerate(self.redirects):
-            host = r.host or self.canonical_name
-            target = _redirect_target(r.to, host)
+            host = self.redirect_host(r)
+            target = r.target(host)
             if target == (host, r.from_):
                 errors.append((("redirects", i, "to"), f"{r.to!r} redirects {r.from_!r} to itself"))
                 continue
@@ -196,14 +200,6 @@ class Spec(Model):
                 if self.host(name) is None:
                     errors.append((("rateLimits", i, "hosts", j), f"{name!r} is not among hosts"))
         return errors
-
-
-def _redirect_target(to: str, host: str) -> tuple[str, str]:
-    if to.startswith("/"):
-        return host, to.split("?")[0]
-    rest = to.split("://", 1)[1]
-    target_host, _, path = rest.partition("/")
-    return target_host.lower(), "/" + path.split("?")[0]
 
 
 def _loc(source: str, leaf: str) -> tuple:

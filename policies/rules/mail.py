@@ -4,10 +4,26 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from infra.knowledge.mailrecords import SpfTerm, dmarc_tags, spf_all, spf_modifier, spf_terms
+from infra.knowledge.mailrecords import (
+    SpfTerm,
+    dmarc_tags,
+    spf_all,
+    spf_modifier,
+    spf_terms,
+)
+from infra.spec.mailcatalog import catalog, recognisers
 
 from ..context import current_spec
-from ..props import DNS_RECORD, SES_IDENTITY, fmt_num, get, num, of_type, record_name, txt_content
+from ..props import (
+    DNS_RECORD,
+    SES_IDENTITY,
+    fmt_num,
+    get,
+    num,
+    of_type,
+    record_name,
+    txt_content,
+)
 from ..registry import HIGH, MANDATORY, MEDIUM, resource_rule, stack_rule
 
 
@@ -250,16 +266,10 @@ def dmarc_present(resources, config):
             yield f"{name} sends mail but no DMARC record covers it (expected _dmarc.{name} or a parent's)."
 
 
-# Providers: how to recognise that one sends for a name (SPF include / SES identity) and its DKIM.
-PROVIDERS = {
-    "Amazon SES": {"spf": ["amazonses.com"], "dkim": [r"\.dkim\.amazonses\.com$"], "selector": None},
-    "Postmark": {"spf": ["spf.mtasv.net"], "dkim": [], "selector": r"^\d{14}pm$|pm$"},
-    "SendGrid": {"spf": ["sendgrid.net"], "dkim": [r"sendgrid\.net$"], "selector": r"^s[12]$"},
-    "Mailgun": {"spf": ["mailgun.org"], "dkim": [r"mailgun\.(org|net)$"], "selector": r"^(mx|krs|smtp|k1|pic|mailo)$"},
-    "Google Workspace": {"spf": ["_spf.google.com"], "dkim": [], "selector": r"^google$"},
-    "Microsoft 365": {"spf": ["spf.protection.outlook.com"], "dkim": [r"onmicrosoft\.com$"], "selector": r"^selector[12]$"},
-    "Resend": {"spf": ["_spf.resend.com", "resend.com"], "dkim": [], "selector": r"^resend$"},
-}
+# How to recognise that a provider sends for a name (SPF include, DKIM target or selector): the
+# spec's provider catalogue (infra/spec/mail_providers.yaml, `recognise`), the same data the
+# program publishes records from.
+SES_TITLE = catalog()["providers"]["ses"]["title"]
 
 
 def _has_dkim(provider: dict, keys: list) -> bool:
@@ -307,19 +317,19 @@ def dkim_per_provider(resources, config):
     senders: dict[str, set[str]] = defaultdict(set)
     for name, text in spf.items():
         includes = {t.value for t in spf_terms(text) if t.name == "include" and t.qualifier == "+"}
-        for provider, facts in PROVIDERS.items():
+        for provider, facts in recognisers().items():
             if includes & set(facts["spf"]):
                 senders[name].add(provider)
     for r in of_type(resources, SES_IDENTITY):
         identity = str(get(r.props, "emailIdentity", default="")).lower()
         if identity and "@" not in identity:
-            senders[identity].add("Amazon SES")
+            senders[identity].add(SES_TITLE)
     for name in sorted(senders):
         # The key may sit at the name or at a parent: a MAIL FROM subdomain (bounce.example.com)
         # includes the provider in its SPF while DKIM signs for the From domain (example.com).
         keys = [k for d, ks in dkim.items() if d == name or name.endswith("." + d) for k in ks]
         for provider in sorted(senders[name]):
-            if not _has_dkim(PROVIDERS[provider], keys):
+            if not _has_dkim(recognisers()[provider], keys):
                 yield f"{name}: {provider} sends for it but no {provider} DKIM key is published under _domainkey."
 
 

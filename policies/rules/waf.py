@@ -1,14 +1,10 @@
 """WAF rules: Cloudflare's managed rulesets deployed, and not in log-only mode."""
 from __future__ import annotations
 
+from infra.knowledge.cloudflare import MANAGED_RULESETS, RULESET_TITLES
+
 from ..props import PHASE_WAF, enabled_rules, get, rulesets, zone_label, zones
 from ..registry import HIGH, MANDATORY, stack_rule
-
-MANAGED_RULESET_NAMES = {
-    "efb7b8c949ac4650a09736fc376e9aee": "Cloudflare Managed Ruleset",
-    "4814384a9e5d4991b9815dcfc25d2f1f": "Cloudflare OWASP Core Ruleset",
-    "c2e184081120413c86c3ab7e14069605": "Cloudflare Exposed Credentials Check",
-}
 
 
 @stack_rule(
@@ -19,7 +15,7 @@ In stacks/Pulumi.<stack>.yaml set `launchready:waf` → `enabled: true` and list
 `managedRulesets: [cloudflare, owasp]`. The managed rules block known exploits (SQL injection,
 known CVEs) before they reach the portal.""",
     config={"requiredRulesets": {"type": "array", "items": {"type": "string"},
-                                 "default": ["efb7b8c949ac4650a09736fc376e9aee"],
+                                 "default": [MANAGED_RULESETS["cloudflare"].id],
                                  "description": "Managed ruleset ids that must be executed on every zone."}},
     spec_keys=("waf.enabled", "waf.managedRulesets", "waf"),
 )
@@ -36,7 +32,7 @@ def waf_managed_rules(resources, config):
                     continue
                 executed[rid] = str(get(overrides, "action", default="") or "")
         for rid in config["requiredRulesets"]:
-            name = MANAGED_RULESET_NAMES.get(rid, rid)
+            name = RULESET_TITLES.get(rid, rid)
             if rid not in executed:
                 yield f"{zone_label(resources, zone)}: the {name} is not deployed."
             elif executed[rid] == "log":
