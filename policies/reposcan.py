@@ -13,6 +13,8 @@ import subprocess
 from pathlib import Path
 from typing import Iterable, Optional
 
+from infra.knowledge.credentials import plugins as high_signal_plugins
+
 from .registry import CRITICAL, MANDATORY, GateCheck, ScanFinding
 
 REPO_SECRET = GateCheck(
@@ -38,15 +40,9 @@ and `detect-secrets audit .secrets.baseline`.""".strip(),
     },
 )
 
-# Plugins that recognise a credential by its own shape. The keyword-assignment plugins (Cloudant,
-# IBM, Softlayer) and the entropy/keyword ones are slower and noisier: they run with allPlugins.
-HIGH_SIGNAL_PLUGINS = (
-    "AWSKeyDetector", "ArtifactoryDetector", "AzureStorageKeyDetector", "BasicAuthDetector",
-    "DiscordBotTokenDetector", "GitHubTokenDetector", "GitLabTokenDetector", "JwtTokenDetector",
-    "MailchimpDetector", "NpmDetector", "OpenAIDetector", "PrivateKeyDetector", "PypiTokenDetector",
-    "SendGridDetector", "SlackDetector", "SquareOAuthDetector", "StripeDetector", "TelegramBotTokenDetector",
-    "TwilioKeyDetector",
-)
+# The default plugins are infra.knowledge.credentials' high-signal ones, as for every scan here.
+# The keyword-assignment plugins (Cloudant, IBM, Softlayer) and the entropy/keyword ones are slower
+# and noisier: they run with allPlugins.
 _PUBLIC_KEY_LINE = re.compile(r"v=DKIM1|k=rsa;\s*p=|BEGIN PUBLIC KEY|ssh-(rsa|ed25519) ")
 _SECURE_LINE = re.compile(r"^\s*secure:\s")
 _ALLOWLIST = re.compile(r"pragma:\s*allowlist[ -]secret", re.I)
@@ -131,24 +127,6 @@ def _load_baseline(path: Path) -> set[tuple[str, str]]:
     return accepted
 
 
-def _plugins():
-    import importlib
-    import inspect
-
-    import detect_secrets.plugins as package
-    from detect_secrets.plugins.base import RegexBasedDetector
-
-    out = []
-    for module_name in ("aws", "artifactory", "azure_storage_key", "basic_auth", "discord", "github_token",
-                        "gitlab_token", "jwt", "mailchimp", "npm", "openai", "private_key", "pypi_token",
-                        "sendgrid", "slack", "square_oauth", "stripe", "telegram_token", "twilio"):
-        module = importlib.import_module(f"{package.__name__}.{module_name}")
-        for _, cls in inspect.getmembers(module, inspect.isclass):
-            if issubclass(cls, RegexBasedDetector) and cls.__name__ in HIGH_SIGNAL_PLUGINS:
-                out.append(cls())
-    return out
-
-
 class _RepoFindings:
     """Findings of the repository scan, without allowlisted lines, baseline entries or repeats."""
 
@@ -231,7 +209,7 @@ def scan_repository(config: dict, root: Path, require_baseline: bool = False) ->
     files = _list_files(config["paths"], exclude, root)
     baseline_path = root / config["baseline"]
     out = _RepoFindings(_load_baseline(baseline_path) if baseline_path.exists() else set())
-    plugins = _plugins()
+    plugins = high_signal_plugins()
     for rel in files:
         text = _read_text(root / rel)
         if text is not None:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator
 
+from infra.knowledge.credentials import credential_kind
 from infra.spec.stackfile import line_of
 
 from .props import SM_SECRET_VERSION, SSM_PARAMETER
 from .registry import CRITICAL, HIGH, MANDATORY, GateCheck, ScanFinding
 from .reposcan import REPO_SECRET, ScanError, check_scan_config, scan_repository
-from .rules.secretrules import credential_kind
 
 # Key names whose values are secrets (leaf keys of stack config and resource inputs).
 SECRET_KEY = re.compile(

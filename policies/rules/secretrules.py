@@ -3,7 +3,8 @@ state or in plain SSM parameters, no credentials pasted into resource inputs."""
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+
+from infra.knowledge.credentials import credential_kind
 
 from ..props import KMS_KEY, SM_SECRET, SM_SECRET_VERSION, SSM_PARAMETER, get, strings
 from ..registry import CRITICAL, HIGH, MANDATORY, MEDIUM, resource_rule
@@ -59,47 +60,6 @@ def secret_value_write_only(props, config):
     for prop in ("secretString", "secretBinary"):
         if get(props, prop) not in (None, ""):
             yield f"{prop} is set: the value is stored in state; use secretStringWo instead."
-
-
-@lru_cache(maxsize=1)
-def _detectors():
-    """detect-secrets' high-signal plugins (no entropy or keyword guessing: they would flag ids)."""
-    from detect_secrets.plugins.aws import AWSKeyDetector
-    from detect_secrets.plugins.basic_auth import BasicAuthDetector
-    from detect_secrets.plugins.discord import DiscordBotTokenDetector
-    from detect_secrets.plugins.github_token import GitHubTokenDetector
-    from detect_secrets.plugins.gitlab_token import GitLabTokenDetector
-    from detect_secrets.plugins.jwt import JwtTokenDetector
-    from detect_secrets.plugins.mailchimp import MailchimpDetector
-    from detect_secrets.plugins.npm import NpmDetector
-    from detect_secrets.plugins.openai import OpenAIDetector
-    from detect_secrets.plugins.private_key import PrivateKeyDetector
-    from detect_secrets.plugins.pypi_token import PypiTokenDetector
-    from detect_secrets.plugins.sendgrid import SendGridDetector
-    from detect_secrets.plugins.slack import SlackDetector
-    from detect_secrets.plugins.stripe import StripeDetector
-    from detect_secrets.plugins.twilio import TwilioKeyDetector
-
-    return [cls() for cls in (AWSKeyDetector, BasicAuthDetector, DiscordBotTokenDetector, GitHubTokenDetector,
-                              GitLabTokenDetector, JwtTokenDetector, MailchimpDetector, NpmDetector,
-                              OpenAIDetector, PrivateKeyDetector, PypiTokenDetector, SendGridDetector,
-                              SlackDetector, StripeDetector, TwilioKeyDetector)]
-
-
-@lru_cache(maxsize=65536)
-def credential_kind(value: str):
-    """The detect-secrets plugin name that recognises `value` as a credential, or None.
-
-    Cached: the same ids, ARNs and tags recur on thousands of resources."""
-    if len(value) < 12:
-        return None
-    for plugin in _detectors():
-        try:
-            if any(True for _ in plugin.analyze_string(value)):
-                return plugin.secret_type
-        except Exception:  # noqa: BLE001 - a plugin choking on odd input is not a finding
-            continue
-    return None
 
 
 # Properties that are meant to carry secrets (judged by the rules above, not as leaks).

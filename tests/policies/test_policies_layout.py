@@ -116,7 +116,7 @@ def test_relative_imports_are_resolved():
     graph = _graph()
     assert "policies.rules.tls" in graph["policies.rules"]
     assert "policies.props" in graph["policies.rules.tls"]
-    assert "policies.rules.secretrules" in graph["policies.scan"]
+    assert "policies.reposcan" in graph["policies.scan"]
 
 
 def test_no_import_cycle_among_policies_modules():
