@@ -49,9 +49,13 @@ from the stack config the engine hands it).
 launchready gate --stack prod                         # text report; exit 1 on a mandatory violation
 launchready gate --stack prod --format sarif -o gate.sarif
 launchready gate --stack prod --format junit -o gate.xml
+launchready gate --stack prod --format md >> "$GITHUB_STEP_SUMMARY"
 launchready gate --stack prod --format json
 launchready gate --stack prod --policy-config policy-config.json
 ```
+
+Every format renders the same findings (docs/findings.md: a mandatory violation is a FAIL, an
+advisory one a WARN, a rule that could not run an ERROR that is never counted as passed).
 
 The gate loads `stacks/Pulumi.<stack>.yaml`, runs the real program under Pulumi's mock runtime,
 and presents every resource to the pack through the policy SDK's own analyzer — Analyze per
