@@ -2,11 +2,11 @@
 
 Imports are read from the source by tests/importgraph.py (nothing is imported to find them),
 including imports inside functions: a lazy import hides a cycle from the interpreter only until the
-day the function is called at import time.
+day the function is called at import time. The project-wide rules (the rooms' order, sizes of
+modules and functions) are in tests/test_layout.py.
 """
 from __future__ import annotations
 
-import ast
 import importlib.metadata
 import sys
 
@@ -78,31 +78,3 @@ def test_rule_modules_are_the_modules_of_policies_rules():
     on_disk = {p.stem for p in (ROOM / "rules").glob("*.py") if p.stem != "__init__"}
     assert {m.__name__.rsplit(".", 1)[-1] for m in MODULES} == on_disk
 
-
-# policies/gate.py and policies/report.py are being rewritten by their owner; they join the limits then.
-SIZE_EXEMPT = {"policies.gate", "policies.report"}
-MAX_MODULE_LINES = 400
-MAX_FUNCTION_LINES = 60
-
-
-def _long_function_allowed(lines: list[str], node: ast.AST) -> bool:
-    """A function may be longer when a `# long: <why>` comment sits right above it (or its decorators)."""
-    first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-    return first >= 2 and lines[first - 2].strip().startswith("# long:")
-
-
-def test_modules_and_functions_stay_small():
-    too_big = []
-    for name, path in _modules().items():
-        if name in SIZE_EXEMPT:
-            continue
-        text = path.read_text(encoding="utf-8")
-        lines = text.splitlines()
-        if len(lines) > MAX_MODULE_LINES:
-            too_big.append(f"{name}: {len(lines)} lines")
-        for node in ast.walk(ast.parse(text)):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                length = node.end_lineno - node.lineno + 1
-                if length > MAX_FUNCTION_LINES and not _long_function_allowed(lines, node):
-                    too_big.append(f"{name}.{node.name}: {length} lines")
-    assert not too_big, "split these (or say why above the def with '# long: ...'): " + ", ".join(too_big)
