@@ -220,7 +220,7 @@ _DMARC_RANK = {"none": 0, "quarantine": 1, "reject": 2}
 
 
 def mail_from_spec(spec: Any, outputs: Mapping[str, Any]) -> MailExpectations | None:
-    """From the spec's own mail plan (infra.spec.mailspec.MailPlan): the records infra publishes."""
+    """From the spec's own mail plan (infra.spec.mailplan.MailPlan): the records infra publishes."""
     mail = getattr(spec, "mail", None)
     if mail is None:
         return None

@@ -2,8 +2,8 @@
 from .errors import SpecError, SpecIssue
 from .loader import load_source, load_stack, parse_spec, spec_from_pulumi
 from .model import AUTH_FLOWS, MANAGED_RULESETS
-from .records import PlannedRecord, planned_records
-from .spec import Spec
+from .records import PlannedRecord
+from .spec import Spec, planned_records
 from .stackfile import ConfigSource, line_of, read_stack_file, stack_name, stack_path
 
 __all__ = [

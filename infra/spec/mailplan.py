@@ -1,5 +1,6 @@
-"""The mail plan: every record the mail section publishes, and the problems found while deriving
-them (SPF over the lookup limit, a DKIM selector claimed twice, a second SPF record), together.
+"""The mail section (Mail; its parts are in mailspec.py) and its plan: every record the section
+publishes, and the problems found while deriving them (SPF over the lookup limit, a DKIM selector
+claimed twice, a second SPF record), together.
 
 Everything here is derived from the spec alone; the only mail facts known after apply are the
 SES Easy DKIM tokens, which infra turns into records from the identity's outputs. A Spec derives
@@ -9,16 +10,16 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
+
+from pydantic import Field
 
 from .errors import parse_path
-from .fields import in_zone
+from .fields import Hostname, in_zone
 from .mailcatalog import fill, relative, spf_lookup_cost
+from .mailspec import Dmarc, MtaSts, Mx, Provider, Spf, TlsRpt
+from .model import Model, SpecView
 from .records import PlannedRecord, txt_content, txt_value
-
-if TYPE_CHECKING:
-    from .mailspec import Mail, Provider
-    from .spec import Spec
 
 SPF_LOOKUP_LIMIT = 10          # RFC 7208 §4.6.4
 NULL_MX = "."                  # RFC 7505: "0 ." = this name accepts no mail
@@ -70,7 +71,7 @@ class MailPlan:
     spf: dict[str, SpfPlan] = field(default_factory=dict)
     dkim: list[DkimPlan] = field(default_factory=list)
     mx: list[tuple[int, str]] = field(default_factory=list)           # apex inbound MX
-    ses: list[tuple[int, "Provider", str]] = field(default_factory=list)  # (index, provider, sending domain)
+    ses: list[tuple[int, Provider, str]] = field(default_factory=list)  # (index, provider, sending domain)
     mta_sts_policy: Optional[str] = None
     mta_sts_id: Optional[str] = None
     mta_sts_account_id: Optional[str] = None
@@ -82,7 +83,7 @@ class MailPlan:
         return self.domain if self.domain in domains else (domains[0] if domains else None)
 
     @classmethod
-    def build(cls, mail: "Mail", spec: "Spec") -> "MailPlan":
+    def build(cls, mail: "Mail", spec: SpecView) -> "MailPlan":
         """Derive the plan. Readers use spec.mail_plan, which calls this once per Spec."""
         plan = cls(spec.domain)
         plan._providers(mail, spec)
@@ -102,7 +103,7 @@ class MailPlan:
 
     # -- providers: DKIM, return path, inbound MX ----------------------------------------------------
 
-    def _providers(self, mail: "Mail", spec: "Spec") -> None:
+    def _providers(self, mail: "Mail", spec: SpecView) -> None:
         claimed: dict[str, str] = {}
         for i, p in enumerate(mail.providers):
             src = f"mail.providers[{i}]"
@@ -120,7 +121,7 @@ class MailPlan:
             self.mx.append((m.priority, m.host))
             self._add(spec.domain, "MX", m.host, f"mail.mx[{j}]", "inbound mail", m.priority)
 
-    def _required_params(self, p: "Provider", src: str, domain: str) -> None:
+    def _required_params(self, p: Provider, src: str, domain: str) -> None:
         """Parameters whose catalog default does not hold for this domain (defaultUnless)."""
         for pname, meta in (p.entry.get("params") or {}).items():
             unless = (meta or {}).get("defaultUnless")
@@ -129,7 +130,7 @@ class MailPlan:
                                       f"is required for {p.provider} when the domain contains {unless!r} ({domain}): "
                                       f"copy {meta.get('doc', 'the value the provider shows')}"))
 
-    def _provider_dkim(self, p: "Provider", src: str, domain: str, values: dict[str, str],
+    def _provider_dkim(self, p: Provider, src: str, domain: str, values: dict[str, str],
                        claimed: dict[str, str]) -> None:
         title = p.entry.get("title", p.provider)
         for d in p.entry.get("dkim", []) or []:
@@ -143,7 +144,7 @@ class MailPlan:
             self.dkim.append(DkimPlan(p.provider, selector, name, d["type"], content, src))
             self._add(name, d["type"], content, src, f"DKIM for {title}")
 
-    def _provider_records(self, p: "Provider", src: str, domain: str, values: dict[str, str], spec: "Spec") -> None:
+    def _provider_records(self, p: Provider, src: str, domain: str, values: dict[str, str], spec: SpecView) -> None:
         """The provider's return-path/feedback records, and its inbound MX when it receives mail."""
         title = p.entry.get("title", p.provider)
         for r in p.entry.get("records", []) or []:
@@ -160,7 +161,7 @@ class MailPlan:
 
     # -- SPF -----------------------------------------------------------------------------------------
 
-    def _spf(self, mail: "Mail", spec: "Spec") -> None:
+    def _spf(self, mail: "Mail", spec: SpecView) -> None:
         terms = _provider_spf_terms(mail, spec)
         apex = terms[spec.domain]
         apex[:0] = [SpfTerm(f"ip4:{n}", 0, "mail.spf") for n in mail.spf.ip4] + [SpfTerm(f"ip6:{n}", 0, "mail.spf") for n in mail.spf.ip6]
@@ -188,7 +189,7 @@ class MailPlan:
     def _dmarc(self, mail: "Mail") -> None:
         self._add(f"_dmarc.{self.domain}", "TXT", mail.dmarc.value(), "mail.dmarc", f"DMARC p={mail.dmarc.policy}")
 
-    def _mta_sts(self, mail: "Mail", spec: "Spec") -> None:
+    def _mta_sts(self, mail: "Mail", spec: SpecView) -> None:
         if mail.mta_sts is None:
             if mail.tls_rpt is not None:
                 self._tls_rpt(mail)
@@ -217,7 +218,7 @@ class MailPlan:
     def _tls_rpt(self, mail: "Mail") -> None:
         self._add(f"_smtp._tls.{self.domain}", "TXT", "v=TLSRPTv1; rua=" + ",".join(mail.tls_rpt.rua), "mail.tlsRpt", "TLS-RPT")
 
-    def _non_sending(self, mail: "Mail", spec: "Spec") -> None:
+    def _non_sending(self, mail: "Mail", spec: SpecView) -> None:
         senders = {p.domain or spec.domain for p in mail.providers} | {spec.domain}
         for i, name in enumerate(mail.non_sending):
             src = f"mail.nonSending[{i}]"
@@ -231,7 +232,7 @@ class MailPlan:
             self._add(name, "TXT", "v=spf1 -all", src, "never sends mail")
             self._add(f"_dmarc.{name}", "TXT", "v=DMARC1; p=reject", src, "never sends mail: reject anything claiming it")
 
-    def _declared_duplicates(self, spec: "Spec") -> None:
+    def _declared_duplicates(self, spec: SpecView) -> None:
         """A hand-written SPF/DMARC/MTA-STS/TLS-RPT record where mail builds one: two records is a permerror."""
         kinds = {"v=spf1": "SPF", "v=dmarc1": "DMARC", "v=stsv1": "MTA-STS", "v=tlsrptv1": "TLS-RPT"}
         ours = {(r.name, kind) for r in self.records if r.type == "TXT"
@@ -246,7 +247,7 @@ class MailPlan:
                                       f"a second {kind} record at {rec.name}; mail builds the one {kind} record there ({where})"))
 
 
-def _provider_spf_terms(mail: "Mail", spec: "Spec") -> dict[str, list[SpfTerm]]:
+def _provider_spf_terms(mail: "Mail", spec: SpecView) -> dict[str, list[SpfTerm]]:
     """SPF includes the providers need, by the name that carries them (the apex or a MAIL FROM name)."""
     terms: dict[str, list[SpfTerm]] = {spec.domain: []}
     for i, p in enumerate(mail.providers):
@@ -264,3 +265,33 @@ def _provider_spf_terms(mail: "Mail", spec: "Spec") -> dict[str, list[SpfTerm]]:
             if term.term not in {t.term for t in terms.setdefault(name, [])}:
                 terms[name].append(term)
     return terms
+
+
+# -- the section itself --------------------------------------------------------------------------------
+# Here, above its parts (mailspec.py) and beside its plan, so the plan reads the section's own type
+# and the section hands out its plan without either importing the other.
+
+class Mail(Model):
+    providers: list[Provider] = Field(default_factory=list)
+    spf: Spf = Spf()
+    dmarc: Dmarc = Dmarc()
+    mx: list[Mx] = Field(default_factory=list)
+    mta_sts: Optional[MtaSts] = None
+    tls_rpt: Optional[TlsRpt] = None
+    # Names that never send mail (parked subdomains, web-only hosts): null MX, -all, p=reject.
+    non_sending: list[Hostname] = Field(default_factory=list)
+
+    # -- derived facts: one plan per Spec (Spec.mail_plan), shared by every reader ------------------
+    def plan(self, spec: SpecView) -> MailPlan:
+        """The mail plan of `spec`: the Spec's own cached plan when this is its mail section."""
+        if getattr(spec, "mail", None) is self:
+            cached = getattr(spec, "mail_plan", None)
+            if cached is not None:
+                return cached
+        return MailPlan.build(self, spec)
+
+    def records(self, spec: SpecView) -> list[PlannedRecord]:
+        return list(self.plan(spec).records)  # a list of its own: the plan is shared
+
+    def problems(self, spec: SpecView) -> list[tuple[tuple, str]]:
+        return list(self.plan(spec).problems)

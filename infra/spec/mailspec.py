@@ -1,25 +1,21 @@
-"""Mail section of the stack spec: who sends for the domain, and how it is authenticated.
+"""Mail section of the stack spec, its parts: who sends for the domain, and how it is authenticated.
 
 Providers come from a data catalog (mail_providers.yaml, mailcatalog.py): adding a provider is
-adding data. The records this section publishes are derived in mailplan.py, once per Spec
-(Spec.mail_plan).
+adding data. The section itself (Mail) and the records it publishes are in mailplan.py, derived
+once per Spec (Spec.mail_plan); nothing here knows the plan.
 """
 from __future__ import annotations
 
 import ipaddress
 import re
-from typing import TYPE_CHECKING, Annotated, Literal, Optional, Union
+from typing import Annotated, Literal, Optional, Union
 
 from pydantic import AfterValidator, Field, StrictBool, model_validator
 
 from .fields import Hostname, StrictInt
 from .mailcatalog import CATALOG_FILE, catalog, fill, provider_ids, spf_lookup_cost  # noqa: F401 - also imported from here
-from .mailplan import NULL_MX, SPF_LOOKUP_LIMIT, WORKER_ONLY_AAAA, DkimPlan, MailPlan, SpfPlan, SpfTerm  # noqa: F401
 from .model import Model
-from .records import TXT_STRING_MAX, PlannedRecord, txt_content, txt_value  # noqa: F401
-
-if TYPE_CHECKING:
-    from .spec import Spec
+from .records import TXT_STRING_MAX, txt_content, txt_value  # noqa: F401 - also imported from here
 
 # -- small value types ---------------------------------------------------------------------------------
 
@@ -187,29 +183,3 @@ class MtaSts(Model):
 
 class TlsRpt(Model):
     rua: list[ReportUri] = Field(min_length=1)
-
-
-class Mail(Model):
-    providers: list[Provider] = Field(default_factory=list)
-    spf: Spf = Spf()
-    dmarc: Dmarc = Dmarc()
-    mx: list[Mx] = Field(default_factory=list)
-    mta_sts: Optional[MtaSts] = None
-    tls_rpt: Optional[TlsRpt] = None
-    # Names that never send mail (parked subdomains, web-only hosts): null MX, -all, p=reject.
-    non_sending: list[Hostname] = Field(default_factory=list)
-
-    # -- derived facts: one plan per Spec (Spec.mail_plan), shared by every reader ------------------
-    def plan(self, spec: "Spec") -> MailPlan:
-        """The mail plan of `spec`: the Spec's own cached plan when this is its mail section."""
-        if getattr(spec, "mail", None) is self:
-            cached = getattr(spec, "mail_plan", None)
-            if cached is not None:
-                return cached
-        return MailPlan.build(self, spec)
-
-    def records(self, spec: "Spec") -> list[PlannedRecord]:
-        return list(self.plan(spec).records)  # a list of its own: the plan is shared
-
-    def problems(self, spec: "Spec") -> list[tuple[tuple, str]]:
-        return list(self.plan(spec).problems)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal, Optional, Protocol
 
 from pydantic import (
     BaseModel,
@@ -232,3 +232,25 @@ class Headers(Model):
             out["Content-Security-Policy"] = self.content_security_policy
         out.update(self.extra)
         return out
+
+
+class SpecView(Protocol):
+    """What a section reads of the whole spec (infra.spec.spec.Spec) to plan or check itself against
+    the rest. Declared here, below the sections, so that no section imports the root that holds it."""
+
+    @property
+    def domain(self) -> str: ...
+
+    @property
+    def zone(self) -> Zone: ...
+
+    @property
+    def hosts(self) -> list[Host]: ...
+
+    @property
+    def records(self) -> list[Record]: ...
+
+    @property
+    def caa(self) -> list[str]: ...
+
+    def host(self, name: str) -> Optional[Host]: ...

@@ -7,15 +7,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Literal, Optional
+from typing import Annotated, Literal, Optional
 
 from pydantic import AfterValidator, Field, StrictBool, model_validator
 
 from .fields import Hostname, PositiveInt, StrictInt, UrlPath
-from .model import Model
-
-if TYPE_CHECKING:
-    from .spec import Spec
+from .model import Model, SpecView
 
 # The launch baseline: main flows answer within 500 ms at p95.
 DEFAULT_LATENCY_MS = 500
@@ -87,7 +84,7 @@ class Monitoring(Model):
             raise ValueError("regions: Route53 needs at least 3 checker regions (or none for its default set)")
         return self
 
-    def checks(self, spec: "Spec") -> list["CheckPlan"]:
+    def checks(self, spec: SpecView) -> list["CheckPlan"]:
         """Every health check, in a stable order: one per host, then one per main-flow path."""
         names = self.hosts if self.hosts is not None else [h.name for h in spec.hosts]
         out: list[CheckPlan] = []
@@ -103,10 +100,10 @@ class Monitoring(Model):
                     out.append(CheckPlan(f"flow-{name}-{flow}", name, path, flow))
         return out
 
-    def cloudflare_account(self, spec: "Spec") -> Optional[str]:
+    def cloudflare_account(self, spec: SpecView) -> Optional[str]:
         return (self.cloudflare.account_id if self.cloudflare else None) or spec.zone.account_id
 
-    def problems(self, spec: "Spec") -> list[tuple[tuple, str]]:
+    def problems(self, spec: SpecView) -> list[tuple[tuple, str]]:
         problems: list[tuple[tuple, str]] = []
         for i, name in enumerate(self.hosts or []):
             if spec.host(name) is None:

@@ -1,7 +1,8 @@
-"""The DNS records a spec publishes, derived in one place.
+"""The DNS records a spec publishes: the record type, TXT and CAA content, and the edge's records.
 
 infra declares exactly these (plus records known only after apply, such as SES DKIM tokens),
-the spec validator checks them for conflicts, and verify expects them.
+the spec validator checks them for conflicts, and verify expects them. All of them together, edge
+and mail, are infra.spec.spec.planned_records.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
 if TYPE_CHECKING:
-    from .spec import Spec
+    from .model import SpecView
 
 TXT_STRING_MAX = 255           # bytes per character-string (RFC 1035 §3.3)
 
@@ -55,7 +56,7 @@ def caa_content(tag: str, value: str, flags: int = 0) -> str:
     return f'{flags} {tag} "{value}"'
 
 
-def edge_records(spec: "Spec") -> list[PlannedRecord]:
+def edge_records(spec: "SpecView") -> list[PlannedRecord]:
     """Host records, extra records and CAA."""
     out: list[PlannedRecord] = []
     for i, host in enumerate(spec.hosts):
@@ -78,10 +79,3 @@ def edge_records(spec: "Spec") -> list[PlannedRecord]:
                                  source="caa", comment="CAA: no wildcard certificates"))
     return out
 
-
-def planned_records(spec: "Spec") -> list[PlannedRecord]:
-    """Every record the program publishes, in a stable order."""
-    records = edge_records(spec)
-    if spec.mail_plan is not None:
-        records.extend(spec.mail_plan.records)
-    return records

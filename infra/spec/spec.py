@@ -10,10 +10,10 @@ from pydantic_core import PydanticCustomError
 
 from .errors import parse_path
 from .fields import Hostname, in_zone
-from .mailplan import MailPlan
-from .mailspec import Mail
+from .mailplan import Mail, MailPlan
 from .model import Cache, Headers, Host, Model, RateLimit, Record, Redirect, Tls, Waf, Zone
 from .monitorspec import Monitoring
+from .records import PlannedRecord, edge_records
 from .secretspec import Secrets
 
 
@@ -135,8 +135,6 @@ class Spec(Model):
         return errors
 
     def _check_records(self):
-        from .records import planned_records
-
         errors = []
         for i, rec in enumerate(self.records):
             if not in_zone(rec.name, self.domain):
@@ -200,6 +198,14 @@ class Spec(Model):
                 if self.host(name) is None:
                     errors.append((("rateLimits", i, "hosts", j), f"{name!r} is not among hosts"))
         return errors
+
+
+def planned_records(spec: Spec) -> list[PlannedRecord]:
+    """Every record the program publishes, in a stable order: the edge's, then the mail plan's."""
+    records = edge_records(spec)
+    if spec.mail_plan is not None:
+        records.extend(spec.mail_plan.records)
+    return records
 
 
 def _loc(source: str, leaf: str) -> tuple:

@@ -1,115 +1,34 @@
 """The shape of the policies room: explicit registries, no import cycles, no reach into rooms above it.
 
-Imports are read from the source with `ast` (nothing is imported to find them), including imports
-inside functions: a lazy import hides a cycle from the interpreter only until the day the function
-is called at import time.
+Imports are read from the source by tests/importgraph.py (nothing is imported to find them),
+including imports inside functions: a lazy import hides a cycle from the interpreter only until the
+day the function is called at import time. The project-wide rules (the rooms' order, sizes of
+modules and functions) are in tests/test_layout.py.
 """
 from __future__ import annotations
 
-import ast
 import importlib.metadata
 import sys
-from pathlib import Path
 
 import pytest
 
+import importgraph
+
 pytestmark = pytest.mark.unit
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = importgraph.REPO
 ROOM = ROOT / "policies"
 # Rooms and modules the pack must never import: verify/ judges after apply and sits beside it,
 # the command line sits above every room (DESIGN.md).
 FORBIDDEN = ("verify", "infra.cli")
 
 
-def _module_name(path: Path) -> str:
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
-
-
-def _modules() -> dict[str, Path]:
-    return {_module_name(p): p for p in sorted(ROOM.rglob("*.py"))}
-
-
-def _imports(name: str, path: Path, known: set[str]) -> set[str]:
-    """Every module `name` imports (absolute names), `from pkg import submodule` resolved."""
-    is_package = path.name == "__init__.py"
-    out: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
-        if isinstance(node, ast.Import):
-            out |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = name.split(".") if is_package else name.split(".")[:-1]
-                base = base[:len(base) - (node.level - 1)]
-                target = ".".join(base + ([node.module] if node.module else []))
-            else:
-                target = node.module or ""
-            out.add(target)
-            out |= {f"{target}.{alias.name}" for alias in node.names if f"{target}.{alias.name}" in known}
-    return out
+def _modules():
+    return importgraph.modules(["policies"])
 
 
 def _graph() -> dict[str, set[str]]:
-    modules = _modules()
-    known = set(modules)
-    graph: dict[str, set[str]] = {}
-    for name, path in modules.items():
-        deps: set[str] = set()
-        for target in _imports(name, path, known):
-            # Importing policies.a.b runs policies/a/__init__.py first, unless the importer is
-            # inside policies.a already (then that package is being initialised anyway).
-            parts = target.split(".")
-            for i in range(1, len(parts) + 1):
-                candidate = ".".join(parts[:i])
-                if candidate in known and candidate != name and not name.startswith(candidate + "."):
-                    deps.add(candidate)
-        graph[name] = deps
-    return graph
-
-
-def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """Strongly connected components with more than one module (Tarjan), or a self-import."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    found: list[list[str]] = []
-    counter = [0]
-
-    def visit(v: str) -> None:
-        index[v] = low[v] = counter[0]
-        counter[0] += 1
-        stack.append(v)
-        on_stack.add(v)
-        for w in graph.get(v, ()):
-            if w not in index:
-                visit(w)
-                low[v] = min(low[v], low[w])
-            elif w in on_stack:
-                low[v] = min(low[v], index[w])
-        if low[v] == index[v]:
-            component = []
-            while True:
-                w = stack.pop()
-                on_stack.discard(w)
-                component.append(w)
-                if w == v:
-                    break
-            if len(component) > 1 or v in graph.get(v, ()):
-                found.append(sorted(component))
-
-    for v in sorted(graph):
-        if v not in index:
-            visit(v)
-    return found
-
-
-def test_cycle_finder_finds_a_cycle():
-    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
-    assert _cycles({"a": {"b"}, "b": set()}) == []
+    return importgraph.graph(["policies"])
 
 
 def test_relative_imports_are_resolved():
@@ -120,14 +39,13 @@ def test_relative_imports_are_resolved():
 
 
 def test_no_import_cycle_among_policies_modules():
-    graph = {name: {d for d in deps if d.startswith("policies")} for name, deps in _graph().items()}
-    cycles = _cycles(graph)
+    cycles = importgraph.cycles(_graph())
     assert not cycles, "import cycles among policies modules: " + "; ".join(" <-> ".join(c) for c in cycles)
 
 
 def test_policies_never_import_verify_or_the_command_line():
     modules = _modules()
-    bad = sorted((name, target) for name, path in modules.items() for target in _imports(name, path, set(modules))
+    bad = sorted((name, target) for name, path in modules.items() for target in importgraph.imports(name, path, set(modules))
                  if any(target == f or target.startswith(f + ".") for f in FORBIDDEN))
     assert not bad, f"policies import a room above them: {bad}"
 
@@ -160,31 +78,3 @@ def test_rule_modules_are_the_modules_of_policies_rules():
     on_disk = {p.stem for p in (ROOM / "rules").glob("*.py") if p.stem != "__init__"}
     assert {m.__name__.rsplit(".", 1)[-1] for m in MODULES} == on_disk
 
-
-# policies/gate.py and policies/report.py are being rewritten by their owner; they join the limits then.
-SIZE_EXEMPT = {"policies.gate", "policies.report"}
-MAX_MODULE_LINES = 400
-MAX_FUNCTION_LINES = 60
-
-
-def _long_function_allowed(lines: list[str], node: ast.AST) -> bool:
-    """A function may be longer when a `# long: <why>` comment sits right above it (or its decorators)."""
-    first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-    return first >= 2 and lines[first - 2].strip().startswith("# long:")
-
-
-def test_modules_and_functions_stay_small():
-    too_big = []
-    for name, path in _modules().items():
-        if name in SIZE_EXEMPT:
-            continue
-        text = path.read_text(encoding="utf-8")
-        lines = text.splitlines()
-        if len(lines) > MAX_MODULE_LINES:
-            too_big.append(f"{name}: {len(lines)} lines")
-        for node in ast.walk(ast.parse(text)):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                length = node.end_lineno - node.lineno + 1
-                if length > MAX_FUNCTION_LINES and not _long_function_allowed(lines, node):
-                    too_big.append(f"{name}.{node.name}: {length} lines")
-    assert not too_big, "split these (or say why above the def with '# long: ...'): " + ", ".join(too_big)
