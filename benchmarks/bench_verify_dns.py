@@ -23,8 +23,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))  # the test world (tests/worldkit) is not part of the package
 
-from verify.audit import audit  # noqa: E402
 from worldkit.world import build_world, domain_for  # noqa: E402
+
+from verify.audit import audit  # noqa: E402
 
 
 def can_bind_53() -> bool:

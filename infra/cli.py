@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
+from collections.abc import Sequence
 from importlib.metadata import entry_points
-from typing import Optional, Sequence
 
 from infra.commands import CommandLine, internal_error
 
@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
 ORDER = {"plan": 0, "gate": 1, "verify": 2, "report": 3}
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     parser = build_parser()
     args = parser.parse_args(argv)

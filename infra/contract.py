@@ -5,8 +5,9 @@ health-check ids) are not part of it; verify reads those from `pulumi stack outp
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict
-from typing import Any, Mapping, Optional
+from typing import Any
 
 from infra.edgerules import rate_limit_hosts, zone_settings
 from infra.spec import Spec, planned_records
@@ -17,7 +18,7 @@ from infra.spec.secretspec import TAG_ENV, TAG_SECRET, TAG_STACK, SecretRef
 CONTRACT_VERSION = 1
 
 
-def build_contract(spec: Spec, outputs: Optional[Mapping[str, Any]] = None) -> dict:
+def build_contract(spec: Spec, outputs: Mapping[str, Any] | None = None) -> dict:
     """The contract; `outputs` (stack outputs after apply) fills in the SES DKIM records."""
     records = []
     for rec in planned_records(spec):
@@ -84,7 +85,7 @@ def _redirect_expectations(spec: Spec) -> list[dict]:
 SES_TOKEN_OUTPUT = "sesDkimTokens"
 
 
-def mail_contract(spec: Spec, outputs: Mapping[str, Any]) -> Optional[dict]:
+def mail_contract(spec: Spec, outputs: Mapping[str, Any]) -> dict | None:
     if spec.mail is None:
         return None
     mail, plan = spec.mail, spec.mail_plan
@@ -128,7 +129,7 @@ def mail_contract(spec: Spec, outputs: Mapping[str, Any]) -> Optional[dict]:
     }
 
 
-def secrets_contract(spec: Spec) -> Optional[dict]:
+def secrets_contract(spec: Spec) -> dict | None:
     if spec.secrets is None:
         return None
     sec = spec.secrets
@@ -144,7 +145,7 @@ def secrets_contract(spec: Spec) -> Optional[dict]:
     }
 
 
-def env_contract(spec: Spec) -> Optional[dict]:
+def env_contract(spec: Spec) -> dict | None:
     if spec.secrets is None or not spec.secrets.env:
         return None
     keys = {}
@@ -156,7 +157,7 @@ def env_contract(spec: Spec) -> Optional[dict]:
     return {"path": "/launchready/{stack}/env", "tags": [TAG_STACK, TAG_ENV], "keys": keys}
 
 
-def monitoring_contract(spec: Spec) -> Optional[dict]:
+def monitoring_contract(spec: Spec) -> dict | None:
     if spec.monitoring is None:
         return None
     mon = spec.monitoring

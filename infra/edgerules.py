@@ -6,11 +6,10 @@ use them without loading pulumi_cloudflare; infra/components/ turns them into re
 from __future__ import annotations
 
 import json
-from typing import Iterable
+from collections.abc import Iterable
 
 from infra.spec import MANAGED_RULESETS, Spec
 from infra.spec.model import Tls
-
 
 # -- Cloudflare expression language ----------------------------------------------------------------
 # One place builds expressions, so every ruleset quotes the same way.

@@ -9,9 +9,10 @@ import gc
 import logging
 import runpy
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 import pulumi
 from pulumi.runtime import mocks as pmocks
@@ -50,7 +51,7 @@ class PlanRun:
     stack: str
     resources: list[PlannedResource]
     outputs: dict[str, Any]
-    _index: Optional[dict[str, PlannedResource]] = field(default=None, repr=False, compare=False)
+    _index: dict[str, PlannedResource] | None = field(default=None, repr=False, compare=False)
 
     def by_urn(self) -> dict[str, PlannedResource]:
         # Built once: the resource list is complete when a PlanRun is made.
@@ -67,7 +68,7 @@ class PlanRun:
     def children(self, urn: str) -> list[PlannedResource]:
         return [r for r in self.resources if r.parent == urn]
 
-    def top_component(self, res: PlannedResource) -> Optional[PlannedResource]:
+    def top_component(self, res: PlannedResource) -> PlannedResource | None:
         """The outermost component a resource belongs to."""
         index = self.by_urn()
         node, top = res, None
@@ -200,7 +201,7 @@ def run_as_engine() -> dict[str, Any]:
 
 
 def run_program(source: ConfigSource, stack: str = "example", preview: bool = True,
-                as_engine: bool = False, spec: Optional[Spec] = None) -> PlanRun:
+                as_engine: bool = False, spec: Spec | None = None) -> PlanRun:
     """Validate the spec, then run infra.program.main() under mocks with the stack's config map.
 
     spec: the spec already built from `source` (parse_spec(source)); main() is given it instead of

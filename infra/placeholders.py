@@ -11,7 +11,8 @@ from __future__ import annotations
 import base64
 import ipaddress
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from infra.mockrun import PlanRun
 

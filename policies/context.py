@@ -24,8 +24,9 @@ environment "production".
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Iterator, Optional
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from infra.spec import Spec
@@ -33,13 +34,13 @@ if TYPE_CHECKING:
 _LOCK = threading.Lock()
 # Specs set with use_spec, innermost last. A plain list, not a ContextVar: the engine's gRPC
 # servicer calls rules on worker threads, which must see what the caller set.
-_GIVEN: list["Spec"] = []
+_GIVEN: list[Spec] = []
 # (config key, spec or None) of the last spec built from the runtime config.
-_BUILT: Optional[tuple[Any, Optional["Spec"]]] = None
+_BUILT: tuple[Any, Spec | None] | None = None
 
 
 @contextmanager
-def use_spec(spec: "Spec") -> Iterator["Spec"]:
+def use_spec(spec: Spec) -> Iterator[Spec]:
     """Make `spec` what current_spec() returns inside the block (nested blocks: the innermost)."""
     with _LOCK:
         _GIVEN.append(spec)
@@ -54,7 +55,7 @@ def use_spec(spec: "Spec") -> Iterator["Spec"]:
                     break
 
 
-def current_spec() -> Optional["Spec"]:
+def current_spec() -> Spec | None:
     """The stack's typed spec: the one given with use_spec, else the one built from the runtime
     config the engine hands the pack, else None (no config, or one the spec rejects)."""
     with _LOCK:
@@ -69,7 +70,7 @@ def environment() -> str:
     return spec.environment if spec is not None else "production"
 
 
-def _spec_from_runtime_config() -> Optional["Spec"]:
+def _spec_from_runtime_config() -> Spec | None:
     global _BUILT
     try:
         from infra.spec.loader import source_from_pulumi
@@ -84,7 +85,7 @@ def _spec_from_runtime_config() -> Optional["Spec"]:
     from infra.spec import SpecError, parse_spec
 
     try:
-        spec: Optional["Spec"] = parse_spec(source)
+        spec: Spec | None = parse_spec(source)
     except SpecError:
         spec = None
     with _LOCK:

@@ -17,8 +17,9 @@ validated against the policy's config schema.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Optional, Sequence
+from typing import Any
 
 from google.protobuf import struct_pb2
 from pulumi.runtime import proto
@@ -46,7 +47,7 @@ class Presented:
     name: str
     urn: str
     inputs: dict[str, Any]
-    outputs: Optional[dict[str, Any]] = None
+    outputs: dict[str, Any] | None = None
     parent: str = ""
     secret_paths: frozenset[str] = frozenset()   # property paths whose values are secret
     dependencies: list[str] = field(default_factory=list)
@@ -69,8 +70,8 @@ class ResolvedConfig:
     properties: dict[str, dict[str, Any]]
 
 
-def reconcile_config(policies: Sequence[Any], given: Optional[Mapping[str, Any]],
-                     initial: Optional[Mapping[str, Any]] = None) -> ResolvedConfig:
+def reconcile_config(policies: Sequence[Any], given: Mapping[str, Any] | None,
+                     initial: Mapping[str, Any] | None = None) -> ResolvedConfig:
     """The config the engine would hand the pack (and the gate checks), or PolicyConfigError.
 
     Order, as the CLI reconciles it: each policy's own level and schema defaults, then the pack's
@@ -147,7 +148,7 @@ def _apply_entry(name: str, value: Any, by_name: Mapping[str, Any], levels: dict
         raise PolicyConfigError(f"{name}{'.' + where if where else ''}: {exc.message}") from None
 
 
-def load_config_file(path: Optional[str]) -> dict[str, Any]:
+def load_config_file(path: str | None) -> dict[str, Any]:
     if not path:
         return {}
     try:
@@ -204,7 +205,7 @@ class Analyzer:
         self.descriptions = {p.name: p.description for p in self.policies}
         self._by_type: dict[str, Any] = {}
 
-    def _servicer(self, policies: list) -> Optional[_PolicyAnalyzerServicer]:
+    def _servicer(self, policies: list) -> _PolicyAnalyzerServicer | None:
         if not policies:
             return None
         servicer = _PolicyAnalyzerServicer(PACK_NAME, PACK_VERSION, policies, EnforcementLevel.ADVISORY)
@@ -258,7 +259,7 @@ class Analyzer:
         from google.protobuf import json_format
         from pulumi_policy import PolicyResource, StackValidationArgs
         from pulumi_policy.deserialize import deserialize_properties
-        from pulumi_policy.policy import PolicyResourceOptions, PolicyCustomTimeouts, _NotApplicableError
+        from pulumi_policy.policy import PolicyCustomTimeouts, PolicyResourceOptions, _NotApplicableError
         from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
         policies = [p for p in self.policies if not _is_resource_policy(p)
@@ -274,7 +275,7 @@ class Analyzer:
             opts = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], res.parent or None)
             built.append(PolicyResource(res.type, props, res.urn, res.name, opts, None, None, [], {}))
         by_urn = {r.urn: r for r in built}
-        for res, policy_resource in zip(resources, built):
+        for res, policy_resource in zip(resources, built, strict=False):
             if res.parent and res.parent in by_urn:
                 policy_resource.parent = by_urn[res.parent]
             policy_resource.dependencies.extend(by_urn[d] for d in res.dependencies if d in by_urn)
@@ -286,7 +287,7 @@ class Analyzer:
                 level = EnforcementLevel.MANDATORY
             found: list[Diagnostic] = []
 
-            def report(message: str, urn: Optional[str] = None, _p=policy, _level=level, _found=found) -> None:
+            def report(message: str, urn: str | None = None, _p=policy, _level=level, _found=found) -> None:
                 _found.append(Diagnostic(_p.name, _level, message or _p.description, urn or ""))
 
             # Policy config reaches a policy through protobuf too (numbers as floats), as Configure gives it.
@@ -319,6 +320,6 @@ def _is_resource_policy(policy: Any) -> bool:
 
 
 def run_rules(policies: Sequence[Any], resources: Sequence[Presented],
-              config: Optional[Mapping[str, Any]] = None) -> list[Diagnostic]:
+              config: Mapping[str, Any] | None = None) -> list[Diagnostic]:
     """Convenience for tests: reconcile `config`, then Analyze + AnalyzeStack."""
     return Analyzer(policies, reconcile_config(policies, config)).run(resources)

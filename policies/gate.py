@@ -18,7 +18,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from infra.findings import Finding, Location, Report, RuleInfo, Status
 
@@ -34,11 +34,11 @@ _STATUS = {"mandatory": Status.FAIL, "remediate": Status.FAIL, "advisory": Statu
 class GateOptions:
     stack: str
     stacks_dir: str = "stacks"
-    policy_config: Optional[str] = None          # JSON file, the `--policy-pack-config` form
+    policy_config: str | None = None          # JSON file, the `--policy-pack-config` form
     root: str = "."                              # repository root for the repository scan
     scan_repo: bool = True
     scan_paths: list[str] = field(default_factory=list)   # overrides repo-secret-committed.paths
-    baseline: Optional[str] = None                        # overrides repo-secret-committed.baseline
+    baseline: str | None = None                        # overrides repo-secret-committed.baseline
 
 
 def _presented(run_resources: list) -> list:
@@ -106,8 +106,8 @@ class _Run:
                                "timings": {k: round(v, 3) for k, v in self.timings.items()}})
 
 
-def _finding(rule: Any, status: Status, level: str, message: str, res: Any, file: Optional[str],
-             line: Optional[int], urn: str = "") -> Finding:
+def _finding(rule: Any, status: Status, level: str, message: str, res: Any, file: str | None,
+             line: int | None, urn: str = "") -> Finding:
     return Finding(id=rule.name, status=status, level=level, severity=rule.severity.value, area=rule.area,
                    message=message, remediation=rule.remediation_steps or "",
                    location=Location(file=file, line=line, resource_urn=urn,
@@ -159,7 +159,7 @@ def _resolve_config(opts: GateOptions, spec: Any, run: _Run):
     return resolved
 
 
-def _repo_scan_config(opts: GateOptions, resolved: Any, run: _Run) -> Optional[tuple[dict, bool]]:
+def _repo_scan_config(opts: GateOptions, resolved: Any, run: _Run) -> tuple[dict, bool] | None:
     """The repository scan's settings, or None when it is off. A scan path, root or explicit
     baseline that is not there means the scan cannot check what it was asked to: "could not
     check" (exit 2) before anything runs, never a pass."""
@@ -227,7 +227,7 @@ def _judge(planned: Any, spec: Any, source: Any, resolved: Any, run: _Run) -> No
 
 
 def _scan(opts: GateOptions, planned: Any, spec: Any, source: Any, resolved: Any,
-          repo_scan: Optional[tuple[dict, bool]], run: _Run) -> None:
+          repo_scan: tuple[dict, bool] | None, run: _Run) -> None:
     """The gate-only checks: the stack file, the state, the repository."""
     from .locate import locate
     from .scan import GATE_CHECKS, ScanError, scan_repository, scan_stack_file, scan_state

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from infra.spec.stackfile import line_of
 
@@ -35,7 +35,7 @@ def _record_keys(spec: Any, inputs: dict) -> tuple[list[str], list[str]]:
 
 
 @lru_cache(maxsize=64)
-def _infra_declaration(type_token: str) -> Optional[tuple[str, int]]:
+def _infra_declaration(type_token: str) -> tuple[str, int] | None:
     """The first line in infra/ that constructs a resource of this type (e.g. `cloudflare.ZoneSetting(`)."""
     cls = type_token.rsplit(":", 1)[-1]
     if not cls or not INFRA_DIR.is_dir():
@@ -51,7 +51,7 @@ def _infra_declaration(type_token: str) -> Optional[tuple[str, int]]:
     return None
 
 
-def locate(rule: Any, resource: Any, spec: Any, source: Any, message: str = "") -> tuple[Optional[str], Optional[int]]:
+def locate(rule: Any, resource: Any, spec: Any, source: Any, message: str = "") -> tuple[str | None, int | None]:
     """The stack-file line of the most specific key that explains the violation, in this order:
     the rule's own locator (the exact key a message names), the record's own declaration, the
     rule's usual keys, the section that builds records of that kind; else the infra source."""

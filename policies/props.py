@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any, Iterable, Iterator, Optional
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 from infra.spec.mailspec import txt_value
 
@@ -71,7 +71,7 @@ def on(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.lower() == "on")
 
 
-def num(value: Any) -> Optional[float]:
+def num(value: Any) -> float | None:
     try:
         return float(value) if value is not None and not isinstance(value, bool) else None
     except (TypeError, ValueError):
@@ -177,7 +177,7 @@ def expr_paths(expression: str) -> list[tuple[str, str]]:
     return out
 
 
-def _expr_field_values(expression: str, field: str) -> Optional[set[str]]:
+def _expr_field_values(expression: str, field: str) -> set[str] | None:
     """Values an expression compares `field` with (`eq`/`==` one value, `in {...}` several), or None
     when the expression does not mention the field."""
     values: set[str] = set()
@@ -192,13 +192,13 @@ def _expr_field_values(expression: str, field: str) -> Optional[set[str]]:
     return values if found else None
 
 
-def expr_hosts(expression: str) -> Optional[set[str]]:
+def expr_hosts(expression: str) -> set[str] | None:
     """Hosts an expression is limited to, or None when it names no host."""
     hosts = _expr_field_values(expression, "http.host")
     return None if hosts is None else {h.lower() for h in hosts}
 
 
-def expr_methods(expression: str) -> Optional[set[str]]:
+def expr_methods(expression: str) -> set[str] | None:
     methods = _expr_field_values(expression, "http.request.method")
     return None if methods is None else {m.upper() for m in methods}
 

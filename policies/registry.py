@@ -16,8 +16,9 @@ during preview" diagnostic, as the engine does; checks therefore never catch it.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Optional
+from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -39,11 +40,11 @@ LOW, MEDIUM, HIGH, CRITICAL = Severity.LOW, Severity.MEDIUM, Severity.HIGH, Seve
 AREAS = ("edge", "dns", "mail", "secrets", "monitoring", "apply", "repository")
 
 
-def _schema(config: Optional[dict]) -> Optional[PolicyConfigSchema]:
+def _schema(config: dict | None) -> PolicyConfigSchema | None:
     return PolicyConfigSchema(properties=dict(config)) if config else None
 
 
-def _defaults(config: Optional[dict]) -> dict[str, Any]:
+def _defaults(config: dict | None) -> dict[str, Any]:
     return {k: v["default"] for k, v in (config or {}).items() if "default" in v}
 
 
@@ -55,7 +56,7 @@ class _RuleMixin:
     spec_keys: tuple[str, ...]
     # Optional: (message, resource, spec) -> spec key paths naming the exact cause of one violation
     # (e.g. `rateLimits[1].period` for "rule 'ratelimit_1': period 30 s"), tried before spec_keys.
-    locator: Optional[Callable] = None
+    locator: Callable | None = None
 
     def locate_keys(self, message: str, resource: Any, spec: Any) -> list[str]:
         if self.locator is None:
@@ -65,7 +66,7 @@ class _RuleMixin:
         except Exception:  # noqa: BLE001 - a locator never hides a finding; spec_keys still apply
             return []
 
-    def settings(self, given: Optional[Mapping[str, Any]]) -> dict[str, Any]:
+    def settings(self, given: Mapping[str, Any] | None) -> dict[str, Any]:
         """The rule's config: schema defaults overlaid with what the policy config file gives."""
         return {**self.defaults, **dict(given or {})}
 
@@ -79,7 +80,7 @@ class ResourceRule(_RuleMixin, ResourceValidationPolicy):
 
     def __init__(self, *, name: str, area: str, description: str, remediation: str, severity: Severity,
                  enforcement: EnforcementLevel, types: Iterable[str], check: Callable,
-                 config: Optional[dict] = None, spec_keys: Iterable[str] = (), locator: Optional[Callable] = None):
+                 config: dict | None = None, spec_keys: Iterable[str] = (), locator: Callable | None = None):
         super().__init__(name=name, description=description, enforcement_level=enforcement,
                          config_schema=_schema(config), severity=severity, tags=[area],
                          remediation_steps=remediation)
@@ -105,8 +106,8 @@ class StackRule(_RuleMixin, StackValidationPolicy):
     """Judges relations between the resources of the whole stack."""
 
     def __init__(self, *, name: str, area: str, description: str, remediation: str, severity: Severity,
-                 enforcement: EnforcementLevel, check: Callable, config: Optional[dict] = None,
-                 spec_keys: Iterable[str] = (), locator: Optional[Callable] = None):
+                 enforcement: EnforcementLevel, check: Callable, config: dict | None = None,
+                 spec_keys: Iterable[str] = (), locator: Callable | None = None):
         super().__init__(name=name, description=description, enforcement_level=enforcement,
                          config_schema=_schema(config), severity=severity, tags=[area],
                          remediation_steps=remediation)
@@ -139,14 +140,14 @@ class GateCheck:
         return self.remediation
 
     @property
-    def config_schema(self) -> Optional[PolicyConfigSchema]:
+    def config_schema(self) -> PolicyConfigSchema | None:
         return _schema(self.config)
 
     @property
     def defaults(self) -> dict[str, Any]:
         return _defaults(self.config)
 
-    def settings(self, given: Optional[Mapping[str, Any]]) -> dict[str, Any]:
+    def settings(self, given: Mapping[str, Any] | None) -> dict[str, Any]:
         return {**self.defaults, **dict(given or {})}
 
 
@@ -156,15 +157,15 @@ class ScanFinding:
 
     check: str
     message: str
-    file: Optional[str] = None
-    line: Optional[int] = None
+    file: str | None = None
+    line: int | None = None
     secret: str = ""          # kept only to redact it from every output; never rendered
     urn: str = ""
 
 
 def resource_rule(name: str, *, area: str, types: Iterable[str], description: str, remediation: str,
-                  severity: Severity, enforcement: EnforcementLevel = MANDATORY, config: Optional[dict] = None,
-                  spec_keys: Iterable[str] = (), locator: Optional[Callable] = None):
+                  severity: Severity, enforcement: EnforcementLevel = MANDATORY, config: dict | None = None,
+                  spec_keys: Iterable[str] = (), locator: Callable | None = None):
     """Decorator: turn `check(props, config[, resource_type]) -> Iterable[str]` into a ResourceRule."""
     def wrap(fn: Callable) -> ResourceRule:
         return ResourceRule(name=name, area=area, description=description, remediation=remediation.strip(),
@@ -174,8 +175,8 @@ def resource_rule(name: str, *, area: str, types: Iterable[str], description: st
 
 
 def stack_rule(name: str, *, area: str, description: str, remediation: str, severity: Severity,
-               enforcement: EnforcementLevel = MANDATORY, config: Optional[dict] = None,
-               spec_keys: Iterable[str] = (), locator: Optional[Callable] = None):
+               enforcement: EnforcementLevel = MANDATORY, config: dict | None = None,
+               spec_keys: Iterable[str] = (), locator: Callable | None = None):
     """Decorator: turn `check(resources, config) -> Iterable[str | (str, urn)]` into a StackRule."""
     def wrap(fn: Callable) -> StackRule:
         return StackRule(name=name, area=area, description=description, remediation=remediation.strip(),

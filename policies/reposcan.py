@@ -10,8 +10,8 @@ import json
 import os
 import re
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, Optional
 
 from infra.knowledge.credentials import plugins as high_signal_plugins
 
@@ -146,7 +146,7 @@ class _RepoFindings:
                                          rel, line_no, secret))
 
 
-def _read_text(path: Path) -> Optional[str]:
+def _read_text(path: Path) -> str | None:
     """A file's text, or None when it is too large, unreadable or binary."""
     try:
         if path.stat().st_size > 2_000_000:

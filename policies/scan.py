@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from infra.knowledge.credentials import credential_kind
 from infra.spec.stackfile import line_of

@@ -7,9 +7,8 @@ import os
 import tempfile
 from pathlib import Path
 
-import pytest
-
 import hermetic
+import pytest
 from hermetic import HermeticViolation  # noqa: F401 - re-exported for tests that prove the guard
 
 _SITE = Path(__file__).resolve().parent / "hermetic_site"

@@ -8,8 +8,8 @@ time) and under `if TYPE_CHECKING:` (the annotation still says the module needs 
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Iterable, Mapping
 
 REPO = Path(__file__).resolve().parents[1]
 

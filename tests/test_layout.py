@@ -16,13 +16,12 @@ Imports are read from the source (tests/importgraph.py), lazy ones and TYPE_CHEC
 from __future__ import annotations
 
 import ast
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional, Sequence
-
-import pytest
 
 import importgraph
+import pytest
 
 pytestmark = pytest.mark.unit
 
@@ -37,7 +36,7 @@ class Room:
     modules: tuple[str, ...]
     # A room may import its own modules and those of every room below it, or, when `only` is
     # given, just these modules of the rooms below.
-    only: Optional[tuple[str, ...]] = None
+    only: tuple[str, ...] | None = None
 
 
 ROOMS = (
@@ -53,7 +52,7 @@ def _within(module: str, prefix: str) -> bool:
     return module == prefix or module.startswith(prefix + ".")
 
 
-def room_of(module: str, rooms: Sequence[Room] = ROOMS) -> Optional[Room]:
+def room_of(module: str, rooms: Sequence[Room] = ROOMS) -> Room | None:
     if module == "infra":
         # The bare package: importing any infra.* module runs infra/__init__.py first.
         return rooms[0]

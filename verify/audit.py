@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import ssl
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from typing import Iterable, Sequence
 
 from infra.findings import RuleInfo
 

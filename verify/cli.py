@@ -10,8 +10,7 @@ import argparse
 import math
 import ssl
 import sys
-from typing import Optional, Sequence
-
+from collections.abc import Sequence
 
 FORMATS = ("console", "text", "json", "sarif", "junit", "md")
 
@@ -128,7 +127,7 @@ def _emit(report, fmt: str, output: str | None) -> int:
     return code
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Standalone form (`python -m verify.cli ...`), same options as `launchready verify`."""
     from infra.commands import CommandLine
 

@@ -8,7 +8,7 @@ from .dnsclient import DnsClient
 
 
 class PolicyFetcher(Protocol):
-    def fetch(self, domain: str) -> "FetchedPolicy": ...
+    def fetch(self, domain: str) -> FetchedPolicy: ...
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ with the reason instead of a verdict.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Sequence
 
 import dns.exception
 import dns.flags
@@ -81,7 +81,7 @@ class DnsAnswer:
     def exists(self) -> bool:
         return self.checked().status == "ok"
 
-    def checked(self) -> "DnsAnswer":
+    def checked(self) -> DnsAnswer:
         """The answer if it is one; DnsQueryError if the server gave none."""
         if self.status == "failed":
             raise DnsQueryError(f"{self.qname} {self.rdtype}: {self.failure}")

@@ -8,13 +8,30 @@ importing a check module registers nothing and no import goes both ways.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from . import checks as _checks
 from . import probes as _probes
 from .model import Report
-from .registry import (Check, Item, JudgeFn, NotApplicable, Observations, PlanFn, ProbeFailed, ProbeFn,
-                       ProbeKey, ProbeTimeout, check, checks_by_id, checks_of, key, probe, probes_by_kind)
+from .registry import (
+    Check,
+    Item,
+    JudgeFn,
+    NotApplicable,
+    Observations,
+    PlanFn,
+    ProbeFailed,
+    ProbeFn,
+    ProbeKey,
+    ProbeTimeout,
+    check,
+    checks_by_id,
+    checks_of,
+    key,
+    probe,
+    probes_by_kind,
+)
 from .runner import RunEvents, RunOptions, SelectionError, select
 from .runner import run as _run
 

@@ -9,9 +9,10 @@ exports (infra/program.py): `sesDkimTokens` and `nameServers`.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from infra.contract import build_contract
 from infra.knowledge.mailrecords import dkim_tags
@@ -90,7 +91,7 @@ class Expectations:
     mail: MailExpectations | None = None
     mta_sts_policy_url: str | None = None
 
-    def with_mail(self, mail: MailExpectations | None) -> "Expectations":
+    def with_mail(self, mail: MailExpectations | None) -> Expectations:
         return replace(self, mail=mail)
 
 
@@ -210,7 +211,7 @@ def from_spec(spec: Any, *, stack: str = "", outputs: Mapping[str, Any] | None =
     )
 
 
-def _with_mail_from_mx(mail: "MailExpectations | None", mx: list) -> "MailExpectations | None":
+def _with_mail_from_mx(mail: MailExpectations | None, mx: list) -> MailExpectations | None:
     if mail is None:
         return None
     return replace(mail, mail_from_mx=tuple(sorted(set(mx))))

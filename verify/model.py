@@ -5,8 +5,9 @@ WARN and FAIL say something about the world. Ids are stable; messages may change
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from infra.findings import Finding, Location, Report, Status
 

@@ -9,8 +9,9 @@ its probes in a PROBES tuple; `verify.checks` and `verify.probes` name those mod
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
+from typing import Any
 
 from .model import Verdict
 
@@ -87,7 +88,7 @@ class Observations:
         return k in self._values
 
     @classmethod
-    def of(cls, mapping: Mapping[ProbeKey, Any]) -> "Observations":
+    def of(cls, mapping: Mapping[ProbeKey, Any]) -> Observations:
         """For unit tests: values that are exceptions become probe errors."""
         vals = {k: v for k, v in mapping.items() if not isinstance(v, BaseException)}
         errs = {k: v for k, v in mapping.items() if isinstance(v, BaseException)}

@@ -10,8 +10,9 @@ import concurrent.futures as cf
 import datetime as _dt
 import threading
 import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from .model import Finding, Report, Status, Verdict, result, verify_report
 from .registry import Check, Item, NotApplicable, Observations, ProbeFailed, ProbeFn, ProbeKey, ProbeTimeout
@@ -74,7 +75,7 @@ def run(checks: Sequence[Check], ctx: Any, expectations: Any, options: RunOption
     options = options or RunOptions()
     events = events or RunEvents()
     t0 = time.monotonic()
-    started_at = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    started_at = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     deadline_at = t0 + options.deadline
 
     planned, results = _plan(checks, expectations, t0)
@@ -225,7 +226,7 @@ class _DaemonPool:
     def __init__(self, workers: int):
         import queue
 
-        self._queue: "queue.SimpleQueue" = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._closed = False
         self._threads = [threading.Thread(target=self._work, name=f"verify-probe-{i}", daemon=True)
                          for i in range(workers)]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import shlex
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 import pulumi
 import pulumi_cloudflare as cloudflare
@@ -29,7 +29,7 @@ class DnsRecords(pulumi.ComponentResource):
     """A set of records in one zone. Other components (mail) add records through `add`."""
 
     def __init__(self, name: str, zone_id: pulumi.Input[str], records: Iterable[PlannedRecord],
-                 opts: Optional[pulumi.ResourceOptions] = None):
+                 opts: pulumi.ResourceOptions | None = None):
         super().__init__("launchready:dns:Records", name, None, opts)
         self._zone_id = zone_id
         self.records: dict[str, cloudflare.DnsRecord] = {}
@@ -37,7 +37,7 @@ class DnsRecords(pulumi.ComponentResource):
             self.add(rec)
         self.register_outputs({"records": sorted(self.records)})
 
-    def add(self, rec: PlannedRecord, opts: Optional[pulumi.ResourceOptions] = None) -> cloudflare.DnsRecord:
+    def add(self, rec: PlannedRecord, opts: pulumi.ResourceOptions | None = None) -> cloudflare.DnsRecord:
         key = rec.key
         if key in self.records:
             return self.records[key]
@@ -54,7 +54,7 @@ class Dnssec(pulumi.ComponentResource):
 
     ds: pulumi.Output[str]
 
-    def __init__(self, name: str, zone_id: pulumi.Input[str], opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, zone_id: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None):
         super().__init__("launchready:dns:Dnssec", name, None, opts)
         dnssec = cloudflare.ZoneDnssec(f"{name}-dnssec", zone_id=zone_id, status="active",
                                        opts=pulumi.ResourceOptions(parent=self))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -45,7 +44,7 @@ class SesIdentity(pulumi.ComponentResource):
     identity_arn: pulumi.Output[str]
 
     def __init__(self, name: str, args: SesIdentityArgs, zone_id: pulumi.Input[str],
-                 opts: Optional[pulumi.ResourceOptions] = None):
+                 opts: pulumi.ResourceOptions | None = None):
         super().__init__("launchready:mail:SesIdentity", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         # pulumi-aws 7 takes the region per resource: the identity lives where the app sends from,
@@ -109,7 +108,7 @@ class MtaStsPolicy(pulumi.ComponentResource):
     url: pulumi.Output[str]
 
     def __init__(self, name: str, domain: str, policy: str, account_id: str, zone_id: pulumi.Input[str],
-                 opts: Optional[pulumi.ResourceOptions] = None):
+                 opts: pulumi.ResourceOptions | None = None):
         super().__init__("launchready:mail:MtaStsPolicy", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         script = cloudflare.WorkersScript(
@@ -128,7 +127,7 @@ class MailAuth(pulumi.ComponentResource):
     ses_dkim_tokens: pulumi.Output[list]
 
     def __init__(self, name: str, spec: Spec, zone_id: pulumi.Input[str], stack: str,
-                 opts: Optional[pulumi.ResourceOptions] = None):
+                 opts: pulumi.ResourceOptions | None = None):
         super().__init__("launchready:mail:MailAuth", name, None, opts)
         assert spec.mail is not None
         plan: MailPlan = spec.mail_plan
@@ -143,7 +142,7 @@ class MailAuth(pulumi.ComponentResource):
         # verify reads the tokens of the apex identity (or the only one) from this output.
         first = self.ses.get(plan.primary_ses_domain) if plan.primary_ses_domain else None
         self.ses_dkim_tokens = first.dkim_tokens if first else pulumi.Output.from_input([])
-        self.mta_sts: Optional[MtaStsPolicy] = None
+        self.mta_sts: MtaStsPolicy | None = None
         if plan.mta_sts_policy and plan.mta_sts_account_id:
             self.mta_sts = MtaStsPolicy(f"{name}-mta-sts", spec.domain, plan.mta_sts_policy, plan.mta_sts_account_id,
                                         zone_id, opts=pulumi.ResourceOptions(parent=self))

@@ -9,7 +9,6 @@ used instead of a second explicit aws.Provider, which would not inherit the stac
 from __future__ import annotations
 
 import json
-from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -50,7 +49,7 @@ class Monitors(pulumi.ComponentResource):
     health_check_ids: dict[str, pulumi.Output[str]]
 
     def __init__(self, name: str, spec: Spec, zone_id: pulumi.Input[str], stack: str,
-                 opts: Optional[pulumi.ResourceOptions] = None):
+                 opts: pulumi.ResourceOptions | None = None):
         super().__init__("launchready:monitoring:Monitors", name, None, opts)
         mon: Monitoring = spec.monitoring
         child = pulumi.ResourceOptions(parent=self)

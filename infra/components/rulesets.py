@@ -7,14 +7,11 @@ zone, so each phase is declared once, here.
 """
 from __future__ import annotations
 
-from typing import Optional
-
 import pulumi
 import pulumi_cloudflare as cloudflare
 
 from infra.edgerules import PHASES
 from infra.spec import Spec
-
 
 # -- component -------------------------------------------------------------------------------------
 
@@ -22,7 +19,7 @@ class EdgeRules(pulumi.ComponentResource):
     """One entry-point ruleset per phase that has rules."""
 
     def __init__(self, name: str, zone_id: pulumi.Input[str], spec: Spec,
-                 opts: Optional[pulumi.ResourceOptions] = None):
+                 opts: pulumi.ResourceOptions | None = None):
         super().__init__("launchready:edge:Rules", name, None, opts)
         self.rulesets: dict[str, cloudflare.Ruleset] = {}
         for phase, (short, build) in PHASES.items():

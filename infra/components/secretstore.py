@@ -8,14 +8,11 @@ secret carries a `version` in the spec that must be bumped to write a new value.
 """
 from __future__ import annotations
 
-from typing import Optional
-
 import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from infra.spec.secretspec import (NAMESPACE, TAG_ENV, TAG_SECRET, TAG_STACK, SecretItem, Secrets, env_path,
-                                   secret_name)
+from infra.spec.secretspec import NAMESPACE, TAG_ENV, TAG_SECRET, TAG_STACK, SecretItem, Secrets, env_path, secret_name
 
 
 class KmsKey(pulumi.ComponentResource):
@@ -24,8 +21,8 @@ class KmsKey(pulumi.ComponentResource):
     arn: pulumi.Output[str]
 
     def __init__(self, name: str, description: str, alias: str, tags: dict, *, rotation_days: int = 365,
-                 deletion_window_days: int = 30, policy: Optional[pulumi.Input[str]] = None,
-                 region: Optional[str] = None, opts: Optional[pulumi.ResourceOptions] = None):
+                 deletion_window_days: int = 30, policy: pulumi.Input[str] | None = None,
+                 region: str | None = None, opts: pulumi.ResourceOptions | None = None):
         super().__init__("launchready:secrets:KmsKey", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         key = aws.kms.Key(f"{name}-key", description=description, enable_key_rotation=True,
@@ -43,7 +40,7 @@ class SecretStore(pulumi.ComponentResource):
     key_arn: pulumi.Output[str]
     secret_arns: dict[str, pulumi.Output[str]]
 
-    def __init__(self, name: str, secrets: Secrets, stack: str, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, secrets: Secrets, stack: str, opts: pulumi.ResourceOptions | None = None):
         super().__init__("launchready:secrets:SecretStore", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         base_tags = {TAG_STACK: stack}
@@ -91,8 +88,8 @@ class EnvContract(pulumi.ComponentResource):
 
     path: pulumi.Output[str]
 
-    def __init__(self, name: str, secrets: Secrets, stack: str, store: Optional[SecretStore],
-                 opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, secrets: Secrets, stack: str, store: SecretStore | None,
+                 opts: pulumi.ResourceOptions | None = None):
         super().__init__("launchready:secrets:EnvContract", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         prefix = env_path(stack)

@@ -1,8 +1,6 @@
 """TLS at the edge: one cloudflare.ZoneSetting per setting id (ZoneSettingsOverride is gone in 6.x)."""
 from __future__ import annotations
 
-from typing import Optional
-
 import pulumi
 import pulumi_cloudflare as cloudflare
 
@@ -12,7 +10,7 @@ from infra.spec.model import Tls
 
 class TlsSettings(pulumi.ComponentResource):
     def __init__(self, name: str, zone_id: pulumi.Input[str], tls: Tls,
-                 opts: Optional[pulumi.ResourceOptions] = None):
+                 opts: pulumi.ResourceOptions | None = None):
         super().__init__("launchready:edge:TlsSettings", name, None, opts)
         self.settings = {
             setting_id: cloudflare.ZoneSetting(

@@ -9,8 +9,9 @@ and the exit code its command decided; renderers (infra/findings/render/) only f
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any
 
 
 class Status(str, enum.Enum):
@@ -33,8 +34,8 @@ SEVERITIES = ("critical", "high", "medium", "low", "info")
 class Location:
     """Where a finding points: a file and line, a resource, and/or a live target (host, record)."""
 
-    file: Optional[str] = None
-    line: Optional[int] = None
+    file: str | None = None
+    line: int | None = None
     resource_urn: str = ""
     resource_type: str = ""
     resource_name: str = ""
@@ -58,14 +59,14 @@ class Finding:
     evidence: Mapping[str, Any] = field(default_factory=dict)
     remediation: str = ""
     location: Location = Location()
-    error_type: Optional[str] = None    # the exception class name when status is ERROR
+    error_type: str | None = None    # the exception class name when status is ERROR
     duration_ms: float = 0.0
 
     @property
     def target(self) -> str:
         return self.location.target
 
-    def redacted(self, redact) -> "Finding":
+    def redacted(self, redact) -> Finding:
         """The same finding with `redact(text)` applied to every free text it carries."""
         loc = replace(self.location, resource_name=redact(self.location.resource_name),
                       target=redact(self.location.target))
@@ -183,7 +184,7 @@ class Report:
         return not self.errors and self.error_blocks and nothing_checked(self.findings)
 
     @property
-    def stack_file(self) -> Optional[str]:
+    def stack_file(self) -> str | None:
         return self.subject.get("stackFile")
 
     def of(self, *statuses: Status) -> list[Finding]:

@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import sys
-from typing import Optional
 
 
-def emit(report, fmt: str, output: Optional[str], command: str) -> int:
+def emit(report, fmt: str, output: str | None, command: str) -> int:
     """Render a findings report in `fmt` to `output` (or stdout) and return its exit code.
 
     With --output, a short text summary still goes to stderr so a CI log says what happened.

@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import inspect
 from functools import lru_cache
-from typing import Optional
 
 # (detect-secrets module, plugin class) of the high-signal plugins.
 HIGH_SIGNAL_PLUGINS: tuple[tuple[str, str], ...] = (
@@ -49,7 +48,7 @@ def _value_plugins() -> tuple:
 
 
 @lru_cache(maxsize=65536)
-def credential_kind(value: str) -> Optional[str]:
+def credential_kind(value: str) -> str | None:
     """The detect-secrets plugin name that recognises `value` as a credential, or None.
 
     Cached: the same ids, ARNs and tags recur on thousands of resources."""

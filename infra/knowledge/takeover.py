@@ -8,7 +8,7 @@ verify names the service when a live CNAME dangles (`dns-dangling-cname`).
 from __future__ import annotations
 
 import re
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 # Target domain suffix → the service that hands out names under it.
 SERVICES: dict[str, str] = {
@@ -38,8 +38,8 @@ PATTERNS: dict[str, str] = {
 SUFFIXES = list(SERVICES)
 
 
-def takeover_service(target: str, suffixes: Optional[Iterable[str]] = None,
-                     patterns: Optional[Iterable[str]] = None) -> Optional[str]:
+def takeover_service(target: str, suffixes: Iterable[str] | None = None,
+                     patterns: Iterable[str] | None = None) -> str | None:
     """The takeover-prone service `target` belongs to, or None.
 
     `suffixes` and `patterns` narrow or widen the catalogue (the policy's config does); a suffix

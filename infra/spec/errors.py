@@ -9,7 +9,6 @@ import difflib
 import re
 import typing
 from dataclasses import dataclass
-from typing import Optional
 
 from pydantic import BaseModel, ValidationError
 
@@ -22,8 +21,8 @@ _SECRETISH = re.compile(r"(secret|password|passwd|token|key|credential|private|v
 class SpecIssue:
     path: str
     message: str
-    file: Optional[str] = None
-    line: Optional[int] = None
+    file: str | None = None
+    line: int | None = None
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}: " if self.file and self.line else (f"{self.file}: " if self.file else "")
@@ -33,7 +32,7 @@ class SpecIssue:
 class SpecError(Exception):
     """The spec is malformed; carries every problem found, not just the first."""
 
-    def __init__(self, issues: list[SpecIssue], file: Optional[str] = None):
+    def __init__(self, issues: list[SpecIssue], file: str | None = None):
         self.issues = issues
         self.file = file
         super().__init__(self.render())
@@ -81,7 +80,7 @@ def _show(value, loc) -> str:
     return text if len(text) <= 80 else text[:77] + "...'"
 
 
-def _submodel_at(root: type[BaseModel], loc: tuple) -> Optional[type[BaseModel]]:
+def _submodel_at(root: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
     """The model class that holds the key at `loc` (to suggest the right spelling of a typo)."""
     model = root
     for part in loc[:-1]:
@@ -109,7 +108,7 @@ _SHAPE = {"list_type": "a list", "model_type": "a mapping of keys", "model_attri
           "bool_type": "true or false"}
 
 
-def _field_doc(root: type[BaseModel], loc: tuple) -> Optional[str]:
+def _field_doc(root: type[BaseModel], loc: tuple) -> str | None:
     """The field's description (its unit: "seconds, e.g. 60"), to say what was expected."""
     model = _submodel_at(root, loc)
     name = next((p for p in reversed(loc) if isinstance(p, str)), None)

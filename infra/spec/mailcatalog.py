@@ -7,7 +7,6 @@ from __future__ import annotations
 import functools
 import re
 from pathlib import Path
-from typing import Optional
 
 import yaml
 
@@ -24,7 +23,7 @@ def provider_ids() -> list[str]:
     return sorted(catalog()["providers"])
 
 
-def spf_lookup_cost(include: str) -> Optional[int]:
+def spf_lookup_cost(include: str) -> int | None:
     return catalog()["spf_lookups"].get(include)
 
 

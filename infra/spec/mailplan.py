@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Optional
 
 from pydantic import Field
 
@@ -72,18 +71,18 @@ class MailPlan:
     dkim: list[DkimPlan] = field(default_factory=list)
     mx: list[tuple[int, str]] = field(default_factory=list)           # apex inbound MX
     ses: list[tuple[int, Provider, str]] = field(default_factory=list)  # (index, provider, sending domain)
-    mta_sts_policy: Optional[str] = None
-    mta_sts_id: Optional[str] = None
-    mta_sts_account_id: Optional[str] = None
+    mta_sts_policy: str | None = None
+    mta_sts_id: str | None = None
+    mta_sts_account_id: str | None = None
 
     @property
-    def primary_ses_domain(self) -> Optional[str]:
+    def primary_ses_domain(self) -> str | None:
         """The SES identity whose DKIM tokens the stack exports (sesDkimTokens): the apex, or the first."""
         domains = [d for _, _, d in self.ses]
         return self.domain if self.domain in domains else (domains[0] if domains else None)
 
     @classmethod
-    def build(cls, mail: "Mail", spec: SpecView) -> "MailPlan":
+    def build(cls, mail: Mail, spec: SpecView) -> MailPlan:
         """Derive the plan. Readers use spec.mail_plan, which calls this once per Spec."""
         plan = cls(spec.domain)
         plan._providers(mail, spec)
@@ -95,7 +94,7 @@ class MailPlan:
         return plan
 
     def _add(self, name: str, type_: str, content: str, source: str, comment: str,
-             priority: Optional[int] = None, proxied: bool = False) -> None:
+             priority: int | None = None, proxied: bool = False) -> None:
         if type_ == "TXT":
             content = txt_content(content)
         self.records.append(PlannedRecord(name=name, type=type_, content=content, priority=priority,
@@ -103,7 +102,7 @@ class MailPlan:
 
     # -- providers: DKIM, return path, inbound MX ----------------------------------------------------
 
-    def _providers(self, mail: "Mail", spec: SpecView) -> None:
+    def _providers(self, mail: Mail, spec: SpecView) -> None:
         claimed: dict[str, str] = {}
         for i, p in enumerate(mail.providers):
             src = f"mail.providers[{i}]"
@@ -161,7 +160,7 @@ class MailPlan:
 
     # -- SPF -----------------------------------------------------------------------------------------
 
-    def _spf(self, mail: "Mail", spec: SpecView) -> None:
+    def _spf(self, mail: Mail, spec: SpecView) -> None:
         terms = _provider_spf_terms(mail, spec)
         apex = terms[spec.domain]
         apex[:0] = [SpfTerm(f"ip4:{n}", 0, "mail.spf") for n in mail.spf.ip4] + [SpfTerm(f"ip6:{n}", 0, "mail.spf") for n in mail.spf.ip6]
@@ -186,10 +185,10 @@ class MailPlan:
 
     # -- DMARC, MTA-STS, TLS-RPT, non-sending names ---------------------------------------------------
 
-    def _dmarc(self, mail: "Mail") -> None:
+    def _dmarc(self, mail: Mail) -> None:
         self._add(f"_dmarc.{self.domain}", "TXT", mail.dmarc.value(), "mail.dmarc", f"DMARC p={mail.dmarc.policy}")
 
-    def _mta_sts(self, mail: "Mail", spec: SpecView) -> None:
+    def _mta_sts(self, mail: Mail, spec: SpecView) -> None:
         if mail.mta_sts is None:
             if mail.tls_rpt is not None:
                 self._tls_rpt(mail)
@@ -215,10 +214,10 @@ class MailPlan:
         if mail.tls_rpt is not None:
             self._tls_rpt(mail)
 
-    def _tls_rpt(self, mail: "Mail") -> None:
+    def _tls_rpt(self, mail: Mail) -> None:
         self._add(f"_smtp._tls.{self.domain}", "TXT", "v=TLSRPTv1; rua=" + ",".join(mail.tls_rpt.rua), "mail.tlsRpt", "TLS-RPT")
 
-    def _non_sending(self, mail: "Mail", spec: SpecView) -> None:
+    def _non_sending(self, mail: Mail, spec: SpecView) -> None:
         senders = {p.domain or spec.domain for p in mail.providers} | {spec.domain}
         for i, name in enumerate(mail.non_sending):
             src = f"mail.nonSending[{i}]"
@@ -247,7 +246,7 @@ class MailPlan:
                                       f"a second {kind} record at {rec.name}; mail builds the one {kind} record there ({where})"))
 
 
-def _provider_spf_terms(mail: "Mail", spec: SpecView) -> dict[str, list[SpfTerm]]:
+def _provider_spf_terms(mail: Mail, spec: SpecView) -> dict[str, list[SpfTerm]]:
     """SPF includes the providers need, by the name that carries them (the apex or a MAIL FROM name)."""
     terms: dict[str, list[SpfTerm]] = {spec.domain: []}
     for i, p in enumerate(mail.providers):
@@ -276,8 +275,8 @@ class Mail(Model):
     spf: Spf = Spf()
     dmarc: Dmarc = Dmarc()
     mx: list[Mx] = Field(default_factory=list)
-    mta_sts: Optional[MtaSts] = None
-    tls_rpt: Optional[TlsRpt] = None
+    mta_sts: MtaSts | None = None
+    tls_rpt: TlsRpt | None = None
     # Names that never send mail (parked subdomains, web-only hosts): null MX, -all, p=reject.
     non_sending: list[Hostname] = Field(default_factory=list)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Literal, Optional, Union
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StrictBool, model_validator
 
@@ -58,10 +58,10 @@ class Provider(Model):
 
     provider: str
     # The domain the provider sends as (its DKIM d= and SPF names); the apex unless given.
-    domain: Optional[Hostname] = None
+    domain: Hostname | None = None
     params: dict[str, str] = Field(default_factory=dict)
     # Override the catalog's default for optional SPF includes (see mail_providers.yaml).
-    spf_include: Optional[StrictBool] = None
+    spf_include: StrictBool | None = None
     # Publish the provider's inbound MX at its domain (the domain receives mail there).
     inbound: StrictBool = False
 
@@ -106,7 +106,7 @@ class Provider(Model):
         return self.provider
 
     @property
-    def managed(self) -> Optional[str]:
+    def managed(self) -> str | None:
         return self.entry.get("managed")
 
     def values(self, domain: str) -> dict[str, str]:
@@ -130,12 +130,12 @@ class Spf(Model):
     ip4: list[Ip4Net] = Field(default_factory=list)
     ip6: list[Ip6Net] = Field(default_factory=list)
     # A known include by name, or {domain, lookups} for one the catalog does not know.
-    include: list[Union[Hostname, SpfInclude]] = Field(default_factory=list)
+    include: list[Hostname | SpfInclude] = Field(default_factory=list)
 
 
 class Dmarc(Model):
     policy: DmarcPolicy = "reject"
-    subdomain_policy: Optional[DmarcPolicy] = None
+    subdomain_policy: DmarcPolicy | None = None
     rua: list[MailtoUri] = Field(default_factory=list)
     ruf: list[MailtoUri] = Field(default_factory=list)
     adkim: Literal["r", "s"] = "r"
@@ -178,7 +178,7 @@ class MtaSts(Model):
     # mx patterns of the policy; by default the apex MX hosts.
     mx: list[str] = Field(default_factory=list)
     # The Cloudflare account the Worker runs in (defaults to zone.accountId).
-    account_id: Optional[str] = Field(default=None, pattern=r"^[0-9a-f]{32}$")
+    account_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
 
 
 class TlsRpt(Model):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Literal, Optional, Protocol
+from typing import Annotated, Literal, Protocol
 
 from pydantic import (
     BaseModel,
@@ -47,10 +47,10 @@ class Model(BaseModel):
 class Zone(Model):
     """Which Cloudflare zone the records go into: an existing one (by name or id) or one to create."""
 
-    name: Optional[Hostname] = None
-    id: Optional[str] = Field(default=None, pattern=r"^[0-9a-f]{32}$")
+    name: Hostname | None = None
+    id: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
     create: StrictBool = False
-    account_id: Optional[str] = Field(default=None, pattern=r"^[0-9a-f]{32}$")
+    account_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
 
     @model_validator(mode="after")
     def _one_way(self):
@@ -112,7 +112,7 @@ class Record(Model):
     content: str = Field(min_length=1)
     ttl: StrictInt = Field(1, description="seconds, 1 = automatic")
     proxied: StrictBool = False
-    priority: Optional[StrictInt] = None
+    priority: StrictInt | None = None
 
     @model_validator(mode="after")
     def _content(self):
@@ -137,7 +137,7 @@ class Redirect(Model):
     from_: UrlPath = Field(alias="from")
     to: str
     status: Literal[301, 302, 307, 308] = 301
-    host: Optional[Hostname] = None
+    host: Hostname | None = None
     preserve_query: StrictBool = True
 
     @model_validator(mode="after")
@@ -189,7 +189,7 @@ class Waf(Model):
 class RateLimit(Model):
     """At most `requests` per `period` seconds per client IP on a path prefix."""
 
-    name: Optional[str] = None
+    name: str | None = None
     path: UrlPath
     hosts: list[Hostname] = Field(default_factory=list)  # empty: every host that serves the path
     methods: list[Literal["GET", "POST", "PUT", "PATCH", "DELETE"]] = Field(default_factory=list)
@@ -209,12 +209,12 @@ class Cache(Model):
 
 
 class Headers(Model):
-    content_security_policy: Optional[str] = None
+    content_security_policy: str | None = None
     frame_options: Literal["DENY", "SAMEORIGIN"] = "DENY"
     referrer_policy: str = "strict-origin-when-cross-origin"
     permissions_policy: str = "camera=(), microphone=(), geolocation=()"
     content_type_options: StrictBool = True
-    cross_origin_opener_policy: Optional[Literal["same-origin", "same-origin-allow-popups", "unsafe-none"]] = "same-origin"
+    cross_origin_opener_policy: Literal["same-origin", "same-origin-allow-popups", "unsafe-none"] | None = "same-origin"
     extra: dict[str, str] = Field(default_factory=dict)
 
     def as_dict(self) -> dict[str, str]:
@@ -253,4 +253,4 @@ class SpecView(Protocol):
     @property
     def caa(self) -> list[str]: ...
 
-    def host(self, name: str) -> Optional[Host]: ...
+    def host(self, name: str) -> Host | None: ...

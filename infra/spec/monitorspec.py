@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StrictBool, model_validator
 
@@ -54,7 +54,7 @@ class CloudflareAlerts(Model):
     """Cloudflare notification policies for certificate events (issuance failures, expiry)."""
 
     certificate_events: StrictBool = True
-    account_id: Optional[str] = Field(default=None, pattern=r"^[0-9a-f]{32}$")  # defaults to zone.accountId
+    account_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")  # defaults to zone.accountId
     email: list[Email] = Field(default_factory=list)                            # defaults to alerts.email
 
 
@@ -69,14 +69,14 @@ class Monitoring(Model):
     # Checker regions (at least 3); empty = Route53's default set.
     regions: list[Literal[CHECKER_REGIONS]] = Field(default_factory=list)  # type: ignore[valid-type]
     # Hosts to check; by default every host in the spec.
-    hosts: Optional[list[Hostname]] = None
+    hosts: list[Hostname] | None = None
     # Path to check per host ("/" by default), e.g. api.example.com: /v1/health.
     host_paths: dict[Hostname, UrlPath] = Field(default_factory=dict)
     # Flow names to check on every host that has them; by default every flow. Route53 counts only
     # 2xx/3xx as healthy, so leave out flows that answer GET with 4xx (POST-only endpoints).
-    flows: Optional[list[str]] = None
+    flows: list[str] | None = None
     alerts: Alerts
-    cloudflare: Optional[CloudflareAlerts] = None
+    cloudflare: CloudflareAlerts | None = None
 
     @model_validator(mode="after")
     def _regions(self):
@@ -84,7 +84,7 @@ class Monitoring(Model):
             raise ValueError("regions: Route53 needs at least 3 checker regions (or none for its default set)")
         return self
 
-    def checks(self, spec: SpecView) -> list["CheckPlan"]:
+    def checks(self, spec: SpecView) -> list[CheckPlan]:
         """Every health check, in a stable order: one per host, then one per main-flow path."""
         names = self.hosts if self.hosts is not None else [h.name for h in spec.hosts]
         out: list[CheckPlan] = []
@@ -100,7 +100,7 @@ class Monitoring(Model):
                     out.append(CheckPlan(f"flow-{name}-{flow}", name, path, flow))
         return out
 
-    def cloudflare_account(self, spec: SpecView) -> Optional[str]:
+    def cloudflare_account(self, spec: SpecView) -> str | None:
         return (self.cloudflare.account_id if self.cloudflare else None) or spec.zone.account_id
 
     def problems(self, spec: SpecView) -> list[tuple[tuple, str]]:
@@ -125,7 +125,7 @@ class CheckPlan:
     key: str                    # stable resource-name stem: host-app.example.com, flow-app.example.com-login
     host: str
     path: str
-    flow: Optional[str]
+    flow: str | None
 
     @property
     def url(self) -> str:

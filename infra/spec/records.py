@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .model import SpecView
@@ -24,7 +24,7 @@ class PlannedRecord:
     content: str
     ttl: int = 1  # 1 = automatic (Cloudflare)
     proxied: bool = False
-    priority: Optional[int] = None
+    priority: int | None = None
     # Where the record comes from, for messages: "hosts[1]", "records[0]", "caa", "mail.spf".
     source: str = ""
     comment: str = ""
@@ -56,7 +56,7 @@ def caa_content(tag: str, value: str, flags: int = 0) -> str:
     return f'{flags} {tag} "{value}"'
 
 
-def edge_records(spec: "SpecView") -> list[PlannedRecord]:
+def edge_records(spec: SpecView) -> list[PlannedRecord]:
     """Host records, extra records and CAA."""
     out: list[PlannedRecord] = []
     for i, host in enumerate(spec.hosts):

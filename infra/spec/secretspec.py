@@ -8,7 +8,7 @@ error that names the key and the file and never the value.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Optional, Union
+from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, StrictBool, ValidationInfo, model_validator
 from pydantic_core import PydanticCustomError
@@ -68,11 +68,11 @@ class SecretItem(Model):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
     description: str = ""
     # The key of another launchready: config value that Pulumi keeps encrypted.
-    from_config: Optional[str] = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")
-    generate: Optional[Generate] = None
+    from_config: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")
+    generate: Generate | None = None
     # Write-only values are not diffed: bump the version to write a new value.
     version: StrictInt = Field(default=1, ge=1)
-    rotation: Optional[Rotation] = None
+    rotation: Rotation | None = None
 
     @model_validator(mode="after")
     def _one_source(self):
@@ -96,13 +96,13 @@ def _env_scalar(value: Any) -> Any:
     return value
 
 
-EnvValue = Union[Annotated[str, BeforeValidator(_env_scalar)], SecretRef]
+EnvValue = Annotated[str, BeforeValidator(_env_scalar)] | SecretRef
 
 
 class Kms(Model):
     """The customer-managed key the secrets and SecureString parameters are encrypted with."""
 
-    alias: Optional[str] = Field(default=None, pattern=r"^[A-Za-z0-9/_-]{1,200}$")  # default launchready/<stack>
+    alias: str | None = Field(default=None, pattern=r"^[A-Za-z0-9/_-]{1,200}$")  # default launchready/<stack>
     deletion_window_days: StrictInt = Field(default=30, ge=7, le=30)
     rotation_period_days: StrictInt = Field(default=365, ge=90, le=2560)
 
@@ -124,7 +124,7 @@ class Secrets(Model):
         items = raw.get("items") if isinstance(raw, dict) else None
         return {i["fromConfig"] for i in items or [] if isinstance(i, dict) and isinstance(i.get("fromConfig"), str)}
 
-    def item(self, name: str) -> Optional[SecretItem]:
+    def item(self, name: str) -> SecretItem | None:
         return next((i for i in self.items if i.name == name), None)
 
     def secret_env(self) -> dict[str, str]:
@@ -164,7 +164,7 @@ class Secrets(Model):
                 problems.append((("secrets", "env", key, "secret"), f"{value.secret!r} is not among secrets.items"))
             elif isinstance(value, str) and _SECRET_ENV_NAME.search(key):
                 problems.append((("secrets", "env", key),
-                                 f"looks like a secret but has a plain value: declare it under secrets.items and write {{secret: <name>}} (value not shown)"))
+                                 "looks like a secret but has a plain value: declare it under secrets.items and write {secret: <name>} (value not shown)"))
         if problems:
             raise PydanticCustomError("launchready_cross", "{count} problems", {"count": len(problems), "problems": problems})
         return self

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from typing import ClassVar, Literal, Optional
+from typing import ClassVar, Literal
 
 from pydantic import Field, StrictBool, model_validator
 from pydantic_core import PydanticCustomError
@@ -41,9 +41,9 @@ class Spec(Model):
     headers: Headers = Headers()
     caa: list[Hostname] = Field(default_factory=list)
     dnssec: StrictBool = True
-    mail: Optional[Mail] = None
-    secrets: Optional[Secrets] = None
-    monitoring: Optional[Monitoring] = None
+    mail: Mail | None = None
+    secrets: Secrets | None = None
+    monitoring: Monitoring | None = None
 
     # -- derived facts, used by infra, policies and verify alike ---------------------------------
     @property
@@ -59,7 +59,7 @@ class Spec(Model):
         """The host a redirect is declared on: its own, or the canonical host."""
         return redirect.host or self.canonical_name
 
-    def host(self, name: str) -> Optional[Host]:
+    def host(self, name: str) -> Host | None:
         return next((h for h in self.hosts if h.name == name), None)
 
     @property
@@ -67,7 +67,7 @@ class Spec(Model):
         return self.environment == "production"
 
     @functools.cached_property
-    def mail_plan(self) -> Optional[MailPlan]:
+    def mail_plan(self) -> MailPlan | None:
         """The records and problems of the mail section (None without one), derived once per Spec:
         validation, planned_records, the program, the contract and verify all read this one plan,
         so none of them may change it. (A frozen model may cache: cached_property writes the
@@ -96,7 +96,7 @@ class Spec(Model):
         "_check_monitoring": {"monitoring", "hosts", "domain", "zone"},
     }
 
-    def cross_problems(self, valid_sections: Optional[set[str]] = None) -> list[tuple[tuple, str]]:
+    def cross_problems(self, valid_sections: set[str] | None = None) -> list[tuple[tuple, str]]:
         errors: list[tuple[tuple, str]] = []
         for check, needs in self.CROSS_CHECKS.items():
             if valid_sections is None or needs <= valid_sections:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any
 
 import yaml
 
@@ -22,7 +23,7 @@ NAMESPACE = "launchready"
 MOCK_SECRET = "mock-secret-value"
 
 
-def line_of(lines: Mapping[str, int], path: str, *, nearest: bool = True) -> Optional[int]:
+def line_of(lines: Mapping[str, int], path: str, *, nearest: bool = True) -> int | None:
     """The 1-based stack-file line of a key path ('hosts[2].name', 'cloudflare:apiToken').
 
     With nearest (the default), a path that is not in the index takes the line of its nearest
@@ -45,10 +46,10 @@ class ConfigSource:
 
     values: dict[str, str]                       # "launchready:hosts" -> JSON text or plain string
     secret_keys: set[str] = field(default_factory=set)
-    file: Optional[str] = None
+    file: str | None = None
     lines: dict[str, int] = field(default_factory=dict)  # key path (hosts[2].name, cloudflare:apiToken) -> line
 
-    def line_of(self, path: str, *, nearest: bool = True) -> Optional[int]:
+    def line_of(self, path: str, *, nearest: bool = True) -> int | None:
         """The stack-file line of a key path (see the module-level line_of)."""
         return line_of(self.lines, path, nearest=nearest)
 
@@ -209,14 +210,14 @@ def _kind(value: Any) -> str:
     return {list: "a list", dict: "a mapping", str: "a string", type(None): "empty"}.get(type(value), f"a {type(value).__name__}")
 
 
-def _top_line(root, key: str) -> Optional[int]:
+def _top_line(root, key: str) -> int | None:
     node = next((k for k, _ in root.value if k.value == key), None) if isinstance(root, yaml.MappingNode) else None
     return node.start_mark.line + 1 if node is not None else 1
 
 
 # -- what the Pulumi CLI rejects ---------------------------------------------------------------------
 
-def _alias_cycle(root) -> Optional[int]:
+def _alias_cycle(root) -> int | None:
     """The line of a node that contains itself through an alias (`a: &x {b: *x}`), if any.
 
     Every later walk over the document would recurse forever on such a node."""
@@ -276,7 +277,7 @@ def _misplaced_keys(root, shown: str) -> list[SpecIssue]:
     issues: list[SpecIssue] = []
     if not isinstance(root, yaml.MappingNode):
         return issues
-    for k, v in root.value:
+    for k, _v in root.value:
         name = str(k.value)
         if name in STACK_FILE_KEYS:
             continue

@@ -10,8 +10,19 @@ import re
 from collections import defaultdict
 
 from ..props import (
-    DNS_RECORD, HEALTH_CHECK, PHASE_RATELIMIT, PHASE_REDIRECT, RULESET, as_list, enabled_rules, fmt_num, get, num,
-    of_type, plain, record_name,
+    DNS_RECORD,
+    HEALTH_CHECK,
+    PHASE_RATELIMIT,
+    PHASE_REDIRECT,
+    RULESET,
+    as_list,
+    enabled_rules,
+    fmt_num,
+    get,
+    num,
+    of_type,
+    plain,
+    record_name,
 )
 from ..registry import ADVISORY, HIGH, LOW, MANDATORY, MEDIUM, resource_rule, stack_rule
 

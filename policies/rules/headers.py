@@ -2,8 +2,9 @@
 set at the edge on every response."""
 from __future__ import annotations
 
-from ..props import DNS_RECORD, PHASE_HEADERS, enabled_rules, get, of_type, rulesets, zone_id, zone_label, zones
+from ..props import PHASE_HEADERS, enabled_rules, get, of_type, rulesets, zone_id, zone_label, zones
 from ..registry import ADVISORY, LOW, MANDATORY, MEDIUM, stack_rule
+
 
 def _headers_set(resources, zone) -> dict[str, str]:
     """Response headers that every response gets (rules with expression 'true')."""

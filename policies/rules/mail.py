@@ -273,7 +273,7 @@ SES_TITLE = catalog()["providers"]["ses"]["title"]
 
 
 def _has_dkim(provider: dict, keys: list) -> bool:
-    for selector, rtype, content in keys:
+    for selector, _rtype, content in keys:
         if any(re.search(p, content.rstrip(".")) for p in provider["dkim"]):
             return True
         if provider["selector"] and re.search(provider["selector"], selector):

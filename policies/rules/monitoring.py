@@ -3,7 +3,16 @@ from __future__ import annotations
 
 from ..context import current_spec
 from ..props import (
-    DNS_RECORD, HEALTH_CHECK, METRIC_ALARM, SNS_SUBSCRIPTION, SNS_TOPIC, as_list, fmt_num, get, num, of_type,
+    DNS_RECORD,
+    HEALTH_CHECK,
+    METRIC_ALARM,
+    SNS_SUBSCRIPTION,
+    SNS_TOPIC,
+    as_list,
+    fmt_num,
+    get,
+    num,
+    of_type,
     record_name,
 )
 from ..registry import HIGH, MANDATORY, MEDIUM, resource_rule, stack_rule

@@ -5,8 +5,17 @@ import re
 
 from ..context import current_spec
 from ..props import (
-    PHASE_RATELIMIT, enabled_rules, expr_hosts, expr_methods, expr_paths, fmt_num, get, num, path_covered,
-    rulesets, zones,
+    PHASE_RATELIMIT,
+    enabled_rules,
+    expr_hosts,
+    expr_methods,
+    expr_paths,
+    fmt_num,
+    get,
+    num,
+    path_covered,
+    rulesets,
+    zones,
 )
 from ..registry import HIGH, MANDATORY, stack_rule
 

@@ -3,11 +3,10 @@ insecure corpus (corpus.yaml: patches over the example stack) materialised as st
 from __future__ import annotations
 
 import functools
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any
 
 import pytest
 import yaml
@@ -25,7 +24,7 @@ def resource(type_: str, resource_name: str, /, secret_paths=(), dependencies=()
                      dependencies=list(dependencies))
 
 
-def judge(rule_names, resources, config: Optional[dict] = None) -> list[tuple[str, str, str]]:
+def judge(rule_names, resources, config: dict | None = None) -> list[tuple[str, str, str]]:
     """(rule, level, message) of every violation the named rules report, run as the engine runs them."""
     if isinstance(rule_names, str):
         rule_names = [rule_names]
@@ -92,7 +91,7 @@ class CorpusCase:
     name: str
     about: str
     expect: str
-    at: Optional[str]
+    at: str | None
     edits: tuple[Edit, ...]
 
 
@@ -178,7 +177,7 @@ def materialise(case: CorpusCase, example_text: str) -> str:
             raise CorpusError(f"{where}: edits the example's header comment, which the case header replaces")
         spans.append((start, end, edit.lines) if edit.kind == "replace" else (end, end, edit.lines))
     spans.sort(key=lambda s: (s[0], s[1]))
-    for (s1, e1, _), (s2, _, _) in zip(spans, spans[1:]):
+    for (s1, e1, _), (s2, _, _) in zip(spans, spans[1:], strict=False):
         if s2 < e1 or s2 == s1 == e1:
             raise CorpusError(f"{CORPUS_FILE.name}: case {case.name!r}: two edits touch the same lines ({s1 + 1}-{e1})")
     header = [f"# Corpus: {case.about}", f"# expect: {case.expect}"]
@@ -207,7 +206,7 @@ def corpus() -> tuple[CorpusCase, ...]:
 def corpus_stack(tmp_path):
     """corpus_stack(case or name, example=None) -> path of `Pulumi.<name>.yaml` in tmp_path; `example` is
     the example stack's text (default: stacks/Pulumi.example.yaml as it is now)."""
-    def make(case: Union[CorpusCase, str], example: Optional[str] = None) -> Path:
+    def make(case: CorpusCase | str, example: str | None = None) -> Path:
         case = corpus_case(case) if isinstance(case, str) else case
         text = materialise(case, EXAMPLE.read_text(encoding="utf-8") if example is None else example)
         path = tmp_path / f"Pulumi.{case.name}.yaml"

@@ -11,9 +11,9 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from policies.gate import GateOptions, run_gate
 from infra.findings import Status
 from infra.findings.render import render_json, render_junit, render_sarif, render_text
+from policies.gate import GateOptions, run_gate
 
 pytestmark = pytest.mark.unit
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 import importlib.metadata
 import sys
 
-import pytest
-
 import importgraph
+import pytest
 
 pytestmark = pytest.mark.unit
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from policies.props import RULESET, ZONE_SETTING, DNS_RECORD
+from policies.props import DNS_RECORD, RULESET, ZONE_SETTING
 
 from .conftest import ZONE, judge, messages, resource
 

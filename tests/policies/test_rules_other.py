@@ -4,8 +4,18 @@ from __future__ import annotations
 import pytest
 
 from policies.props import (
-    DNS_RECORD, HEALTH_CHECK, KMS_KEY, METRIC_ALARM, RULESET, SES_IDENTITY, SM_SECRET, SM_SECRET_VERSION,
-    SNS_SUBSCRIPTION, SNS_TOPIC, SSM_PARAMETER, ZONE_DNSSEC,
+    DNS_RECORD,
+    HEALTH_CHECK,
+    KMS_KEY,
+    METRIC_ALARM,
+    RULESET,
+    SES_IDENTITY,
+    SM_SECRET,
+    SM_SECRET_VERSION,
+    SNS_SUBSCRIPTION,
+    SNS_TOPIC,
+    SSM_PARAMETER,
+    ZONE_DNSSEC,
 )
 
 from .conftest import ZONE, judge, messages, resource

@@ -4,11 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from stackfiles import problems, stack_with
 
 from infra.spec import load_stack
 from infra.spec.mailspec import catalog, txt_content, txt_value
-
-from stackfiles import problems, stack_with
 
 pytestmark = pytest.mark.unit
 

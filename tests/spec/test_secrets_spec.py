@@ -11,10 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from stackfiles import problems, spec_error, stack_with
 
 from infra.spec import load_stack
-
-from stackfiles import problems, spec_error, stack_with
 
 pytestmark = pytest.mark.unit
 

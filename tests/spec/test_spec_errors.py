@@ -4,10 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from stackfiles import problems, spec_error, stack_with
 
 from infra.spec import SpecError, load_stack, planned_records
-
-from stackfiles import problems, spec_error, stack_with
 
 pytestmark = pytest.mark.unit
 

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
+from infra.findings import exit_code
 from verify import engine
 from verify.engine import Check, Item, NotApplicable, Observations, ProbeFailed, key
-from infra.findings import exit_code
 from verify.model import Status, passed, result
 
 pytestmark = pytest.mark.unit
@@ -112,7 +112,8 @@ def test_registry_ids_are_stable_kebab_case_and_grouped():
 
 
 def test_exit_codes():
-    r = lambda s: result("x", "g", "t", s, "m")
+    def r(s):
+        return result("x", "g", "t", s, "m")
     assert exit_code([r(Status.PASS), r(Status.SKIPPED), r(Status.WARN)]) == 0
     assert exit_code([r(Status.PASS), r(Status.ERROR)]) == 2
     assert exit_code([r(Status.ERROR), r(Status.FAIL)]) == 1

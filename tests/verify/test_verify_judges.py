@@ -14,8 +14,15 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from verify.checks import dkim, dmarc, spf, zone
 from verify.dnsclient import DnsAnswer, DnsQueryError, NameserverSpecError, parse_nameserver
 from verify.engine import Item, Observations, key
-from verify.expectations import (DkimExpectation, DmarcExpectation, ExpectedRecord, MailExpectations,
-                                 SpfExpectation, read_outputs, OutputsError)
+from verify.expectations import (
+    DkimExpectation,
+    DmarcExpectation,
+    ExpectedRecord,
+    MailExpectations,
+    OutputsError,
+    SpfExpectation,
+    read_outputs,
+)
 from verify.model import Status
 from verify.probes.mailprobes import DmarcObservation, SpfObservation
 

@@ -6,9 +6,8 @@ import ast
 import importlib
 import inspect
 
-import pytest
-
 import importgraph
+import pytest
 
 pytestmark = pytest.mark.unit
 

@@ -110,7 +110,8 @@ def test_expectations_import_the_contract_directly():
 def test_no_results_or_all_skipped_is_exit_2():
     from infra.findings import exit_code
     from verify.model import Status, result, verify_report
-    r = lambda s: result("x", "g", "t", s, "m")
+    def r(s):
+        return result("x", "g", "t", s, "m")
     assert exit_code([]) == 2
     assert exit_code([r(Status.SKIPPED), r(Status.SKIPPED)]) == 2
     assert exit_code([r(Status.SKIPPED), r(Status.PASS)]) == 0
@@ -159,6 +160,7 @@ def test_cli_loads_the_ca_file_once_and_passes_the_context(tmp_path, capsys, mon
     import ssl
 
     import trustme
+
     import verify.cli as cli
     ca = trustme.CA()
     f = tmp_path / "ca.pem"
@@ -229,8 +231,9 @@ def test_report_names_the_stack_even_when_given_a_path(capsys, monkeypatch, stac
 # ------------------------------------------------------------------ 8. comments say what is true now
 
 def test_world_mail_is_the_example_stacks_own_and_no_comment_waits_for_issue_3():
-    import verify.expectations
     import worldkit.world as world
+
+    import verify.expectations
     from infra.spec import load_stack
     for mod in (verify.expectations, world):
         src = Path(mod.__file__).read_text()

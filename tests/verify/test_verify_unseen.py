@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 
 import pytest
-
-from verify.audit import audit
-from verify.model import Status
 from worldkit.faulty import FaultyDnsServer
 from worldkit.realworld import REALWORLD
 from worldkit.world import domain_for
+
+from verify.audit import audit
+from verify.model import Status
 
 pytestmark = pytest.mark.world
 

@@ -6,11 +6,11 @@ import json
 import time
 
 import pytest
+from worldkit.knot import free_port
+from worldkit.world import REFUSED_DOMAIN, SERVFAIL_DOMAIN, VARIANTS, domain_for, world_expectations
 
 from verify.audit import audit
 from verify.model import Status
-from worldkit.knot import free_port
-from worldkit.world import REFUSED_DOMAIN, SERVFAIL_DOMAIN, VARIANTS, domain_for, world_expectations
 
 pytestmark = pytest.mark.world
 
@@ -143,6 +143,7 @@ def test_cli_json_against_world(world, capsys, tmp_path):
                          "--skip", "dkim-key-match"], capsys)
     doc = json.loads(out)
     import jsonschema
+
     from infra.findings.render.jsonfmt import json_schema
     jsonschema.validate(doc, json_schema())
     assert doc["command"] == "verify" and doc["subject"]["domain"] == "example.com" and doc["subject"]["nameservers"] == [ns]
@@ -175,9 +176,10 @@ def test_cli_bad_input_one_line_exit_2(argv, needle, capsys):
 def test_cli_ci_formats_against_world(world, capsys, tmp_path):
     """`launchready verify --format sarif|junit|md|text --output FILE` against the world's zone: SARIF
     validates against the 2.1.0 schema, every format reports the same exit code as the command."""
-    import jsonschema
     from pathlib import Path
     from xml.etree import ElementTree as ET
+
+    import jsonschema
 
     schema = json.loads((Path(__file__).resolve().parents[1] / "policies" / "sarif-schema-2.1.0.json").read_text())
     ns = f"127.0.0.1:{world.knot.port}"

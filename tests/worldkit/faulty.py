@@ -43,7 +43,7 @@ class FaultyDnsServer:
     def address(self) -> tuple[str, int]:
         return ("127.0.0.1", self.port)
 
-    def start(self) -> "FaultyDnsServer":
+    def start(self) -> FaultyDnsServer:
         self._udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._udp.bind(("127.0.0.1", 0))
         self.port = self._udp.getsockname()[1]
@@ -66,7 +66,7 @@ class FaultyDnsServer:
         self._udp.close()
         self._tcp.close()
 
-    def __enter__(self) -> "FaultyDnsServer":
+    def __enter__(self) -> FaultyDnsServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -108,7 +108,7 @@ class FaultyDnsServer:
         while not self._stop.is_set():
             try:
                 wire, peer = self._udp.recvfrom(65535)
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             threading.Thread(target=self._reply_udp, args=(wire, peer), daemon=True).start()
 
@@ -124,7 +124,7 @@ class FaultyDnsServer:
         while not self._stop.is_set():
             try:
                 conn, _ = self._tcp.accept()
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             threading.Thread(target=self._reply_tcp, args=(conn,), daemon=True).start()
 

@@ -12,9 +12,9 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping
 
 import dns.message
 import dns.query
@@ -100,7 +100,7 @@ class KnotServer:
                 lines += ["    dnssec-signing: on", "    dnssec-policy: world"]
         return "\n".join(lines) + "\n"
 
-    def start(self, timeout: float = 10.0) -> "KnotServer":
+    def start(self, timeout: float = 10.0) -> KnotServer:
         bins = knot_binaries()
         for sub in ("run", "db", "zones"):
             (self.workdir / sub).mkdir(parents=True, exist_ok=True)
@@ -185,7 +185,7 @@ class KnotServer:
         if getattr(self, "_log", None):
             self._log.close()
 
-    def __enter__(self) -> "KnotServer":
+    def __enter__(self) -> KnotServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -7,8 +7,8 @@ alarm) and a word the FAIL message must contain, so a verdict for the wrong reas
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -26,7 +26,7 @@ class Case:
     mentions: str = ""            # a word the FAIL message(s) must contain
 
 
-_K4096: "rsa.RSAPrivateKey | None" = None
+_K4096: rsa.RSAPrivateKey | None = None
 
 
 def _k4096() -> rsa.RSAPrivateKey:

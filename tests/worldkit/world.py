@@ -15,14 +15,15 @@ import http.server
 import json
 import ssl
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from verify.expectations import Expectations, contract_records, from_spec
+
 from .knot import KnotServer
 
 CF_A, CF_AAAA = "104.16.132.229", "2606:4700::6810:84e5"  # what Cloudflare answers for proxied names
@@ -62,7 +63,7 @@ def ses_tokens(domain: str) -> list[str]:
     return [hashlib.sha1(f"{domain}/{i}".encode()).hexdigest()[:32] for i in range(3)]
 
 
-def world_expectations(domain: str, stacks_dir: str | Path = "stacks", keys: "Keys | None" = None):
+def world_expectations(domain: str, stacks_dir: str | Path = "stacks", keys: Keys | None = None):
     """(spec, expectations) for a world domain, with SES tokens as `--outputs` would give them."""
     keys = keys or Keys.shared()
     spec = world_spec(domain, dkim_txt(keys.rsa2048), stacks_dir=stacks_dir)
@@ -114,14 +115,14 @@ class Keys:
     rsa1024: rsa.RSAPrivateKey
 
     @classmethod
-    def shared(cls) -> "Keys":
+    def shared(cls) -> Keys:
         global _KEYS
         if _KEYS is None:
             _KEYS = cls(rsa.generate_private_key(65537, 2048), rsa.generate_private_key(65537, 1024))
         return _KEYS
 
 
-_KEYS: "Keys | None" = None
+_KEYS: Keys | None = None
 
 
 def render_domain(spec, exp: Expectations, keys: Keys) -> Zone:
@@ -164,7 +165,7 @@ def mta_sts_policy(spec) -> str:
 class Variant:
     name: str
     expect_fail: str  # the one check id that must FAIL
-    mutate: Callable[["WorldDomain"], None]
+    mutate: Callable[[WorldDomain], None]
 
 
 @dataclass
@@ -182,7 +183,7 @@ def _txt_startswith(prefix: str):
     return lambda r: r[2] == "TXT" and r[3].strip('"').lower().startswith(prefix)
 
 
-def _edit_txt(w: "WorldDomain", name: str, prefix: str, edit: Callable[[str], str]) -> None:
+def _edit_txt(w: WorldDomain, name: str, prefix: str, edit: Callable[[str], str]) -> None:
     n = name.rstrip(".") + "."
     rows = [r for r in w.zone.rows if r[0] == n and _txt_startswith(prefix)(r)]
     assert len(rows) == 1, (name, prefix, rows)

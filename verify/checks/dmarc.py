@@ -10,7 +10,6 @@ from ..probes.mailprobes import DmarcObservation
 from ..registry import Item, NotApplicable, check, checks_of, key
 from .common import GROUP, with_mail
 
-
 _RANK = {"none": 0, "quarantine": 1, "reject": 2}
 
 

@@ -12,9 +12,9 @@ import dns.rdatatype
 from infra.knowledge.takeover import takeover_service
 
 from ..dnsclient import DnsAnswer, DnsQueryError
-from ..registry import Item, NotApplicable, check, checks_of, key
-from ..expectations import ExpectedRecord, Expectations
+from ..expectations import Expectations, ExpectedRecord
 from ..model import Verdict, failed, passed, skipped
+from ..registry import Item, NotApplicable, check, checks_of, key
 
 GROUP = "dns"
 

@@ -12,8 +12,16 @@ import checkdmarc.dmarc as cd_dmarc
 import checkdmarc.spf as cd_spf
 import checkdmarc.utils as cd_utils
 
-from infra.knowledge.mailrecords import (SpfTerm, announces, dmarc_raw_tag, is_spf, spf_all, spf_delegations,
-                                         spf_modifier, spf_terms)
+from infra.knowledge.mailrecords import (
+    SpfTerm,
+    announces,
+    dmarc_raw_tag,
+    is_spf,
+    spf_all,
+    spf_delegations,
+    spf_modifier,
+    spf_terms,
+)
 
 from ..context import FetchedPolicy, PolicyFetchError
 from ..dnsclient import DnsAnswer, DnsQueryError

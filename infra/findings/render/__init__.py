@@ -2,7 +2,7 @@
 is decided before a Report reaches them."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ..model import Report
 from .jsonfmt import render_json
