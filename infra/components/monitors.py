@@ -90,7 +90,7 @@ class Monitors(pulumi.ComponentResource):
             # SNI: without it the edge presents no certificate for the host and the check fails.
             enable_sni=True, measure_latency=True, request_interval=mon.request_interval,
             failure_threshold=mon.failure_threshold, regions=list(mon.regions) or None,
-            reference_name=check.key[:64],
+            reference_name=check.reference_name,
             tags={**tags, TAG_MONITOR: check.key, "Name": f"{NAMESPACE} {label}"}, opts=child)
         common = dict(namespace="AWS/Route53", dimensions={"HealthCheckId": hc.id}, region=METRICS_REGION,
                       alarm_actions=[topic_arn], ok_actions=[topic_arn], tags={**tags, TAG_MONITOR: check.key},

@@ -5,6 +5,7 @@ CloudWatch alarms on health and on time-to-first-byte p95; alarm and OK actions 
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import Annotated, Literal
@@ -120,6 +121,12 @@ class Monitoring(Model):
         return problems
 
 
+# Route53 HealthCheck.referenceName: the AWS provider appends a 37-character unique id to it to build
+# the 64-character CallerReference, so it takes at most 27 (terraform-provider-aws
+# internal/service/route53/health_check.go). It forces replacement when changed: it must be stable.
+REFERENCE_NAME_MAX = 27
+
+
 @dataclass(frozen=True)
 class CheckPlan:
     key: str                    # stable resource-name stem: host-app.example.com, flow-app.example.com-login
@@ -130,3 +137,10 @@ class CheckPlan:
     @property
     def url(self) -> str:
         return f"https://{self.host}{self.path}"
+
+    @property
+    def reference_name(self) -> str:
+        """Short, stable and unique per check: a readable stem of the key and 8 hex of its hash."""
+        digest = hashlib.sha256(self.key.encode()).hexdigest()[:8]
+        stem = re.sub(r"[^a-z0-9-]+", "-", self.key.lower())[:REFERENCE_NAME_MAX - len(digest) - 1].strip("-")
+        return f"{stem}-{digest}" if stem else digest

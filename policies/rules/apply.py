@@ -9,6 +9,8 @@ import json
 import re
 from collections import defaultdict
 
+from infra.spec.monitorspec import REFERENCE_NAME_MAX
+
 from ..props import (
     DNS_RECORD,
     HEALTH_CHECK,
@@ -221,6 +223,23 @@ def health_check_quota(resources, config):
 
 
 @resource_rule(
+    "health-check-reference-name", area="apply", types=[HEALTH_CHECK], severity=HIGH, enforcement=MANDATORY,
+    description="A Route53 health check's referenceName has at most 27 characters: the AWS provider appends a 37-character id to build the 64-character caller reference and rejects a longer name (terraform-provider-aws internal/service/route53/health_check.go).",
+    remediation="""
+The program derives each health check's reference name from its host and flow, cut to 27
+characters with a hash that keeps it unique (infra/spec/monitorspec.py, CheckPlan.reference_name).
+A longer name comes from a change to that code: keep the result at 27 characters or fewer, and
+stable (changing it replaces the health check and its alarms).""",
+    spec_keys=("monitoring",),
+)
+def health_check_reference_name(props, config):
+    name = get(props, "referenceName")
+    if isinstance(name, str) and len(name) > REFERENCE_NAME_MAX:
+        yield (f"referenceName {name!r} has {len(name)} characters; the AWS provider accepts at most "
+               f"{REFERENCE_NAME_MAX}.")
+
+
+@resource_rule(
     "ruleset-no-duplicate-rules", area="apply", types=[RULESET], severity=LOW, enforcement=ADVISORY,
     description="A ruleset has no two enabled rules with the same expression, action and settings: the copy never changes the outcome, but counts against the plan's rule quota (rate limiting: 1 on Free, 2 on Pro, 5 on Business).",
     remediation="""
@@ -248,5 +267,6 @@ def ruleset_no_duplicate_rules(props, config):
 # This module's rules, in catalogue order (policies.rules.MODULES collects them).
 RULES = (
     one_entrypoint_ruleset_per_phase, ratelimit_period_allowed, proxied_record_type,
-    caa_well_formed, redirect_rule_valid, health_check_quota, ruleset_no_duplicate_rules,
+    caa_well_formed, redirect_rule_valid, health_check_quota, health_check_reference_name,
+    ruleset_no_duplicate_rules,
 )

@@ -98,3 +98,23 @@ def test_latency_statistic_can_fall_back_to_average(run_with):
     run = run_with(lambda c: c["launchready:monitoring"].update(latencyStatistic="Average"))
     slow = [a.inputs for a in run.of_type(ALARM) if a.inputs["metricName"] == "TimeToFirstByte"]
     assert slow and all(a["statistic"] == "Average" and "extendedStatistic" not in a for a in slow)
+
+
+def test_health_check_reference_names_are_short_stable_and_unique():
+    """Route53 referenceName: at most 27 characters (the provider appends a 37-character id), unique per
+    check, and the same on every run (a change replaces the check and its alarms)."""
+    from infra.spec.monitorspec import REFERENCE_NAME_MAX, CheckPlan
+
+    long_key = "flow-" + "tenant-with-a-very-long-name." * 4 + "example.com-dashboard"
+    plans = [CheckPlan(key=k, host="h", path="/", flow=None) for k in
+             ("flow-app.example.com-dashboard", "flow-app.example.com-dashboarx", long_key, long_key + "2", "x")]
+    names = [p.reference_name for p in plans]
+    assert all(len(n) <= REFERENCE_NAME_MAX for n in names), names
+    assert len(set(names)) == len(names)
+    assert names == [CheckPlan(key=p.key, host="h", path="/", flow=None).reference_name for p in plans]
+    assert names[0].startswith("flow-app-example")
+
+
+def test_example_health_checks_carry_valid_reference_names(example_run):
+    names = [r.inputs["referenceName"] for r in example_run.of_type("aws:route53/healthCheck:HealthCheck")]
+    assert names and all(len(n) <= 27 for n in names) and len(set(names)) == len(names), names

@@ -463,3 +463,12 @@ def test_ruleset_no_duplicate_rules():
     # managed rulesets share the expression 'true' but execute different rulesets: not copies
     waf = [{"action": "execute", "expression": "true", "actionParameters": {"id": i}} for i in ("a", "b")]
     assert messages("ruleset-no-duplicate-rules", [rs("http_request_firewall_managed", waf)]) == []
+
+
+def test_health_check_reference_name_fits_the_provider():
+    ok = resource(HEALTH_CHECK, "hc", fqdn="app.example.com", type="HTTPS", referenceName="flow-app-example-c-1a2b3c4d")
+    long = resource(HEALTH_CHECK, "hc2", fqdn="app.example.com", type="HTTPS",
+                    referenceName="flow-app.example.com-dashboard")
+    assert judge("health-check-reference-name", [ok]) == []
+    assert messages("health-check-reference-name", [long]) == [
+        "referenceName 'flow-app.example.com-dashboard' has 30 characters; the AWS provider accepts at most 27."]
