@@ -46,7 +46,10 @@ def initial_config(environment: str) -> dict:
     out: dict = {name: ADVISORY for name in sorted(PRODUCTION_ONLY) if name in BY_NAME}
     for name, settings in NON_PRODUCTION_SETTINGS.items():
         if name in BY_NAME:
-            out[name] = {**({"enforcementLevel": out[name]} if name in out else {}), **settings}
+            # An entry with properties always names its level: without one it reaches the engine as
+            # level 0, ADVISORY (analyzer.proto), and would silently demote a mandatory rule.
+            level = out.get(name) or BY_NAME[name].enforcement_level
+            out[name] = {"enforcementLevel": level, **settings}
     return out
 
 
