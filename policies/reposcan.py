@@ -10,7 +10,7 @@ import json
 import os
 import re
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from infra.knowledge.credentials import plugins as high_signal_plugins
@@ -79,7 +79,24 @@ def check_scan_config(config: dict, root: Path, require_baseline: bool = False) 
     return problems
 
 
+# Directories never worth reading outside a git repository: installed code, not the project's.
+_INSTALLED_DIRS = frozenset({"site-packages", "dist-packages", "node_modules", "__pycache__", ".git", ".tox",
+                             ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".wheelhouse"})
+
+
+def _walk(top: Path, exclude: re.Pattern, root: Path, onerror) -> Iterator[Path]:
+    """Files under `top` as git would list them if it could: virtual environments (any folder with a
+    pyvenv.cfg, whatever its name), site-packages and tool caches are pruned before they are walked."""
+    for d, dirs, files in os.walk(top, onerror=onerror):
+        here = Path(d)
+        dirs[:] = [x for x in dirs if x not in _INSTALLED_DIRS and not (here / x / "pyvenv.cfg").is_file()
+                   and not exclude.search(os.path.relpath(here / x, root).replace(os.sep, "/") + "/")]
+        yield from (here / f for f in files)
+
+
 def _list_files(paths: Iterable[str], exclude: re.Pattern, root: Path) -> list[str]:
+    """The files to scan: in a git repository, what git lists (tracked, and untracked but not ignored);
+    elsewhere a walk that skips virtual environments and installed packages."""
     out: list[str] = []
 
     def unreadable(exc: OSError):
@@ -97,7 +114,7 @@ def _list_files(paths: Iterable[str], exclude: re.Pattern, root: Path) -> list[s
                                     cwd=path, capture_output=True, check=True, timeout=30).stdout
             files = [os.path.relpath(path / f, root) for f in listed.decode().split("\0") if f]
         except (OSError, subprocess.SubprocessError):
-            files = [os.path.relpath(Path(d) / f, root) for d, _, fs in os.walk(path, onerror=unreadable) for f in fs]
+            files = [os.path.relpath(f, root) for f in _walk(path, exclude, root, unreadable)]
         out += files
     return sorted({f for f in out if not exclude.search(f.replace(os.sep, "/"))})
 

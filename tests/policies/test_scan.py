@@ -141,3 +141,31 @@ def test_stack_file_findings_take_their_lines_from_the_loader_index(tmp_path):
         "    password: s3cr3t-s3cr3t\n")                       # 9
     found = [(f.message.split(" ", 1)[0], f.line) for f in scan_stack_file(read_stack_file(path))]
     assert found == [("okta:config.clientSecret", 4), ("launchready:smtpPassword", 6), ("launchready:smtp.password", 9)]
+
+
+def test_outside_git_virtualenvs_and_installed_packages_are_not_scanned(tmp_path):
+    root = repo(tmp_path, {
+        "deploy.sh": f"export AWS_ACCESS_KEY_ID={AWS_KEY}\n",
+        "env-py311/pyvenv.cfg": "home = /usr/bin\n",                       # a virtualenv by any name
+        "env-py311/lib/python3.11/site-packages/boto/fixture.py": f"KEY = '{AWS_KEY}'\n",
+        "vendor/lib/site-packages/x.py": f"KEY = '{AWS_KEY}'\n",
+        "web/node_modules/pkg/key.js": f"const k = '{AWS_KEY}'\n",
+    })
+    assert [f.file for f in scan(root)] == ["deploy.sh"]
+
+
+def test_inside_git_the_files_git_lists_are_scanned(tmp_path):
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None:
+        pytest.fail("git is needed to list a repository's files")
+    root = repo(tmp_path, {
+        ".gitignore": "build/\n",
+        "tracked.sh": f"export AWS_ACCESS_KEY_ID={AWS_KEY}\n",
+        "untracked.sh": f"export AWS_ACCESS_KEY_ID={AWS_KEY}\n",
+        "build/ignored.sh": f"export AWS_ACCESS_KEY_ID={AWS_KEY}\n",
+    })
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    subprocess.run(["git", "add", "tracked.sh", ".gitignore"], cwd=root, check=True)
+    assert sorted(f.file for f in scan(root)) == ["tracked.sh", "untracked.sh"]
