@@ -11,6 +11,7 @@ import typing
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ValidationError
+from pydantic.alias_generators import to_camel
 
 from .redact import redact
 
@@ -137,6 +138,9 @@ def _message(err: dict, loc: tuple, root: type[BaseModel]) -> str:
     if kind == "extra_forbidden":
         model = _submodel_at(root, loc)
         known = sorted(f.alias or n for n, f in model.model_fields.items()) if model else []
+        camel = to_camel(str(loc[-1]))
+        if camel in known and camel != loc[-1]:
+            return f"unknown key (did you mean {camel!r}? stack files use camelCase keys)"
         guess = difflib.get_close_matches(str(loc[-1]), known, n=1)
         hint = f" (did you mean {guess[0]!r}?)" if guess else (f" (expected one of: {', '.join(known)})" if known else "")
         return f"unknown key{hint}"

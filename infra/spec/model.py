@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 from infra.knowledge.cloudflare import MANAGED_RULESETS as _CF_RULESETS
 from infra.knowledge.cloudflare import ManagedRulesetName
@@ -38,9 +39,21 @@ from .fields import (
 AUTH_FLOWS = frozenset({"login", "reset", "invite", "signup", "mfa", "token"})
 
 
+def _quoted_version(value):
+    """A TLS version must be a quoted string: YAML reads an unquoted 1.10 as the number 1.1, and a
+    number cannot say which version was meant."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise PydanticCustomError(
+            "unquoted_version", "{value} is a number, not a TLS version: quote it (did you mean '{guess}'?); "
+            "YAML reads an unquoted 1.10 as 1.1", {"value": value, "guess": f"{value:.1f}"})
+    return value
+
+
 class Model(BaseModel):
+    # Stack files use the camelCase keys only (`minVersion`, not `min_version`): a snake_case key is
+    # an unknown key with a did-you-mean (infra/spec/errors.py), never silently the same setting.
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True,
+        alias_generator=to_camel, populate_by_name=False, extra="forbid", frozen=True,
     )
 
 
@@ -170,7 +183,7 @@ class Hsts(Model):
 class Tls(Model):
     ssl_mode: Literal["off", "flexible", "full", "strict"] = "strict"
     # YAML reads an unquoted 1.2 as a number; accept it as the version it obviously means.
-    min_version: Annotated[Literal["1.0", "1.1", "1.2", "1.3"], BeforeValidator(lambda v: f"{v:.1f}" if isinstance(v, (int, float)) and not isinstance(v, bool) else v)] = "1.2"
+    min_version: Annotated[Literal["1.0", "1.1", "1.2", "1.3"], BeforeValidator(_quoted_version)] = "1.2"
     tls13: StrictBool = True
     always_use_https: StrictBool = True
     automatic_https_rewrites: StrictBool = True

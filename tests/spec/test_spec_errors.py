@@ -132,9 +132,23 @@ def test_missing_stack_file():
     assert str(info.value.issues[0]) == "stacks/Pulumi.nope.yaml: stack file not found"
 
 
-def test_unquoted_tls_version_is_read_as_meant(tmp_path):
-    path = stack_with(tmp_path, lambda c: c["launchready:tls"].update(minVersion=1.2))
-    assert load_stack(str(path)).tls.min_version == "1.2"
+@pytest.mark.parametrize("value", [1.2, 1.1, 1])
+def test_unquoted_tls_version_is_refused_with_the_quoted_guess(tmp_path, value):
+    """YAML reads an unquoted 1.10 as 1.1: a number cannot say which version was meant."""
+    path = stack_with(tmp_path, lambda c: c["launchready:tls"].update(minVersion=value))
+    with pytest.raises(SpecError) as info:
+        load_stack(str(path))
+    (issue,) = info.value.issues
+    assert issue.path == "tls.minVersion" and f"did you mean '{value:.1f}'?" in issue.message and issue.line
+
+
+@pytest.mark.parametrize("key,alias", [("min_version", "minVersion"), ("always_use_https", "alwaysUseHttps")])
+def test_snake_case_keys_are_refused_with_the_camel_case_name(tmp_path, key, alias):
+    path = stack_with(tmp_path, lambda c: c["launchready:tls"].update({key: "1.3" if key == "min_version" else True}))
+    with pytest.raises(SpecError) as info:
+        load_stack(str(path))
+    assert [(i.path, i.message) for i in info.value.issues] == [
+        (f"tls.{key}", f"unknown key (did you mean '{alias}'? stack files use camelCase keys)")]
 
 
 def test_planned_records_cover_hosts_and_caa():
