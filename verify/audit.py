@@ -14,6 +14,7 @@ from .expectations import Expectations
 from .fetch import HttpsPolicyFetcher
 from .model import Report
 from .probes.mailprobes import clear_checkdmarc_cache
+from .rootcause import mark_root_causes
 
 
 def audit(exp: Expectations, *, nameservers: Sequence[tuple[str, int]] = (), timeout: float = 3.0,
@@ -36,4 +37,4 @@ def audit(exp: Expectations, *, nameservers: Sequence[tuple[str, int]] = (), tim
                         nameservers=client.describe())
     # The catalogue of what ran, so JUnit and SARIF list every selected check, passed or not.
     rules = tuple(RuleInfo(id=c.id, area=c.group, title=c.title, remediation=c.remediation) for c in checks)
-    return replace(report, rules=rules)
+    return mark_root_causes(replace(report, rules=rules), exp.domain)

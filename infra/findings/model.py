@@ -61,6 +61,7 @@ class Finding:
     location: Location = Location()
     error_type: str | None = None    # the exception class name when status is ERROR
     duration_ms: float = 0.0
+    cause: str = ""                     # the id of the finding that explains this one (its root cause)
 
     @property
     def target(self) -> str:
@@ -89,6 +90,7 @@ class Finding:
                          "target": loc.target or None},
             "errorType": self.error_type,
             "durationMs": round(self.duration_ms, 1),
+            "cause": self.cause or None,
         }
 
 

@@ -201,3 +201,30 @@ def test_cli_ci_formats_against_world(world, capsys, tmp_path):
     assert int(root.get("tests")) >= 5 and out["junit"][0] == rc
     assert out["md"][1].startswith("## launchready verify: example.com") and f"exit {rc}" in out["md"][1]
     assert f"exit {rc}" in out["text"][1]
+
+
+@pytest.mark.parametrize("case", ["not-delegated", "refused", "unreachable"])
+def test_one_root_cause_first_and_the_rest_marked(world, case):
+    """An undelegated zone, a nameserver that refuses it and one that never answers each give ONE root
+    cause (dns-zone-served), first; every other DNS/mail result about the zone is marked as following
+    from it instead of repeating it as a finding of its own."""
+    domain, nameservers = {"not-delegated": ("undelegated.com", world.nameservers),
+                           "refused": (REFUSED_DOMAIN, world.nameservers),
+                           "unreachable": ("example.com", [("127.0.0.1", free_port())])}[case]
+    _spec, exp = world_expectations(domain, stacks_dir=world_stacks())
+    rep = audit(exp, nameservers=nameservers, timeout=0.5, deadline=10.0)
+    root = rep.findings[0]
+    assert root.id == "dns-zone-served" and not root.cause
+    assert root.status is (Status.FAIL if case == "not-delegated" else Status.ERROR)
+    assert {"not-delegated": "NXDOMAIN", "refused": "REFUSED", "unreachable": "timeout"}[case] in root.message
+    bad = [f for f in rep.findings[1:] if f.status in (Status.FAIL, Status.ERROR) and f.target.rstrip(".").endswith(domain)]
+    assert len(bad) > 10 and all(f.cause == "dns-zone-served" for f in bad), [f.id for f in bad if not f.cause]
+    from infra.findings.render import RENDERERS
+    text = RENDERERS["text"](rep)
+    assert f"{len([f for f in rep.findings if f.cause])} result(s) follow from dns-zone-served" in text
+
+
+def test_a_served_zone_has_no_root_cause(world):
+    rep = _run(world, world.domains[domain_for(None)].exp)
+    assert rep.findings[0].id == "dns-zone-served" and rep.findings[0].status is Status.PASS
+    assert not [f for f in rep.findings if f.cause]

@@ -55,3 +55,17 @@ def verdict(report: Report) -> str:
     if report.nothing_checked:
         words = "nothing was checked (no check selected, or every one SKIPPED)"
     return "  ".join(f"{k} {v}" for k, v in counts.items()) + f"; exit {code}: {words}"
+
+
+def because(f: Finding) -> str:
+    """' (because of <id>)' for a finding that follows from a root cause, else ''."""
+    return f" (because of {f.cause})" if f.cause else ""
+
+
+def root_cause_note(report: Report) -> str:
+    """'N results follow from <id>: fix that first' when a root cause explains other findings."""
+    causes: dict[str, int] = {}
+    for f in report.findings:
+        if f.cause:
+            causes[f.cause] = causes.get(f.cause, 0) + 1
+    return "; ".join(f"{n} result(s) follow from {cause}: fix that first" for cause, n in causes.items())

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..model import Report, Status
-from .common import headline, label, ordered, verdict
+from .common import because, headline, label, ordered, root_cause_note, verdict
 from .text import evidence_text
 
 STYLE = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "bold red",
@@ -31,6 +31,8 @@ def render_console(report: Report, console) -> None:
                 text += f"\n[italic]fix:[/italic] {escape(f.remediation)}"
         if f.error_type:
             text += f" [dim]({escape(f.error_type)})[/dim]"
+        if f.cause:
+            text += f" [dim]{escape(because(f))}[/dim]"
         table.add_row(f"[{STYLE[f.status]}]{escape(label(f, report))}[/]", f.id, escape(f.location.where()), text)
     console.print(table)
     s = report.subject
@@ -43,6 +45,8 @@ def render_console(report: Report, console) -> None:
         extra += "  [magenta]deadline reached[/]"
     if extra:
         console.print(extra.strip())
+    if root_cause_note(report):
+        console.print(f"[bold]{escape(root_cause_note(report))}[/]")
     code = report.exit_code
     colour = {0: "green", 1: "bold red", 2: "magenta"}[code]
     console.print(f"[{colour}]{escape(verdict(report))}[/]")

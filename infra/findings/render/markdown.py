@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..model import Report, Status
-from .common import headline, label, ordered, verdict
+from .common import because, headline, label, ordered, root_cause_note, verdict
 from .text import evidence_text
 
 FENCE = "~~~"
@@ -39,6 +39,8 @@ def render_markdown(report: Report) -> str:
     out += ["| " + " | ".join(counts) + " |", "|" + "---|" * len(counts),
             "| " + " | ".join(str(v) for v in counts.values()) + " |", ""]
     findings = ordered(report)
+    if root_cause_note(report):
+        out += [f"> **Root cause:** {cell(root_cause_note(report))}", ""]
     for status, title in _SECTIONS:
         chosen = [f for f in findings if f.status is status]
         if not chosen:
@@ -49,7 +51,7 @@ def render_markdown(report: Report) -> str:
         out += [f"### {title} ({len(chosen)})", "", "| | id | where | finding |", "|---|---|---|---|"]
         for f in chosen:
             seen = f"<br>seen: `{cell(evidence_text(f.evidence))}`" if f.evidence and status is not Status.ERROR else ""
-            out.append(f"| {label(f, report)} | `{f.id}` | {cell(f.location.where())} | {cell(f.message)}{seen} |")
+            out.append(f"| {label(f, report)} | `{f.id}` | {cell(f.location.where())} | {cell(f.message + because(f))}{seen} |")
         out.append("")
     out += _fixes(findings)
     passed = [f for f in findings if f.status is Status.PASS]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from ..model import Report, Status, jsonable
-from .common import headline, label, ordered, verdict
+from .common import because, headline, label, ordered, root_cause_note, verdict
 
 EVIDENCE_MAX = 400
 
@@ -26,7 +26,7 @@ def render_text(report: Report) -> str:
         out.append("")
         sev = f"  [{f.severity}]" if report.command == "gate" else ""
         out.append(f"{label(f, report):9}  {f.id}{sev}  {loc.where()}")
-        out.append(f"  {f.message}" + (f" ({f.error_type})" if f.error_type else ""))
+        out.append(f"  {f.message}" + (f" ({f.error_type})" if f.error_type else "") + because(f))
         if loc.resource_urn:
             out.append(f"  resource: {loc.resource_type} {loc.resource_name}")
         if f.evidence and f.status in (Status.FAIL, Status.WARN):
@@ -35,5 +35,7 @@ def render_text(report: Report) -> str:
         for i, line in enumerate(f.remediation.splitlines()):
             out.append(("  fix: " if i == 0 else "       ") + line.rstrip())
     out.append("")
+    if root_cause_note(report):
+        out.append(root_cause_note(report))
     out.append(verdict(report))
     return "\n".join(out) + "\n"

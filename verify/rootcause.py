@@ -1,0 +1,39 @@
+"""One cause, named once: results that follow from the zone not being there are marked as such.
+
+When `dns-zone-served` is not a PASS (the zone is not delegated, the nameserver refuses it, nothing
+answers), every other DNS and mail result about names in the zone fails or errors for that reason
+alone. They keep their status (the exit code is unchanged) and gain `cause`, so every renderer
+can show the root cause first and the rest as its consequences.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+from .checks.delegation import ZONE_SERVED
+from .model import Finding, Report, Status
+
+DEPENDENT_AREAS = ("dns", "mail")
+
+
+def _in_zone(target: str, domain: str) -> bool:
+    names = (part.rstrip(".").lower() for part in target.replace("/", " ").split())
+    return any(n == domain or n.endswith("." + domain) for n in names)
+
+
+def mark_root_causes(report: Report, domain: str) -> Report:
+    roots = [f for f in report.findings if f.id == ZONE_SERVED and f.status in (Status.FAIL, Status.ERROR)]
+    if not roots:
+        return report
+    root = roots[0]
+
+    def marked(findings: Iterable[Finding]) -> list[Finding]:
+        out = []
+        for f in findings:
+            if (f is not root and f.area in DEPENDENT_AREAS and f.status in (Status.FAIL, Status.ERROR)
+                    and _in_zone(f.target, domain)):
+                f = replace(f, cause=root.id)
+            out.append(f)
+        return out
+
+    return replace(report, findings=tuple(marked(report.findings)))
