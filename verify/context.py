@@ -17,6 +17,10 @@ class FetchedPolicy:
     status: int
     content_type: str | None
     text: str
+    # A definite misconfiguration met before any HTTP answer (the host has no address, its certificate
+    # is for another name, expired, or from a CA senders do not trust): a FAIL, unlike PolicyFetchError.
+    problem: str | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
 
 
 class PolicyFetchError(Exception):

@@ -40,21 +40,33 @@ class HttpsPolicyFetcher:
     ssl_context: ssl.SSLContext | None = None  # None: the system's trust store
     connect_to: dict[tuple[str, int], tuple[str, int]] = field(default_factory=dict)
 
-    def _address(self, host: str) -> tuple[str, int]:
-        if (host, 443) in self.connect_to:
-            return self.connect_to[(host, 443)]
+    def _address(self, host: str) -> tuple[str, int] | FetchedPolicy:
+        """Where to connect, or a FetchedPolicy with the problem when the host has no address. The
+        name is looked up even when --connect-to pins it: senders need it to resolve."""
+        pinned = self.connect_to.get((host, 443))
+        statuses = []
         for rdtype in ("A", "AAAA"):
             ans = self.dns.query(host, rdtype)
             if ans.status == "failed":
+                if pinned:
+                    return pinned
                 raise PolicyFetchError(f"could not fetch: resolving {host}: {ans.failure}")
             if ans.status == "ok":
-                return ans.records[0], 443
-        raise PolicyFetchError(f"could not fetch: {host} does not resolve (publish an A/AAAA or CNAME for it)")
+                return pinned or (ans.records[0], 443)
+            statuses.append(ans.status)
+        what = ("does not exist (NXDOMAIN)" if "nxdomain" in statuses else "has no A or AAAA record")
+        via = f" (via CNAME {' -> '.join(ans.cname_chain)})" if ans.cname_chain else ""
+        return FetchedPolicy(url=f"https://{host}/.well-known/mta-sts.txt", status=0, content_type=None, text="",
+                             problem=f"{host} {what}{via}: no sender can fetch the policy",
+                             evidence={"host": host, "answer": statuses[-1], "cname_chain": list(ans.cname_chain)})
 
     def fetch(self, domain: str) -> FetchedPolicy:
         host = f"mta-sts.{domain}"
         url = f"https://{host}/.well-known/mta-sts.txt"
-        ip, port = self._address(host)
+        where = self._address(host)
+        if isinstance(where, FetchedPolicy):
+            return where
+        ip, port = where
         netloc = f"[{ip}]" if ":" in ip else ip
         ctx = self.ssl_context or ssl.create_default_context()
         try:
@@ -62,5 +74,64 @@ class HttpsPolicyFetcher:
                 r = client.get(f"https://{netloc}:{port}/.well-known/mta-sts.txt",
                                headers={"Host": host}, extensions={"sni_hostname": host})
         except httpx.HTTPError as e:
+            bad = _certificate_problem(e, ctx, host, (ip, port), self.timeout)
+            if bad is not None:
+                return FetchedPolicy(url=url, status=0, content_type=None, text="", problem=bad[0], evidence=bad[1])
             raise PolicyFetchError(f"could not fetch {url} ({ip}:{port}): {type(e).__name__}: {e}") from None
         return FetchedPolicy(url=url, status=r.status_code, content_type=r.headers.get("content-type"), text=r.text)
+
+
+# OpenSSL verify codes that are facts about the server's certificate (every sender sees the same).
+_HOSTNAME_MISMATCH = 62
+_EXPIRED, _NOT_YET_VALID = 10, 9
+_UNTRUSTED = {18, 19, 20, 21}  # self-signed leaf, self-signed root in chain, unknown issuer, unverifiable leaf
+
+
+def _verify_error(e: BaseException) -> ssl.SSLCertVerificationError | None:
+    seen = 0
+    cur: BaseException | None = e
+    while cur is not None and seen < 8:
+        if isinstance(cur, ssl.SSLCertVerificationError):
+            return cur
+        cur, seen = cur.__cause__ or cur.__context__, seen + 1
+    return None
+
+
+def _certificate_problem(e: BaseException, ctx: ssl.SSLContext, host: str, addr: tuple[str, int],
+                         timeout: float) -> tuple[str, dict] | None:
+    """(message, evidence) when the handshake failed on a definite certificate fault; else None (ERROR)."""
+    err = _verify_error(e)
+    if err is None:
+        return None
+    code = err.verify_code
+    names = _presented_names(addr, host, timeout)
+    ev = {"host": host, "verify_code": code, "verify_message": err.verify_message, "certificate_names": names}
+    shown = ", ".join(names) if names else "names unknown"
+    if code == _HOSTNAME_MISMATCH:
+        return f"{host} presents a certificate for another name ({shown}): senders enforcing MTA-STS refuse it", ev
+    if code in (_EXPIRED, _NOT_YET_VALID):
+        return f"{host} presents a certificate that is {err.verify_message} ({shown})", ev
+    if code in _UNTRUSTED and ctx.cert_store_stats().get("x509_ca", 0) > 0:
+        return (f"{host} presents a certificate senders cannot verify ({err.verify_message}; {shown}): "
+                "it must chain to a public CA"), ev
+    return None
+
+
+def _presented_names(addr: tuple[str, int], host: str, timeout: float) -> list[str]:
+    """The DNS names of the certificate the server presents (a second, unverified handshake; best effort)."""
+    import socket
+
+    from cryptography import x509
+
+    probe = ssl.create_default_context()
+    probe.check_hostname, probe.verify_mode = False, ssl.CERT_NONE
+    try:
+        with socket.create_connection(addr, timeout=timeout) as raw, probe.wrap_socket(raw, server_hostname=host) as tls:
+            der = tls.getpeercert(binary_form=True)
+        cert = x509.load_der_x509_certificate(der)
+        try:
+            return cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
+        except x509.ExtensionNotFound:
+            return [a.value for a in cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)]
+    except (OSError, ValueError):
+        return []

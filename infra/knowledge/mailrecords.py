@@ -143,6 +143,39 @@ def looks_like_dkim_key(text: str) -> bool:
     return "p=" in text.replace(" ", "")
 
 
+def is_dkim_key(text: str) -> bool:
+    """A TXT string that is a DKIM key record (v=DKIM1, or any p= at a selector)."""
+    return looks_like_dkim_key(text) or announces(text, "DKIM1")
+
+
+# Where a record missing at its own name is usually published instead (the usual DNS UI mistakes),
+# as name -> why. A few names each: only looked at when the record itself is missing.
+
+def dkim_near_misses(selector: str, domain: str, zone: str) -> dict[str, str]:
+    """For the selector <selector>._domainkey.<domain> in the zone <zone>."""
+    name = f"{selector}._domainkey.{domain}"
+    return {
+        f"{name}.{zone}": "the zone name was appended twice",
+        f"{selector}.domainkey.{domain}": "_domainkey lacks its underscore",
+        f"{selector}.{domain}": "the _domainkey label is missing",
+    }
+
+
+def spf_near_misses(name: str, zone: str) -> dict[str, str]:
+    """For the SPF record of <name> (the apex or a MAIL FROM domain) in the zone <zone>."""
+    return {
+        f"www.{name}": "the web host, not the mail domain",
+        f"_spf.{name}": "read only through an include: that nothing makes",
+        f"{name}.{zone}": "the zone name was appended twice",
+    }
+
+
+def spf_authorises(text: str) -> bool:
+    """An SPF record that lets someone send (any term but `all`): a sending domain's record, unlike the
+    `v=spf1 -all` of a host that sends no mail."""
+    return is_spf(text) and any(t.name != "all" for t in spf_terms(text))
+
+
 def dmarc_tags(text: str) -> dict[str, str]:
     """A DMARC record's tags as written (last wins), values stripped, names lowercased."""
     return parse_tag_list(text).as_dict()

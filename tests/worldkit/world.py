@@ -177,6 +177,7 @@ class WorldDomain:
     third_party: dict[str, Zone]
     keys: Keys
     ds_override: str | None = None
+    policy_cert: str = "valid"  # the MTA-STS policy host's certificate: valid | wrong-name | untrusted | expired
 
 
 def _txt_startswith(prefix: str):
@@ -298,7 +299,7 @@ VARIANTS: tuple[Variant, ...] = (
 class PolicyServer:
     """HTTPS on 127.0.0.1 serving /.well-known/mta-sts.txt per Host header, with a trustme CA."""
 
-    def __init__(self, policies: dict[str, str], workdir: Path):
+    def __init__(self, policies: dict[str, str], workdir: Path, cert_modes: dict[str, str] | None = None):
         import trustme
 
         self.policies = policies
@@ -308,6 +309,7 @@ class PolicyServer:
         self.ca.cert_pem.write_to_path(self.ca_file)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         cert.configure_cert(ctx)
+        _serve_bad_certificates(ctx, self.ca, cert_modes or {})
         policies_ref = self.policies
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -337,6 +339,36 @@ class PolicyServer:
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def _serve_bad_certificates(ctx: ssl.SSLContext, ca, modes: dict[str, str]) -> None:
+    """Per SNI host, a certificate that is wrong in one way: for another name (from the trusted test
+    CA), from a CA nobody trusts (right name), or expired (trusted CA, right name)."""
+    import datetime as dt
+
+    import trustme
+
+    if not modes:
+        return
+    alt: dict[str, ssl.SSLContext] = {}
+    for host, mode in modes.items():
+        if mode == "wrong-name":
+            cert = ca.issue_cert("www.wrong-name.example.net")
+        elif mode == "untrusted":
+            cert = trustme.CA().issue_cert(host)
+        elif mode == "expired":
+            now = dt.datetime.now(dt.UTC)
+            cert = ca.issue_cert(host, not_before=now - dt.timedelta(days=90), not_after=now - dt.timedelta(days=1))
+        else:
+            raise ValueError(f"unknown policy_cert mode {mode!r}")
+        alt[host] = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        cert.configure_cert(alt[host])
+
+    def pick(sock, server_name, _ctx):
+        if server_name and server_name.lower() in alt:
+            sock.context = alt[server_name.lower()]
+
+    ctx.sni_callback = pick
 
 
 @dataclass
@@ -423,7 +455,9 @@ def build_world(workdir: Path, variants=VARIANTS, stacks_dir: str | Path = "stac
                 parent.add(d, "DS", ds)
         knot.reload_zone(PARENT, parent.text())
         _wait_ds(knot, next(iter(domains)))
-        ps = PolicyServer({f"mta-sts.{d}": w.policy for d, w in domains.items()}, workdir) if with_policy_server else None
+        ps = PolicyServer({f"mta-sts.{d}": w.policy for d, w in domains.items()}, workdir,
+                          {f"mta-sts.{d}": w.policy_cert for d, w in domains.items() if w.policy_cert != "valid"}
+                          ) if with_policy_server else None
     except BaseException:
         knot.stop()
         raise
@@ -443,3 +477,10 @@ def _wait_ds(knot: KnotServer, domain: str, timeout: float = 5.0) -> None:
             return
         time.sleep(0.05)
     raise RuntimeError("parent zone reload did not publish DS")
+
+
+# ----------------------------------------------------------------- mail variants (tests/worldkit/mailvariants.py)
+
+from .mailvariants import MAIL_VARIANTS  # noqa: E402  (it reads this module's helpers only when mutating)
+
+VARIANTS = VARIANTS + tuple(Variant(*v) for v in MAIL_VARIANTS)

@@ -8,11 +8,11 @@ import hashlib
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
-from infra.knowledge.mailrecords import announces, colon_list, dkim_tags, looks_like_dkim_key
+from infra.knowledge.mailrecords import announces, colon_list, dkim_near_misses, dkim_tags, looks_like_dkim_key
 
 from ..expectations import DkimExpectation, Expectations, MailExpectations
 from ..model import Verdict, failed, passed, skipped
-from ..registry import Item, NotApplicable, check, checks_of, key
+from ..registry import Item, NotApplicable, ProbeFailed, check, checks_of, key
 from .common import GROUP, with_mail
 
 
@@ -34,16 +34,55 @@ def _dkim_record(item: Item, obs) -> tuple[str | None, dict[str, str], object]:
     return (dk[0] if dk else None), (dkim_tags(dk[0]) if dk else {}), ans
 
 
-@check("dkim-present", GROUP, "A DKIM key is published for each declared selector", plan=_plan_dkim)
+def _selector_domain(d: DkimExpectation) -> str:
+    return d.name.split("._domainkey.", 1)[1] if "._domainkey." in d.name else d.name
+
+
+@with_mail
+def _plan_dkim_present(exp: Expectations, m: MailExpectations):
+    """dkim-present also asks where a missing key was published by mistake (a few names per selector)."""
+    plan = _plan_dkim(exp)
+    if isinstance(plan, NotApplicable):
+        return plan
+    out = []
+    for it in plan:
+        if isinstance(it, Item):
+            near = tuple(dkim_near_misses(it.data.selector, _selector_domain(it.data), m.domain))
+            it = Item(it.target, (*it.needs, key("near-miss", "dkim", it.data.name, near)), data=it.data)
+        out.append(it)
+    return out
+
+
+def _misplaced(item: Item, obs) -> tuple[str, ...]:
+    """Where the missing key was published instead; a hint only, so a probe that did not finish is no hint."""
+    k = next((k for k in item.needs if k.kind == "near-miss"), None)
+    try:
+        return tuple(obs[k]) if k is not None else ()
+    except ProbeFailed:
+        return ()
+
+
+def _missing(d: DkimExpectation, ans, hint: str, misplaced: tuple[str, ...]) -> Verdict:
+    why = "the name does not exist" if ans.status == "nxdomain" else "no DKIM TXT record"
+    instead = ""
+    if misplaced:
+        reasons = dkim_near_misses(d.selector, _selector_domain(d), "")
+        found = ", ".join(f"{n} ({'the zone name was appended twice' if n.startswith(d.name + '.') else reasons.get(n, '?')})"
+                          for n in misplaced)
+        instead = f"; the key is published at {found} instead, where verifiers never look"
+        hint = f"move it: {hint}, and delete the record at {', '.join(misplaced)}"
+    return failed(f"selector {d.selector}: {why} at {d.name}{instead}; mail signed with it fails DKIM", hint,
+                  queried=f"{d.name} TXT", answer=ans.status, cname_chain=list(ans.cname_chain), misplaced=list(misplaced))
+
+
+@check("dkim-present", GROUP, "A DKIM key is published for each declared selector", plan=_plan_dkim_present)
 def judge_dkim_present(item: Item, obs) -> Verdict:
     d: DkimExpectation = item.data
     text, tags, ans = _dkim_record(item, obs)
     hint = (f"publish {d.name} CNAME {d.cname_target}" if d.cname_target else
             f"publish the {d.provider or 'provider'}'s DKIM key at {d.name} (TXT v=DKIM1; k=rsa; p=...)")
     if text is None:
-        why = "the name does not exist" if ans.status == "nxdomain" else "no DKIM TXT record"
-        return failed(f"selector {d.selector}: {why} at {d.name}; mail signed with it fails DKIM", hint,
-                      queried=f"{d.name} TXT", answer=ans.status, cname_chain=list(ans.cname_chain))
+        return _missing(d, ans, hint, _misplaced(item, obs))
     keys = [t for t in ans.texts() if looks_like_dkim_key(t)]
     if len(keys) > 1:
         return failed(f"selector {d.selector}: {len(keys)} DKIM records at {d.name}; verifiers pick one at random, so "
@@ -161,10 +200,18 @@ def judge_dkim_usable(item: Item, obs) -> Verdict:
 
 @with_mail
 def _plan_dkim_cname(exp: Expectations, m: MailExpectations):
-    items = [Item(d.name, (key("rr", d.name, "CNAME"),), data=d) for d in m.dkim if d.cname_target]
+    items = [Item(d.name, (key("rr", d.name, "CNAME"), key("rr", d.name, "TXT")), data=d) for d in m.dkim if d.cname_target]
     if m.ses_dkim_pending:
         items.append(NotApplicable("SES DKIM tokens unknown: pass --outputs", f"ses._domainkey.{m.domain}"))
     return items or NotApplicable("no CNAME-delegated DKIM selectors declared", exp.domain)
+
+
+def _txt_copy(item: Item, obs) -> str | None:
+    """The DKIM TXT published directly at a delegated selector (no CNAME on the way), if any."""
+    text, _, ans = _dkim_record(item, obs)
+    if text is None or ans.cname_chain:
+        return None
+    return text
 
 
 @check("dkim-cname-target", GROUP, "Delegated DKIM selectors point at the provider (SES tokens)", plan=_plan_dkim_cname)
@@ -173,6 +220,13 @@ def judge_dkim_cname(item: Item, obs) -> Verdict:
     ans = obs[key("rr", d.name, "CNAME")].checked()
     live = [x.rstrip(".").lower() for x in ans.records]
     if ans.status != "ok":
+        copy = _txt_copy(item, obs)
+        if copy is not None:
+            return failed(f"selector {d.selector}: {d.name} is a TXT record (a copy of the key: {copy[:60]}...), not a CNAME to "
+                          f"{d.cname_target}: when {d.provider or 'the provider'} rotates the key, DNS keeps the old one "
+                          "and signatures start failing",
+                          f"delete the TXT record at {d.name} and publish {d.name} CNAME {d.cname_target}",
+                          selector=d.selector, found="TXT", record=copy[:120], expected=d.cname_target)
         return skipped(f"no CNAME at {d.name} (presence is judged by dkim-present)")
     if d.cname_target in live:
         return passed(f"{d.name} -> {d.cname_target}")

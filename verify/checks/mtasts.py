@@ -46,12 +46,22 @@ def _policy(o: FetchedPolicy) -> dict:
     return cd_sts.parse_mta_sts_policy(o.text)
 
 
+def _host_hint(domain: str, o: FetchedPolicy) -> str:
+    host = f"mta-sts.{domain}"
+    if "verify_code" in o.evidence:
+        return (f"serve {host} with a certificate for {host} from a public CA (e.g. Let's Encrypt, or the CDN's edge "
+                "certificate covering it), valid now")
+    return f"publish {host} (A/AAAA, or a CNAME to the host serving the policy): it is part of the MTA-STS setup"
+
+
 @check("mta-sts-policy", GROUP, "MTA-STS policy is served and in the declared mode", plan=_plan_sts_policy)
 def judge_sts_policy(item: Item, obs) -> Verdict:
     m: MailExpectations = item.data
     o: FetchedPolicy = obs[key("mta-sts-policy", m.domain)]
     hint = (f"serve https://mta-sts.{m.domain}/.well-known/mta-sts.txt (200, text/plain, valid certificate) with "
             f"version: STSv1, mode: {m.mta_sts.mode}, one mx: line per MX host, max_age: >= {m.mta_sts.max_age_min}")
+    if o.problem:
+        return failed(f"policy host unusable: {o.problem}", _host_hint(m.domain, o), url=o.url, **o.evidence)
     if o.status == 429 or 500 <= o.status <= 599:
         # the server is overloaded or broken right now: that says nothing about the policy (ERROR)
         raise PolicyFetchError(f"policy URL {o.url} answered HTTP {o.status}; try again later")

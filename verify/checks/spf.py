@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import ipaddress
 
-from infra.knowledge.mailrecords import SpfTerm, spf_terms
+from infra.knowledge.mailrecords import SpfTerm, spf_near_misses, spf_terms
 
 from ..expectations import Expectations, MailExpectations, SpfExpectation
 from ..model import Verdict, failed, passed, skipped
 from ..probes.mailprobes import SpfObservation
-from ..registry import Item, NotApplicable, check, checks_of, key
+from ..registry import Item, NotApplicable, ProbeFailed, check, checks_of, key
 from .common import GROUP, with_mail
 
 
@@ -26,13 +26,39 @@ def _spf_hint(s: SpfExpectation) -> str:
     return f'publish one TXT at {s.name}: "v=spf1 {terms} {s.all}"'
 
 
-@check("spf-valid", GROUP, "One syntactically valid SPF record", plan=_plan_spf)
+@with_mail
+def _plan_spf_valid(exp: Expectations, m: MailExpectations):
+    """spf-valid also asks where a missing record was published by mistake (a few names per record)."""
+    if not m.spf:
+        return NotApplicable("no sending providers declared", exp.domain)
+    return [Item(s.name, (key("spf", s.name), key("near-miss", "spf", s.name, tuple(spf_near_misses(s.name, m.domain)))),
+                 data=s) for s in m.spf]
+
+
+def _spf_missing(item: Item, obs) -> Verdict:
+    s: SpfExpectation = item.data
+    k = next((k for k in item.needs if k.kind == "near-miss"), None)
+    try:  # a hint only: a probe that did not finish is no hint, never an ERROR
+        misplaced = tuple(obs[k]) if k is not None else ()
+    except ProbeFailed:
+        misplaced = ()
+    instead, hint = "", _spf_hint(s)
+    if misplaced:
+        why = spf_near_misses(s.name, "")
+        found = ", ".join(f"{n} ({'the zone name was appended twice' if n.startswith(s.name + '.') else why.get(n, '?')})"
+                          for n in misplaced)
+        instead = f"; an SPF record is published at {found} instead, where receivers never look for {s.name}"
+        hint = f"move it: {hint}, and delete the one at {', '.join(misplaced)}"
+    return failed(f"no SPF record at {s.name}{instead}: receivers cannot tell who may send", hint,
+                  queried=f"{s.name} TXT", records=[], misplaced=list(misplaced))
+
+
+@check("spf-valid", GROUP, "One syntactically valid SPF record", plan=_plan_spf_valid)
 def judge_spf_valid(item: Item, obs) -> Verdict:
     s: SpfExpectation = item.data
     o: SpfObservation = obs[key("spf", s.name)]
     if not o.records:
-        return failed(f"no SPF record at {s.name}: receivers cannot tell who may send", _spf_hint(s),
-                      queried=f"{s.name} TXT", records=[])
+        return _spf_missing(item, obs)
     if len(o.records) > 1:
         return failed(f"{len(o.records)} SPF records at {s.name}: RFC 7208 makes that a permerror (SPF fails)",
                       "merge them into one: " + _spf_hint(s), records=list(o.records))

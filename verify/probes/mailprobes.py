@@ -16,8 +16,10 @@ from infra.knowledge.mailrecords import (
     SpfTerm,
     announces,
     dmarc_raw_tag,
+    is_dkim_key,
     is_spf,
     spf_all,
+    spf_authorises,
     spf_delegations,
     spf_modifier,
     spf_terms,
@@ -254,6 +256,29 @@ def dmarc(ctx, domain: str) -> DmarcObservation:
                             warnings=tuple(parsed.get("warnings", [])), authorizations=auths)
 
 
+# kind -> (is the record at its own name, is a record elsewhere a misplaced copy of it): an SPF
+# elsewhere counts only when it authorises senders (not a non-sending host's `v=spf1 -all`)
+_NEAR_MISS_TESTS = {"dkim": (is_dkim_key, is_dkim_key), "spf": (is_spf, spf_authorises)}
+NEAR_MISS_LIMIT = 4  # queries per missing record, at most
+
+
+@probe("near-miss")
+def near_miss(ctx, kind: str, name: str, candidates: tuple[str, ...]) -> tuple[str, ...]:
+    """Where a `kind` record (dkim | spf) missing at `name` was published instead, among a few usual
+    mistakes (candidates). Only when the record is missing at `name`; a hint, so best effort: a
+    candidate whose query fails is passed over, never an ERROR."""
+    present, want = _NEAR_MISS_TESTS[kind]
+    primary = ctx.dns.query(name, "TXT")
+    if primary.status == "failed" or (primary.status == "ok" and any(present(t) for t in primary.texts())):
+        return ()
+    found = []
+    for where in candidates[:NEAR_MISS_LIMIT]:
+        ans = ctx.dns.query(where, "TXT")
+        if ans.status == "ok" and any(want(t) for t in ans.texts()):
+            found.append(where)
+    return tuple(found)
+
+
 @probe("mta-sts-policy")
 def mta_sts_policy(ctx, domain: str) -> FetchedPolicy:
     if ctx.fetcher is None:
@@ -261,4 +286,4 @@ def mta_sts_policy(ctx, domain: str) -> FetchedPolicy:
     return ctx.fetcher.fetch(domain)
 
 
-PROBES = (spf, dmarc, mta_sts_policy)
+PROBES = (spf, dmarc, near_miss, mta_sts_policy)
