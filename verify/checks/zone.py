@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 
 import dns.dnssec
 import dns.name
@@ -82,24 +83,61 @@ def _live_values(rtype: str, ans: DnsAnswer) -> list[str]:
     return [_normalise(rtype, x) for x in ans.records]
 
 
-@check("dns-record-content", GROUP, "Each declared record has the declared content", plan=_plan_records)
+def _declared_value(rtype: str, content: str) -> str:
+    """A declared value as it is compared: TXT in zone-file quotes is unquoted and joined."""
+    if rtype == "TXT" and content.lstrip().startswith('"'):
+        return "".join(m.replace('\\"', '"') for m in re.findall(r'"((?:[^"\\]|\\.)*)"', content))
+    return _normalise(rtype, content)
+
+
+def _plan_content(exp: Expectations):
+    """One item per declared DNS-only name and type (the whole set is compared), one per proxied record."""
+    if not exp.records:
+        return NotApplicable("the stack declares no host or extra records")
+    items, seen = [], set()
+    for r in exp.records:
+        if r.proxied:
+            items.append(Item(f"{r.name} {r.type}", (key("rr", r.name, "A"), key("rr", r.name, "AAAA")), data=(r, ())))
+            continue
+        if (r.name, r.type) in seen:
+            continue
+        seen.add((r.name, r.type))
+        values = [_expected_content(x) for x in exp.records if (x.name, x.type) == (r.name, r.type)]
+        values += [c for n, t, c in exp.other_declared if (n, t) == (r.name, r.type)]
+        declared = tuple(dict.fromkeys(_declared_value(r.type, c) for c in values))
+        items.append(Item(f"{r.name} {r.type}", (key("rr", r.name, r.type),), data=(r, declared)))
+    return items
+
+
+def _expected_content(r: ExpectedRecord) -> str:
+    return f"{r.priority} {r.content}" if r.type == "MX" and r.priority is not None else r.content
+
+
+@check("dns-record-content", GROUP, "Each declared name serves exactly the declared values", plan=_plan_content)
 def judge_record_content(item: Item, obs) -> Verdict:
-    r: ExpectedRecord = item.data
+    r, declared = item.data
     if r.proxied:
-        return skipped("proxied through Cloudflare: the public answer is the edge's addresses, not the origin")
-    ok, ans = _present(item, obs)
-    if not ok:
+        return skipped("proxied through Cloudflare: the public answer is the edge's addresses, not the origin "
+                       "(reported by dns-proxied-edge-only)")
+    ans = obs[key("rr", r.name, r.type)].checked()
+    if ans.status != "ok":
         return skipped("record absent (reported by dns-record-present)")
-    expected = f"{r.priority} {r.content}" if r.type == "MX" and r.priority is not None else r.content
-    want = _normalise(r.type, expected)
     live = _live_values(r.type, ans)
     if ans.cname_chain and r.type != "CNAME":
         return failed(f"{r.name} answers through a CNAME ({' -> '.join(ans.cname_chain)}) instead of its own {r.type}",
-                      _add_record_hint(r), expected=want, live=live)
-    if want in live:
-        return passed(f"{r.name} {r.type} = {want}", live=live)
-    return failed(f"{r.name} {r.type} is {', '.join(live)}; declared {want}", _add_record_hint(r),
-                  expected=want, live=live)
+                      _add_record_hint(r), declared=list(declared), live=live)
+    extra = [v for v in live if v not in declared]
+    missing = [v for v in declared if v not in live]
+    if not extra and not missing:
+        return passed(f"{r.name} {r.type} = {', '.join(live)}", declared=list(declared), live=live)
+    evidence = {"declared": list(declared), "live": live, "extra": extra, "missing": missing}
+    if not missing:
+        return failed(f"{r.name} {r.type} also serves {', '.join(extra)}, which the stack does not declare "
+                      f"(declared: {', '.join(declared)}): a stale value still answers",
+                      f"delete the extra {r.type} value(s) {', '.join(extra)} at {r.name} in Cloudflare "
+                      "(`pulumi up` does not remove records it does not manage)", **evidence)
+    return failed(f"{r.name} {r.type} is {', '.join(live)}; declared {', '.join(declared)}", _add_record_hint(r)
+                  + (f"; delete {', '.join(extra)}" if extra else ""), **evidence)
 
 
 @check("dns-record-ttl", GROUP, "Declared TTLs are published (DNS-only records)", plan=_plan_records)

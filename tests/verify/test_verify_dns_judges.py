@@ -1,0 +1,78 @@
+"""DNS judges without a network: content is set equality, proxied names answer only from the edge,
+every CNAME served at a declared name is followed, CAA is judged per host with inheritance."""
+from __future__ import annotations
+
+import dns.rrset
+import pytest
+
+from verify.checks import zone
+from verify.dnsclient import DnsAnswer
+from verify.engine import Item, Observations, key
+from verify.expectations import Expectations, ExpectedRecord
+from verify.model import Status
+
+pytestmark = pytest.mark.unit
+
+
+def answer(name, rdtype, *rdatas, chain=()):
+    rrset = dns.rrset.from_text_list(name + ".", 300, "IN", rdtype, list(rdatas))
+    return DnsAnswer(name, rdtype, "ok", records=tuple(sorted(r.to_text() for r in rrset)), ttl=300, rrset=rrset,
+                     authoritative=True, cname_chain=tuple(chain))
+
+
+def nodata(name, rdtype, chain=()):
+    return DnsAnswer(name, rdtype, "nodata", cname_chain=tuple(chain))
+
+
+def nxdomain(name, rdtype, chain=()):
+    return DnsAnswer(name, rdtype, "nxdomain", cname_chain=tuple(chain))
+
+
+# ------------------------------------------------------------------ dns-record-content: equality
+
+STATUS = ExpectedRecord(name="status.d.test", type="A", content="198.51.100.7", ttl=600)
+
+
+def _content(exp_records, declared, live):
+    exp = Expectations(stack="s", domain="d.test", records=tuple(exp_records), other_declared=tuple(declared))
+    items = zone._plan_content(exp)
+    obs = Observations.of(live)
+    return [(i.target, zone.judge_record_content(i, obs)) for i in items]
+
+
+def test_extra_stale_value_fails_naming_it():
+    [(target, v)] = _content([STATUS], [("status.d.test", "A", "198.51.100.7")],
+                             {key("rr", "status.d.test", "A"): answer("status.d.test", "A", "198.51.100.7", "198.51.100.99")})
+    assert target == "status.d.test A"
+    assert v.status is Status.FAIL and "198.51.100.99" in v.message and "stale" in v.message
+    assert v.evidence["extra"] == ["198.51.100.99"] and v.evidence["missing"] == []
+    assert v.evidence["declared"] == ["198.51.100.7"] and "198.51.100.99" in v.remediation
+
+
+def test_equal_set_passes_and_two_declared_values_are_one_item():
+    second = ExpectedRecord(name="status.d.test", type="A", content="198.51.100.8", ttl=600)
+    declared = [("status.d.test", "A", "198.51.100.7"), ("status.d.test", "A", "198.51.100.8")]
+    live = {key("rr", "status.d.test", "A"): answer("status.d.test", "A", "198.51.100.8", "198.51.100.7")}
+    [(_, v)] = _content([STATUS, second], declared, live)
+    assert v.status is Status.PASS
+    live = {key("rr", "status.d.test", "A"): answer("status.d.test", "A", "198.51.100.7")}
+    [(_, v)] = _content([STATUS, second], declared, live)
+    assert v.status is Status.FAIL and v.evidence["missing"] == ["198.51.100.8"] and v.evidence["extra"] == []
+
+
+def test_txt_declared_by_mail_at_the_same_name_is_not_extra():
+    verification = ExpectedRecord(name="d.test", type="TXT", content="google-site-verification=abc")
+    declared = [("d.test", "TXT", "google-site-verification=abc"), ("d.test", "TXT", '"v=spf1 include:x.test" " -all"')]
+    rrset = dns.rrset.from_text_list("d.test.", 300, "IN", "TXT", ['"google-site-verification=abc"',
+                                                                   '"v=spf1 include:x.test" " -all"'])
+    ans = DnsAnswer("d.test", "TXT", "ok", records=tuple(r.to_text() for r in rrset), ttl=300, rrset=rrset)
+    [(_, v)] = _content([verification], declared, {key("rr", "d.test", "TXT"): ans})
+    assert v.status is Status.PASS, v.message
+
+
+def test_proxied_content_stays_skipped():
+    p = ExpectedRecord(name="d.test", type="A", content="203.0.113.10", proxied=True)
+    [(_, v)] = _content([p], [], {key("rr", "d.test", "A"): answer("d.test", "A", "104.16.132.229"),
+                                  key("rr", "d.test", "AAAA"): nodata("d.test", "AAAA")})
+    assert v.status is Status.SKIPPED
+
