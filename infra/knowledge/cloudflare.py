@@ -23,7 +23,8 @@ RULESET_TITLES: dict[str, str] = {r.id: r.title for r in MANAGED_RULESETS.values
 
 # Cloudflare's published edge ranges: a proxied hostname answers only with addresses inside these.
 # Source: https://www.cloudflare.com/ips-v4 and https://www.cloudflare.com/ips-v6 (linked from
-# https://www.cloudflare.com/ips/); the lists change rarely, re-check them when RANGES_AS_OF ages.
+# https://www.cloudflare.com/ips/). RANGES_AS_OF is the day these were transcribed from the published
+# lists (copied, not fetched by code); they change rarely, re-check them against the URLs when it ages.
 RANGES_AS_OF = "2026-12-02"
 EDGE_RANGES_V4: tuple[str, ...] = (
     "173.245.48.0/20", "103.21.244.0/22", "103.22.200.0/22", "103.31.4.0/22", "141.101.64.0/18",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dns.rrset
 import pytest
 
-from verify.checks import zone
+from verify.checks import proxied, zone
 from verify.dnsclient import DnsAnswer
 from verify.engine import Item, Observations, key
 from verify.expectations import Expectations, ExpectedRecord
@@ -75,4 +75,32 @@ def test_proxied_content_stays_skipped():
     [(_, v)] = _content([p], [], {key("rr", "d.test", "A"): answer("d.test", "A", "104.16.132.229"),
                                   key("rr", "d.test", "AAAA"): nodata("d.test", "AAAA")})
     assert v.status is Status.SKIPPED
+
+
+# ------------------------------------------------------------------ dns-proxied-edge-only
+
+APP = ExpectedRecord(name="app.d.test", type="A", content="203.0.113.20", proxied=True)
+
+
+@pytest.mark.parametrize("a,aaaa,status,named", [
+    (answer("app.d.test", "A", "104.16.132.229"), answer("app.d.test", "AAAA", "2606:4700::6810:84e5"), Status.PASS, None),
+    (answer("app.d.test", "A", "203.0.113.20"), nodata("app.d.test", "AAAA"), Status.FAIL, "203.0.113.20"),
+    (answer("app.d.test", "A", "104.16.132.229"), answer("app.d.test", "AAAA", "2001:db8::20"), Status.FAIL, "2001:db8::20"),
+    (answer("app.d.test", "A", "192.0.2.80", chain=["lb.aws.test"]), nodata("app.d.test", "AAAA"), Status.FAIL, "lb.aws.test"),
+    (nxdomain("app.d.test", "A"), nxdomain("app.d.test", "AAAA"), Status.SKIPPED, None),
+])
+def test_proxied_names_answer_only_from_the_edge(a, aaaa, status, named):
+    exp = Expectations(stack="s", domain="d.test", records=(APP, STATUS))
+    [item] = proxied._plan_proxied(exp)
+    v = proxied.judge_proxied_edge_only(item, Observations.of({key("rr", "app.d.test", "A"): a,
+                                                                key("rr", "app.d.test", "AAAA"): aaaa}))
+    assert v.status is status, v.message
+    if named:
+        assert named in v.message and "origin is exposed" in v.message and v.remediation
+        assert "203.0.113.20" not in str(v.evidence) or named == "203.0.113.20"
+
+
+def test_no_proxied_record_is_not_applicable():
+    exp = Expectations(stack="s", domain="d.test", records=(STATUS,))
+    assert isinstance(proxied._plan_proxied(exp), zone.NotApplicable)
 
