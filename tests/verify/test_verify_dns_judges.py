@@ -104,3 +104,52 @@ def test_no_proxied_record_is_not_applicable():
     exp = Expectations(stack="s", domain="d.test", records=(STATUS,))
     assert isinstance(proxied._plan_proxied(exp), zone.NotApplicable)
 
+
+# ------------------------------------------------------------------ dns-dangling-cname: every served CNAME
+
+def _dangling(records, chains):
+    exp = Expectations(stack="s", domain="d.test", records=tuple(records))
+    obs = Observations.of(chains)
+    return {i.target: zone.judge_dangling(i, obs) for i in zone._plan_cnames(exp)}
+
+
+def _chain_obs(name, target, a, aaaa, declared=None):
+    from verify.probes.dnsprobes import CnameObservation
+    c = answer(name, "CNAME", target + ".") if target else nodata(name, "CNAME")
+    return {key("cname-chain", name, declared): CnameObservation(name, c, target, a, aaaa)}
+
+
+def test_cname_served_at_a_declared_a_name_is_followed_and_the_service_named():
+    t = "old-site.herokuapp.com"
+    v = _dangling([STATUS], _chain_obs("status.d.test", t, nxdomain(t, "A"), nxdomain(t, "AAAA")))["status.d.test"]
+    assert v.status is Status.FAIL
+    assert "Heroku" in v.message and t in v.message and "declares A 198.51.100.7" in v.message
+    assert v.evidence["service"] == "Heroku" and "publish the declared A" in v.remediation
+
+
+def test_declared_a_name_without_cname_passes_and_each_name_is_one_item():
+    docs = ExpectedRecord(name="docs.d.test", type="CNAME", content="x.github.io")
+    docs_txt = ExpectedRecord(name="docs.d.test", type="TXT", content="hello")
+    obs = {**_chain_obs("status.d.test", None, None, None),
+           **_chain_obs("docs.d.test", "x.github.io", answer("x.github.io", "A", "185.199.108.153"),
+                        nodata("x.github.io", "AAAA"), declared="x.github.io")}
+    got = _dangling([STATUS, docs_txt, docs], obs)
+    assert set(got) == {"status.d.test", "docs.d.test"}
+    assert got["status.d.test"].status is Status.PASS and got["docs.d.test"].status is Status.PASS
+
+
+def test_declared_cname_dangling_still_names_the_service():
+    docs = ExpectedRecord(name="docs.d.test", type="CNAME", content="x.github.io")
+    v = _dangling([docs], _chain_obs("docs.d.test", "x.github.io", nxdomain("x.github.io", "A"),
+                                     nxdomain("x.github.io", "AAAA"), declared="x.github.io"))["docs.d.test"]
+    assert v.status is Status.FAIL and "GitHub Pages" in v.message and "declares" not in v.message
+
+
+def test_record_present_defers_a_dead_end_cname_to_dangling():
+    item = Item("status.d.test A", data=STATUS)
+    obs = Observations.of({key("rr", "status.d.test", "A"): nxdomain("status.d.test", "A", chain=["old.herokuapp.com"])})
+    v = zone.judge_record_present(item, obs)
+    assert v.status is Status.SKIPPED and "dns-dangling-cname" in v.message
+    obs = Observations.of({key("rr", "status.d.test", "A"): nxdomain("status.d.test", "A")})
+    assert zone.judge_record_present(item, obs).status is Status.FAIL
+

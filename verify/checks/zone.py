@@ -55,6 +55,11 @@ def judge_record_present(item: Item, obs) -> Verdict:
     if ok:
         how = "proxied (answers with edge addresses)" if r.proxied else f"{len(ans.records)} record(s)"
         return passed(f"{r.name} {r.type} is published, {how}", answer=list(ans.records))
+    if ans.cname_chain and r.type != "CNAME":
+        # The name is a CNAME whose target has no address: one problem, reported (with the
+        # takeover-prone service and the declared record) by dns-dangling-cname.
+        return skipped(f"{r.name} serves a CNAME to {ans.cname_chain[-1]} instead of the declared {r.type}, "
+                       "and it leads nowhere (reported by dns-dangling-cname)")
     why = "the name does not exist (NXDOMAIN)" if ans.status == "nxdomain" else f"no {('A/AAAA' if r.proxied else r.type)} data at the name"
     return failed(f"{r.name} {r.type} is missing: {why}", _add_record_hint(r),
                   expected=r.content, status=ans.status)
@@ -272,29 +277,45 @@ def judge_dnssec(item: Item, obs) -> Verdict:
 # ------------------------------------------------------------------ dangling CNAMEs
 
 def _plan_cnames(exp: Expectations):
-    items = [Item(r.name, (key("cname-chain", r.name, r.content.rstrip(".").lower()),), data=r)
-             for r in exp.records if r.type == "CNAME"]
-    return items or NotApplicable("the stack declares no CNAME records", exp.domain)
+    """Every declared name, once: the CNAME the spec declares there, or any CNAME the zone serves
+    instead of the declared record (a leftover pointing at a service is a takeover risk too)."""
+    targets: dict[str, ExpectedRecord] = {}
+    for r in exp.records:
+        if r.type == "CNAME" or r.name not in targets:
+            targets[r.name] = r
+    items = [Item(n, (key("cname-chain", n, _declared_target(r)),), data=r) for n, r in targets.items()]
+    return items or NotApplicable("the stack declares no host or extra records", exp.domain)
 
 
-@check("dns-dangling-cname", GROUP, "CNAME targets resolve (no dangling CNAME to claim)", plan=_plan_cnames)
+def _declared_target(r: ExpectedRecord) -> str | None:
+    return r.content.rstrip(".").lower() if r.type == "CNAME" else None
+
+
+@check("dns-dangling-cname", GROUP, "CNAMEs served at declared names resolve (no dangling CNAME to claim)",
+       plan=_plan_cnames)
 def judge_dangling(item: Item, obs) -> Verdict:
     r: ExpectedRecord = item.data
-    o = obs[key("cname-chain", r.name, r.content.rstrip(".").lower())]
+    o = obs[key("cname-chain", r.name, _declared_target(r))]
     if o.target is None:
+        if r.type != "CNAME" and o.cname.status == "nodata":
+            return passed(f"{r.name} serves no CNAME (declared {r.type}): nothing to dangle")
         return skipped("no CNAME published at the name (reported by dns-record-present)")
     a, aaaa = o.target_a.checked(), o.target_aaaa.checked()
+    what_declared = f"a proxied {r.type}" if r.proxied else f"{r.type} {r.content}"
+    served = "" if r.type == "CNAME" else f" (the stack declares {what_declared} here, not a CNAME)"
     if a.status == "ok" or aaaa.status == "ok":
-        return passed(f"{r.name} -> {o.target} resolves", addresses=[*a.records, *aaaa.records])
+        return passed(f"{r.name} -> {o.target} resolves{served}", addresses=[*a.records, *aaaa.records])
     chain = [o.target, *[c for c in (a.cname_chain or aaaa.cname_chain) if c != o.target]]
     final = chain[-1]
     service = next((takeover_service(c) for c in reversed(chain) if takeover_service(c)), None)
     what = "does not exist (NXDOMAIN)" if "nxdomain" in (a.status, aaaa.status) else "has no A/AAAA"
     via = f" (via {' -> '.join(chain[:-1])})" if len(chain) > 1 else ""
-    svc = f"; {service} lets anyone claim an unclaimed name: a subdomain takeover risk" if service else ""
-    return failed(f"{r.name} is a dangling CNAME: {final}{via} {what}{svc}",
-                  f"remove the CNAME {r.name} or re-create the {service or 'target'} resource {final} before anyone else does",
-                  target=o.target, chain=chain, service=service)
+    svc = (f"; {final} is a {service} name, and {service} lets anyone claim an unclaimed name: a subdomain "
+           "takeover risk" if service else "")
+    fix = f"remove the CNAME {r.name}" + (f" and publish the declared {what_declared} (`pulumi up`)" if served else "")
+    return failed(f"{r.name} is a dangling CNAME{served}: {final}{via} {what}{svc}",
+                  f"{fix}, or re-create the {service or 'target'} resource {final} before anyone else does",
+                  target=o.target, chain=chain, service=service, declared_type=r.type)
 
 
 CHECKS = checks_of(judge_record_present, judge_record_content, judge_record_ttl, judge_ns, judge_caa, judge_dnssec,
