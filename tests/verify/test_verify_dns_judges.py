@@ -153,3 +153,50 @@ def test_record_present_defers_a_dead_end_cname_to_dangling():
     obs = Observations.of({key("rr", "status.d.test", "A"): nxdomain("status.d.test", "A")})
     assert zone.judge_record_present(item, obs).status is Status.FAIL
 
+
+# ------------------------------------------------------------------ dns-caa per host, inherited
+
+CAA_OK = ('0 issue "letsencrypt.org"', '0 issuewild ";"')
+
+
+def _caa(live):
+    app = ExpectedRecord(name="app.d.test", type="A", content="203.0.113.20", proxied=True)
+    deep = ExpectedRecord(name="a.b.d.test", type="A", content="198.51.100.1")
+    exp = Expectations(stack="s", domain="d.test", records=(app, deep), caa_issuers=("letsencrypt.org",),
+                       caa_forbid_wildcard=True)
+    items = zone._plan_caa(exp)
+    assert [i.target for i in items] == ["d.test", "app.d.test", "a.b.d.test"]
+    assert items[2].needs == tuple(key("rr", n, "CAA") for n in ("a.b.d.test", "b.d.test", "d.test"))
+    obs = {key("rr", n, "CAA"): nodata(n, "CAA") for n in ("app.d.test", "a.b.d.test", "b.d.test")}
+    obs.update(live)
+    o = Observations.of(obs)
+    return {i.target: zone.judge_caa(i, o) for i in items}
+
+
+def test_hosts_inherit_a_correct_apex_set():
+    got = _caa({key("rr", "d.test", "CAA"): answer("d.test", "CAA", *CAA_OK)})
+    assert {t: v.status for t, v in got.items()} == dict.fromkeys(got, Status.PASS)
+    assert "inherits" in got["app.d.test"].message
+
+
+def test_host_level_set_without_the_declared_ca_fails_for_that_host_only():
+    got = _caa({key("rr", "d.test", "CAA"): answer("d.test", "CAA", *CAA_OK),
+                key("rr", "b.d.test", "CAA"): answer("b.d.test", "CAA", '0 issue "digicert.com"', '0 issuewild ";"')})
+    assert got["d.test"].status is Status.PASS and got["app.d.test"].status is Status.PASS
+    v = got["a.b.d.test"]
+    assert v.status is Status.FAIL and "b.d.test" in v.message and "replaces" in v.message and "digicert.com" in v.message
+    assert v.evidence["owner"] == "b.d.test" and "b.d.test" in v.remediation
+
+
+def test_a_wrong_apex_is_reported_once():
+    got = _caa({key("rr", "d.test", "CAA"): answer("d.test", "CAA", '0 issue "digicert.com"')})
+    assert got["d.test"].status is Status.FAIL
+    assert got["app.d.test"].status is Status.SKIPPED and got["a.b.d.test"].status is Status.SKIPPED
+    got = _caa({key("rr", "d.test", "CAA"): nodata("d.test", "CAA")})
+    assert [v.status for v in got.values()] == [Status.FAIL, Status.SKIPPED, Status.SKIPPED]
+
+
+def test_a_correct_host_level_set_passes():
+    got = _caa({key("rr", "d.test", "CAA"): answer("d.test", "CAA", *CAA_OK),
+                key("rr", "app.d.test", "CAA"): answer("app.d.test", "CAA", *CAA_OK)})
+    assert got["app.d.test"].status is Status.PASS and "app.d.test" in got["app.d.test"].message

@@ -183,26 +183,30 @@ def judge_ns(item: Item, obs) -> Verdict:
                   missing=sorted(want - live), unexpected=sorted(live - want))
 
 
+def _climb(name: str, apex: str) -> tuple[str, ...]:
+    """`name`, then each parent up to and including the apex (RFC 8659 3: the relevant CAA set)."""
+    labels = name.split(".")
+    out = tuple(".".join(labels[i:]) for i in range(len(labels) - len(apex.split(".")) + 1))
+    return out if out and out[-1] == apex else (apex,)
+
+
 def _plan_caa(exp: Expectations):
+    """The apex, then every declared name inside the zone: each judged on its relevant CAA set."""
     if not exp.caa_issuers:
         return NotApplicable("the stack declares no CAA issuers", exp.domain)
-    return [Item(exp.domain, (key("rr", exp.domain, "CAA"),), data=exp)]
+    d = exp.domain
+    hosts = dict.fromkeys([d, *(r.name for r in exp.records if r.name.endswith("." + d))])
+    return [Item(h, tuple(key("rr", n, "CAA") for n in _climb(h, d)), data=exp) for h in hosts]
 
 
 _CAA_KNOWN_TAGS = {"issue", "issuewild", "iodef", "contactemail", "contactphone", "issuemail", "issuevmc"}
 
 
-@check("dns-caa", GROUP, "CAA allows exactly the declared certificate authorities", plan=_plan_caa)
-def judge_caa(item: Item, obs) -> Verdict:
-    exp: Expectations = item.data
-    ans = obs[key("rr", item.target, "CAA")].checked()
+def _caa_problems(exp: Expectations, rrset) -> tuple[list[str], list[str], set[str]]:
+    """(problems, critical unknown tags, issue values) of one CAA set against the declared issuers."""
     want = set(exp.caa_issuers)
-    hint = "publish " + ", ".join(f'{exp.domain} CAA 0 issue "{i}"' for i in sorted(want)) + \
-        (f', {exp.domain} CAA 0 issuewild ";"' if exp.caa_forbid_wildcard else "")
-    if ans.status != "ok":
-        return failed(f"no CAA record at {exp.domain}: any CA may issue certificates", hint, expected=sorted(want))
     issue, wild, critical = set(), set(), []
-    for rd in ans.rrset or []:
+    for rd in rrset or []:
         tag = rd.tag.decode().lower()
         value = rd.value.decode().split(";")[0].strip().lower()
         (issue if tag == "issue" else wild if tag == "issuewild" else set()).add(value)
@@ -218,11 +222,45 @@ def judge_caa(item: Item, obs) -> Verdict:
     if critical:
         problems.append(f"critical flag (128) on unknown tag(s) {', '.join(sorted(critical))}: every CA must refuse "
                         "to issue (RFC 8659 4.1), so renewals will fail")
-    if critical:
-        hint += " and remove the critical " + ", ".join(sorted(critical)) + " record(s)"
+    return problems, critical, issue
+
+
+def _caa_hint(exp: Expectations, owner: str, critical: list[str]) -> str:
+    hint = "publish " + ", ".join(f'{owner} CAA 0 issue "{i}"' for i in sorted(exp.caa_issuers)) + \
+        (f', {owner} CAA 0 issuewild ";"' if exp.caa_forbid_wildcard else "")
+    return hint + (" and remove the critical " + ", ".join(sorted(critical)) + " record(s)" if critical else "")
+
+
+@check("dns-caa", GROUP, "CAA allows exactly the declared certificate authorities, at the apex and every declared host",
+       plan=_plan_caa)
+def judge_caa(item: Item, obs) -> Verdict:
+    exp: Expectations = item.data
+    host, apex = item.target, exp.domain
+    names = _climb(host, apex)
+    answers = [(n, obs[key("rr", n, "CAA")].checked()) for n in names]
+    owner, ans = next(((n, a) for n, a in answers if a.status == "ok" and a.records), (apex, answers[-1][1]))
+    if ans.status != "ok":
+        if host != apex:
+            return skipped(f"no CAA set at {host} or above it up to {apex} (reported for {apex})")
+        return failed(f"no CAA record at {apex}: any CA may issue certificates", _caa_hint(exp, apex, []),
+                      expected=sorted(exp.caa_issuers))
+    problems, critical, issue = _caa_problems(exp, ans.rrset)
+    if host != apex and owner == apex:
+        if problems:
+            return skipped(f"{host} inherits the CAA set at {apex} (reported there)")
+        return passed(f"{host} inherits the CAA set at {apex}: issue = {', '.join(sorted(issue))}",
+                      owner=owner, live=list(ans.records))
+    if problems and owner != apex:
+        whose = f"{host} has its own CAA set" if owner == host else f"{host} takes the CAA set at {owner}"
+        barred = sorted(set(exp.caa_issuers) - issue) if issue else []
+        consequence = f": {', '.join(barred)} cannot issue for {host} (renewals fail)" if barred else ""
+        return failed(f"{whose}, which replaces {apex}'s for this name (RFC 8659 3); " + "; ".join(problems)
+                      + consequence,
+                      f"remove the CAA records at {owner} so it inherits {apex}'s, or {_caa_hint(exp, owner, critical)}",
+                      owner=owner, live=list(ans.records), declared=sorted(exp.caa_issuers))
     if problems:
-        return failed("CAA " + "; ".join(problems), hint, live=list(ans.records))
-    return passed(f"CAA issue = {', '.join(sorted(issue))}", live=list(ans.records))
+        return failed("CAA " + "; ".join(problems), _caa_hint(exp, apex, critical), live=list(ans.records))
+    return passed(f"CAA at {owner} issue = {', '.join(sorted(issue))}", owner=owner, live=list(ans.records))
 
 
 # ------------------------------------------------------------------ DNSSEC
