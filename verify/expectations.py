@@ -90,6 +90,11 @@ class Expectations:
     nameservers: tuple[str, ...] = ()          # expected NS set (declared or from outputs)
     mail: MailExpectations | None = None
     mta_sts_policy_url: str | None = None
+    # DNS-only values the contract publishes that are not in `records` (the mail section's, judged
+    # by the mail checks): (name, type, content; MX as "priority host"). dns-record-content compares
+    # a live set with every value declared at its name and type, so an apex TXT declared beside the
+    # mail section's SPF is not an "extra" value.
+    other_declared: tuple[tuple[str, str, str], ...] = ()
 
     def with_mail(self, mail: MailExpectations | None) -> Expectations:
         return replace(self, mail=mail)
@@ -174,6 +179,7 @@ def from_spec(spec: Any, *, stack: str = "", outputs: Mapping[str, Any] | None =
     caa_issuers: list[str] = []
     forbid_wild = False
     mail_from_mx: list[tuple[str, int, str]] = []
+    other: list[tuple[str, str, str]] = []
     for r in contract_records(spec):
         source = str(r["source"] or "")
         rtype = str(r["type"]).upper()
@@ -186,9 +192,11 @@ def from_spec(spec: Any, *, stack: str = "", outputs: Mapping[str, Any] | None =
                 forbid_wild = True
             continue
         name = _norm(r["name"])
+        value = (name, rtype, f"{r['priority'] or 0} {content}" if rtype == "MX" else content)
         if source.startswith("mail.providers") and rtype == "MX" and name != domain and content.strip().rstrip("."):
             # MAIL FROM (bounce) MX: judged by mail-from-mx (null MX and alias checks, one finding)
             mail_from_mx.append((name, int(r["priority"] or 0), _norm(content)))
+            other.append(value)
             continue
         if source.startswith("mail"):
             # Mail records are judged by the mail checks (one finding per problem), except the
@@ -196,6 +204,8 @@ def from_spec(spec: Any, *, stack: str = "", outputs: Mapping[str, Any] | None =
             judged_by_mail = (not source.startswith("mail.providers") or "._domainkey." in name
                               or (rtype == "MX" and name == domain))
             if judged_by_mail:
+                if not r["proxied"]:
+                    other.append(value)
                 continue
         records.append(ExpectedRecord(
             name=name, type=rtype, content=content, ttl=int(r["ttl"] or 1), proxied=bool(r["proxied"]),
@@ -206,7 +216,7 @@ def from_spec(spec: Any, *, stack: str = "", outputs: Mapping[str, Any] | None =
     return Expectations(
         stack=stack, domain=domain, records=tuple(records), caa_issuers=tuple(caa_issuers),
         caa_forbid_wildcard=forbid_wild, dnssec=bool(getattr(spec, "dnssec", False)),
-        nameservers=tuple(sorted(_norm(n) for n in ns)),
+        nameservers=tuple(sorted(_norm(n) for n in ns)), other_declared=tuple(other),
         mail=_with_mail_from_mx(mail_from_spec(spec, outputs), mail_from_mx),
     )
 

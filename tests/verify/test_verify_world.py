@@ -34,7 +34,7 @@ def test_correct_zone_all_pass(world):
     passed = {r.id for r in rep.findings if r.status is Status.PASS}
     # every DNS and mail area was really judged, not skipped
     for cid in ("dns-record-present", "dns-record-content", "dns-record-ttl", "dns-caa", "dnssec",
-                "dns-dangling-cname", "spf-valid", "spf-lookups", "spf-strict-all", "spf-providers",
+                "dns-dangling-cname", "dns-proxied-edge-only", "spf-valid", "spf-lookups", "spf-strict-all", "spf-providers",
                 "dkim-present", "dkim-not-revoked", "dkim-key-strength", "dkim-cname-target", "dmarc-record",
                 "dmarc-policy", "dmarc-rua", "dmarc-rua-authorized", "mx", "mta-sts-record", "mta-sts-policy",
                 "mta-sts-mx", "tls-rpt", "non-sending-null-mx", "non-sending-spf", "non-sending-dmarc",

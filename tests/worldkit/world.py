@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from verify.expectations import Expectations, contract_records, from_spec
 
+from .dnsvariants import DNS_VARIANTS
 from .knot import KnotServer
 
 CF_A, CF_AAAA = "104.16.132.229", "2606:4700::6810:84e5"  # what Cloudflare answers for proxied names
@@ -292,6 +293,8 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("mta-sts-mx-mismatch", "mta-sts-mx", _v_sts_mx),
     Variant("dnssec-bad-ds", "dnssec", _v_bad_ds),
 )
+# DNS variants live in dnsvariants.py (one block, appended here).
+VARIANTS += tuple(Variant(*v) for v in DNS_VARIANTS)
 
 
 # ----------------------------------------------------------------- the world
