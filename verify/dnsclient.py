@@ -34,6 +34,8 @@ def parse_nameserver(text: str) -> tuple[str, int]:
     """'IP', 'IP:PORT', '[IPv6]:PORT' or bare IPv6 -> (ip, port). Hostnames are refused on purpose:
     resolving the resolver would go through the system resolver."""
     s = text.strip()
+    if not s.isascii():
+        raise NameserverSpecError(f"bad --nameserver {text!r}: expected IP[:PORT] in ASCII, e.g. 127.0.0.1:5353")
     host, port = s, 53
     if s.startswith("["):
         end = s.find("]")
@@ -54,10 +56,20 @@ def parse_nameserver(text: str) -> tuple[str, int]:
     return host, port
 
 
+def parse_port(p: str) -> int | None:
+    """A port written in ASCII digits, 1-65535, else None. str.isdigit() and int() accept '²', '٣',
+    '+1', ' 1' and '1_0'; a port on a command line is none of those."""
+    if not (0 < len(p) <= 5 and p.isascii() and p.isdigit()):
+        return None
+    value = int(p)
+    return value if 0 < value < 65536 else None
+
+
 def _port(p: str, text: str) -> int:
-    if not p.isdigit() or not 0 < int(p) < 65536:
-        raise NameserverSpecError(f"bad --nameserver {text!r}: port must be 1-65535")
-    return int(p)
+    port = parse_port(p)
+    if port is None:
+        raise NameserverSpecError(f"bad --nameserver {text!r}: port must be 1-65535 in ASCII digits")
+    return port
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from .context import FetchedPolicy, PolicyFetchError
-from .dnsclient import DnsClient
+from .dnsclient import DnsClient, parse_port
 
 
 class ConnectToError(ValueError):
@@ -22,15 +22,21 @@ class ConnectToError(ValueError):
 def parse_connect_to(text: str) -> tuple[tuple[str, int], tuple[str, int]]:
     """curl's HOST:PORT:ADDR:PORT (ADDR may be [IPv6])."""
     s = text.strip()
+    bad = ConnectToError(f"bad --connect-to {text!r}: expected HOST:PORT:ADDR:PORT (ASCII, ports 1-65535)")
+    if not s.isascii():
+        raise bad
     try:
         host, port, rest = s.split(":", 2)
         if rest.startswith("["):
             addr, _, p2 = rest[1:].partition("]:")
         else:
             addr, p2 = rest.rsplit(":", 1)
-        return (host.lower(), int(port)), (addr, int(p2))
     except ValueError:
-        raise ConnectToError(f"bad --connect-to {text!r}: expected HOST:PORT:ADDR:PORT") from None
+        raise bad from None
+    ports = parse_port(port), parse_port(p2)
+    if not host or not addr or None in ports:
+        raise bad
+    return (host.lower(), ports[0]), (addr, ports[1])
 
 
 @dataclass
