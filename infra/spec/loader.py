@@ -76,7 +76,8 @@ def _cross_issues_of_valid_sections(sections: dict, others: dict, found: list[Sp
             positions = index_maps.get(m.group(1))
             k = int(m.group(2))
             return f"{m.group(1)}[{positions[k] if positions and k < len(positions) else k}]"
-        return re.sub(r"(\w+)\[(\d+)\]", sub, text)
+        # \b: only word starts are tried, so a long word without a bracket costs linear time, not quadratic.
+        return re.sub(r"\b(\w+)\[(\d+)\]", sub, text)
 
     seen = {(i.path, i.message) for i in found}
     out = [SpecIssue(remap(format_path(p)), remap(m)) for p, m in problems]

@@ -7,7 +7,6 @@ recursive alias) is reported here, before the spec is built (loader.py builds it
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from . import yamlsafe
 from .errors import SpecError, SpecIssue, format_path
 from .spec import Spec
 
@@ -81,19 +81,6 @@ def _encode(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-class _Yaml12Loader(yaml.SafeLoader):
-    """YAML 1.2 booleans, as the Pulumi CLI reads stack files: only true/false are booleans, so
-    `proxied: yes` is the string 'yes' here too (and rejected), not a silent True."""
-
-
-_Yaml12Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Yaml12Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
-
-
 # -- stack file names ------------------------------------------------------------------------------
 
 def stack_path(stack: str, stacks_dir: str | Path = "stacks") -> Path:
@@ -138,15 +125,16 @@ def _read_text(path: Path, shown: str) -> str:
 
 
 def _parse_yaml(text: str, shown: str) -> tuple[Any, Any]:
-    """(the node tree, for lines and structure checks; the loaded data)."""
+    """(the node tree, for lines and structure checks; the loaded data), read as YAML 1.2 core
+    within bounds (infra/spec/yamlsafe.py)."""
     try:
-        root = yaml.compose(text, Loader=_Yaml12Loader)
-        data = yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506 - a SafeLoader subclass
+        return yamlsafe.load(text)
+    except yamlsafe.Refusal as exc:
+        raise SpecError([SpecIssue("", exc.message, shown, exc.line)], shown) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise SpecError([SpecIssue("", f"not valid YAML: {_yaml_hint(problem)}", shown, mark.line + 1 if mark else None)], shown) from None
-    return root, data
 
 
 def _check_document(root, data: Any, shown: str) -> None:
@@ -158,10 +146,6 @@ def _check_document(root, data: Any, shown: str) -> None:
         raise SpecError([SpecIssue("", f"the stack file is {_kind(data)}: expected a mapping with `config:` at the top "
                                        "(config: {launchready:domain: ...})", shown, 1)], shown)
     # The Pulumi CLI rejects the whole file for these, so they are reported before anything else.
-    cycle = _alias_cycle(root)
-    if cycle is not None:
-        raise SpecError([SpecIssue("", "a YAML alias refers to a mapping or list that contains it (a recursive "
-                                       "&anchor/*alias): write the value out instead", shown, cycle)], shown)
     structural = _duplicate_keys(root, shown) + _misplaced_keys(root, shown)
     if structural:
         raise SpecError(structural, shown)
@@ -216,27 +200,6 @@ def _top_line(root, key: str) -> int | None:
 
 
 # -- what the Pulumi CLI rejects ---------------------------------------------------------------------
-
-def _alias_cycle(root) -> int | None:
-    """The line of a node that contains itself through an alias (`a: &x {b: *x}`), if any.
-
-    Every later walk over the document would recurse forever on such a node."""
-    stack: list = [(root, False)]
-    open_nodes: set[int] = set()
-    while stack:
-        node, leaving = stack.pop()
-        if leaving:
-            open_nodes.discard(id(node))
-            continue
-        if id(node) in open_nodes:
-            return node.start_mark.line + 1
-        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
-            open_nodes.add(id(node))
-            stack.append((node, True))
-            children = [c for kv in node.value for c in kv] if isinstance(node, yaml.MappingNode) else node.value
-            stack.extend((c, False) for c in children)
-    return None
-
 
 def _duplicate_keys(root, shown: str) -> list[SpecIssue]:
     """Every key given twice in one mapping. PyYAML silently keeps the last one; the Pulumi CLI
