@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from stackfiles import EXAMPLE_FILE
 
 from infra.spec import SpecError, load_stack
-from stackfiles import EXAMPLE_FILE
 
 pytestmark = pytest.mark.unit
 
