@@ -138,13 +138,23 @@ class DnsClient:
         answers a CNAME into another zone without following it, unlike a recursive resolver."""
         chain: list[str] = []
         current = name
-        for _hop in range(8):
+        start = name.rstrip(".").lower()
+        for _hop in range(MAX_CNAME_HOPS):
             ans = self._query_once(current, rdtype, dnssec=dnssec)
+            if ans.failure_type == CNAME_LOOP:  # the loop was inside one answer: name it from the start
+                return replace(ans, qname=start, cname_chain=tuple(dict.fromkeys([start, *chain]))
+                               + ans.cname_chain if current != name else ans.cname_chain)
+            looped = _loop(start, chain, ans.cname_chain)
+            if looped:
+                return _failed(start, rdtype, f"CNAME loop: {' -> '.join(looped)}", CNAME_LOOP, looped)
             chain.extend(c for c in ans.cname_chain if c not in chain)
             if ans.status == "nodata" and ans.cname_chain and rdtype.upper() != "CNAME":
                 current = ans.cname_chain[-1]
                 continue
             break
+        else:
+            return _failed(start, rdtype, f"CNAME chain longer than {MAX_CNAME_HOPS} hops: {' -> '.join([start, *chain])}",
+                           CNAME_LOOP, (start, *chain))
         if chain and tuple(chain) != ans.cname_chain or current != name:
             ans = replace(ans, qname=name.rstrip(".").lower(), cname_chain=tuple(chain))
         return ans
@@ -169,6 +179,9 @@ class DnsClient:
                 pass
             return DnsAnswer(name.rstrip("."), rdtype, "nxdomain", cname_chain=chain, authoritative=aa, soa_owner=soa)
         except dns.resolver.NoNameservers as e:
+            looped = _loop_in_errors(e, name)
+            if looped:  # dnspython gives up on a chain that loops inside one response (ChainTooLong)
+                return _failed(name, rdtype, f"CNAME loop: {' -> '.join(looped)}", CNAME_LOOP, looped)
             return _failed(name, rdtype, _no_ns_reason(e), "DnsServerFailure")
         except dns.resolver.LifetimeTimeout:
             return _failed(name, rdtype, f"timeout: no valid answer within {self.timeout:g}s from {', '.join(self.describe())} "
@@ -196,6 +209,20 @@ class DnsClient:
         )
 
 
+MAX_CNAME_HOPS = 8
+CNAME_LOOP = "CnameLoop"
+
+
+def _loop(start: str, chain: list[str], new: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The looping chain (start -> ... -> a name seen before) if `new` closes a loop, else None."""
+    seen = [start, *chain]
+    for target in new:
+        if target in seen:
+            return (*seen, target)
+        seen.append(target)
+    return None
+
+
 def _chain(resp: dns.message.Message, rdtype: str) -> tuple[str, ...]:
     out = []
     for rs in resp.answer:
@@ -214,8 +241,26 @@ def _aa_soa(resp) -> tuple[bool, str | None]:
     return aa, None
 
 
-def _failed(name: str, rdtype: str, reason: str, ftype: str) -> DnsAnswer:
-    return DnsAnswer(name.rstrip("."), rdtype, "failed", failure=reason, failure_type=ftype)
+def _failed(name: str, rdtype: str, reason: str, ftype: str, chain: tuple[str, ...] = ()) -> DnsAnswer:
+    return DnsAnswer(name.rstrip("."), rdtype, "failed", failure=reason, failure_type=ftype, cname_chain=chain)
+
+
+def _loop_in_errors(e: dns.resolver.NoNameservers, name: str) -> tuple[str, ...] | None:
+    """The CNAME loop in a response dnspython refused with ChainTooLong, followed from `name`."""
+    for err in e.kwargs.get("errors", []) or []:
+        resp = err[4] if len(err) > 4 else None
+        if not isinstance(err[3], dns.message.ChainTooLong) or not isinstance(resp, dns.message.Message):
+            continue
+        targets = {rs.name.to_text().rstrip(".").lower(): r.target.to_text().rstrip(".").lower()
+                   for rs in resp.answer if rs.rdtype == dns.rdatatype.CNAME for r in rs}
+        seen = [name.rstrip(".").lower()]
+        while seen[-1] in targets:
+            nxt = targets[seen[-1]]
+            seen.append(nxt)
+            if nxt in seen[:-1]:
+                return tuple(seen)
+        return tuple(seen)
+    return None
 
 
 def _no_ns_reason(e: dns.resolver.NoNameservers) -> str:

@@ -22,6 +22,27 @@ def _in_zone(target: str, domain: str) -> bool:
 
 
 def mark_root_causes(report: Report, domain: str) -> Report:
+    return _mark_loops(_mark_zone(report, domain))
+
+
+def _mark_loops(report: Report) -> Report:
+    """A CNAME loop is one FAIL (dns-dangling-cname names it); the checks that query a looped name
+    could not check it, and say so: they are marked as following from that FAIL."""
+    loops = [f for f in report.findings if f.status is Status.FAIL and f.evidence.get("loop")]
+    if not loops:
+        return report
+    names = {n: f.id for f in loops for n in f.evidence["loop"]}
+    out = []
+    for f in report.findings:
+        first = f.target.split(" ")[0].rstrip(".").lower()
+        if f not in loops and not f.cause and f.status in (Status.FAIL, Status.ERROR) and (
+                first in names or "CNAME loop" in f.message):
+            f = replace(f, cause=names.get(first, loops[0].id))
+        out.append(f)
+    return replace(report, findings=tuple(out))
+
+
+def _mark_zone(report: Report, domain: str) -> Report:
     roots = [f for f in report.findings if f.id == ZONE_SERVED and f.status in (Status.FAIL, Status.ERROR)]
     if not roots:
         return report

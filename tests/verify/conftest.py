@@ -13,11 +13,14 @@ REPO = Path(__file__).resolve().parents[2]
 def world(tmp_path_factory):
     if not (shutil.which("knotd") or Path("/usr/sbin/knotd").exists()):
         pytest.fail("knotd not installed (Debian package 'knot'); .ci/run installs it")
+    from worldkit.faultvariants import FAULT_VARIANTS
     from worldkit.realworld import REALWORLD, REALWORLD_ZONES
-    from worldkit.world import VARIANTS, build_world
+    from worldkit.world import VARIANTS, Variant, build_world
 
-    # One knotd for the variants and the real-world cases (test_verify_unseen.py).
-    w = build_world(tmp_path_factory.mktemp("knot-world"), variants=(*VARIANTS, *REALWORLD),
+    # One knotd for the variants, the real-world cases (test_verify_unseen.py) and the zones
+    # broken beyond one FAIL (faultvariants.py).
+    faults = tuple(Variant(*v) for v in FAULT_VARIANTS)
+    w = build_world(tmp_path_factory.mktemp("knot-world"), variants=(*VARIANTS, *REALWORLD, *faults),
                     stacks_dir=REPO / "stacks", extra_zones=REALWORLD_ZONES)
     yield w
     w.stop()

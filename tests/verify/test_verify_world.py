@@ -230,3 +230,16 @@ def test_a_served_zone_has_no_root_cause(world):
     rep = _run(world, world.domains[domain_for(None)].exp)
     assert rep.findings[0].id == "dns-zone-served" and rep.findings[0].status is Status.PASS
     assert not [f for f in rep.findings if f.cause]
+
+
+def test_a_cname_loop_is_one_fail_naming_it_and_the_rest_say_so(world):
+    rep = _run(world, world.domains[domain_for("cname-loop")].exp)
+    d = domain_for("cname-loop")
+    fails = [r for r in rep.findings if r.status is Status.FAIL]
+    assert [r.id for r in fails] == ["dns-dangling-cname"], [(r.id, r.message) for r in fails]
+    (loop,) = fails
+    assert f"status.{d} -> loop.{d} -> status.{d}" in loop.message and loop.remediation
+    errors = [r for r in rep.findings if r.status is Status.ERROR]
+    assert errors and all("CNAME loop" in r.message and r.cause == "dns-dangling-cname" for r in errors), \
+        [(r.id, r.message, r.cause) for r in errors]
+    assert not [r for r in rep.findings if r.status is not Status.PASS and "is missing" in r.message]

@@ -12,7 +12,7 @@ import dns.rdatatype
 
 from infra.knowledge.takeover import takeover_service
 
-from ..dnsclient import DnsAnswer, DnsQueryError
+from ..dnsclient import CNAME_LOOP, DnsAnswer, DnsQueryError
 from ..expectations import Expectations, ExpectedRecord
 from ..model import Verdict, failed, passed, skipped
 from ..registry import Item, NotApplicable, check, checks_of, key
@@ -338,6 +338,18 @@ def judge_dangling(item: Item, obs) -> Verdict:
         if r.type != "CNAME" and o.cname.status == "nodata":
             return passed(f"{r.name} serves no CNAME (declared {r.type}): nothing to dangle")
         return skipped("no CNAME published at the name (reported by dns-record-present)")
+    loop = next((x for x in (o.target_a, o.target_aaaa) if x is not None and x.failure_type == CNAME_LOOP), None)
+    if loop is not None:
+        # the target's chain, from the declared name: status -> loop -> status
+        names = list(loop.cname_chain)
+        if names and names[0] != r.name:
+            names = [r.name, *names]
+        if r.name in names[1:]:
+            names = names[:names.index(r.name, 1) + 1]
+        return failed(f"{r.name} is in a CNAME loop: {' -> '.join(names)}; nothing at these names resolves, "
+                      "so every record and mail check on them fails",
+                      "point one CNAME of the loop at a real target (or replace it with the declared record)",
+                      loop=names, cause_names=sorted(set(names)))
     a, aaaa = o.target_a.checked(), o.target_aaaa.checked()
     what_declared = f"a proxied {r.type}" if r.proxied else f"{r.type} {r.content}"
     served = "" if r.type == "CNAME" else f" (the stack declares {what_declared} here, not a CNAME)"
