@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from infra.mockrun import PlanRun
+from infra.spec.redact import redact
 
 _DOC_NETS = [ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")]
 _RESERVED_DOMAIN = re.compile(r"(^|\.)(example\.(com|net|org)|[a-z0-9-]+\.(example|test|invalid))$")
@@ -90,7 +91,8 @@ def placeholder_notes(run: PlanRun) -> list[str]:
     reserved = [a for a in alerts.get("email", []) + alerts.get("webhooks", [])
                 if _RESERVED_DOMAIN.search(re.sub(r"^https://|/.*$|^.*@", "", a))]
     if reserved:  # named even when the domain note covers it: an alert nobody reads is an outage nobody sees
-        notes.append(f"alerts go to {', '.join(reserved)}, which nobody reads: set monitoring.alerts to a real inbox or webhook")
+        shown = ", ".join(redact(a) for a in reserved)  # a webhook URL may carry its credential
+        notes.append(f"alerts go to {shown}, which nobody reads: set monitoring.alerts to a real inbox or webhook")
     return notes
 
 

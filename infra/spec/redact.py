@@ -17,7 +17,9 @@ _TOKENISH = re.compile(r"(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-
 # Hosts whose URLs are credentials whatever the path looks like.
 _WEBHOOK_HOSTS = re.compile(r"(?i)^(hooks\.slack\.com|(discord|discordapp)\.com|[\w-]+\.webhook\.office\.com|"
                             r"outlook\.office\.com|chat\.googleapis\.com|api\.telegram\.org|events\.pagerduty\.com)(:\d+)?$")
-_SECRET_PARAM = re.compile(r"(?i)([?&](?:token|key|api[_-]?key|secret|sig|signature|password|passwd|code|auth)=)[^&#\s]+")
+# A query parameter whose NAME says credential (access_token, X-Api-Key, client_secret, sig, pwd ...).
+_SECRET_PARAM = re.compile(r"(?i)([?&;][\w.-]*(?:token|key|secret|sig|signature|pass|pwd|auth|credential|session|code)"
+                           r"[\w.-]*=)[^&#;\s]+")
 
 
 def _redact_url(match: re.Match) -> str:
@@ -26,6 +28,8 @@ def _redact_url(match: re.Match) -> str:
         userinfo, _, host = authority.rpartition("@")
         if ":" in userinfo:
             authority = f"{userinfo.split(':', 1)[0]}:{MASK}@{host}"
+        elif _TOKENISH.fullmatch(userinfo) or len(userinfo) >= 20:
+            authority = f"{MASK}@{host}"  # a token used as the user name (https://<token>@api.example.com)
     path = rest.split("?", 1)[0].split("#", 1)[0]
     # A path segment that looks like a generated token makes the URL a capability: keep the host.
     host = authority.rpartition("@")[2]
