@@ -15,14 +15,10 @@ deploy time, and an import id must be known when the program registers the resou
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
-
-if TYPE_CHECKING:
-    from .model import Zone
-    from .records import PlannedRecord
 
 # The entry-point phases the program declares (infra/edgerules.py PHASES; a test keeps them equal).
 EntryPointPhase = Literal[
@@ -54,6 +50,26 @@ class Adopt(BaseModel):
 
     def __bool__(self) -> bool:
         return bool(self.rulesets or self.records)
+
+
+# What this module reads of infra.spec.model.Zone and infra.spec.records.PlannedRecord; declared
+# here because model.py imports this module (importing them back would be a cycle).
+class Zone(Protocol):
+    @property
+    def id(self) -> str | None: ...
+    @property
+    def create(self) -> bool: ...
+    @property
+    def adopt(self) -> Adopt: ...
+
+
+class PlannedRecord(Protocol):
+    name: str
+    type: str
+    content: str
+
+    @property
+    def key(self) -> str: ...
 
 
 def ruleset_import_id(zone_id: str, ruleset_id: str) -> str:
