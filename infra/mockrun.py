@@ -40,6 +40,8 @@ class PlannedResource:
     dependencies: tuple[str, ...] = ()
     # Property paths ("secretStringWo", "environment.variables.TOKEN") whose values were secret.
     secret_paths: frozenset[str] = frozenset()
+    # The `import_` resource option: the provider id of an existing resource this one adopts.
+    import_id: str = ""
 
     def masked_inputs(self) -> dict[str, Any]:
         """Inputs with every secret value replaced: the only form that may be printed."""
@@ -156,7 +158,7 @@ class _Monitor(pmocks.MockMonitor):
             self.recorded[response.urn] = PlannedResource(
                 urn=response.urn, type=request.type, name=request.name, inputs=inputs,
                 custom=bool(request.custom), parent=request.parent, id=reg.id if reg else "",
-                outputs=dict(reg.state) if reg else {}, secret_paths=frozenset(paths),
+                outputs=dict(reg.state) if reg else {}, secret_paths=frozenset(paths), import_id=request.importId,
                 dependencies=tuple(dict.fromkeys(
                     [*request.dependencies, *(u for deps in request.propertyDependencies.values() for u in deps.urns)])),
             )

@@ -239,22 +239,46 @@ def zone_line(run: PlanRun) -> str:
     return f"zone {contract.get('domain', '?')}: existing, looked up in Cloudflare at deploy time (not created)"
 
 
+def adoption(res: PlannedResource) -> str:
+    """What adopting an existing resource means, in one line ("" when the resource is created)."""
+    if not res.import_id:
+        return ""
+    existing = res.import_id.rsplit("/", 1)[-1]
+    i = res.inputs
+    if res.type == "cloudflare:index/ruleset:Ruleset":
+        return f"adopts existing ruleset {existing} ({i.get('phase')})"
+    if res.type == "cloudflare:index/dnsRecord:DnsRecord":
+        return f"adopts existing DNS record {existing} ({i.get('type')} {i.get('name')})"
+    return f"adopts existing {_short_type(res.type)} {res.import_id}"
+
+
+def adopted(run: PlanRun) -> list[PlannedResource]:
+    """Resources imported (Pulumi's `import` option) rather than created, in a stable order."""
+    return sorted((r for r in run.custom() if r.import_id), key=lambda r: (r.type, r.name))
+
+
 def render_console(run: PlanRun, console: Console, advisories: Sequence[Finding] = ()) -> None:
     contract = run.outputs.get("launchContract") or {}
     console.print(f"[bold]Launch plan[/bold] for stack [cyan]{run.stack}[/cyan]"
                   f" — {contract.get('domain', '?')} ({contract.get('environment', '?')}),"
                   f" canonical host {contract.get('canonicalHost', '?')}")
     console.print(escape(zone_line(run)))
+    if adopted(run):
+        console.print("[bold]Adopted[/bold] (imported by id, not created; `pulumi up` then applies the declared settings):")
+        for res in adopted(run):
+            console.print(f"  • {escape(adoption(res))}")
     for label, resources in grouped(run).items():
         table = Table(title=label, title_justify="left", show_header=True, expand=False)
         table.add_column("resource", style="dim", no_wrap=True)
         table.add_column("settings that matter")
         for res in resources:
             # escape: "[secret]" and other brackets are text, not rich markup.
-            table.add_row(f"{_short_type(res.type)}\n{res.name}", escape(describe(res)))
+            note = f"\n{adoption(res)}" if res.import_id else ""
+            table.add_row(f"{_short_type(res.type)}\n{res.name}", escape(describe(res) + note))
         console.print(table)
-    n = len(run.custom())
-    console.print(f"[bold]{n}[/bold] resources to create in {len(grouped(run))} components; "
+    n, m = len(run.custom()), len(adopted(run))
+    what = f"[bold]{n - m}[/bold] resources to create and [bold]{m}[/bold] to adopt" if m else f"[bold]{n}[/bold] resources to create"
+    console.print(f"{what} in {len(grouped(run))} components; "
                   f"stack outputs: {', '.join(sorted(run.outputs))}.")
     console.print("No cloud call was made: providers were mocked, and secret config values were not decrypted "
                   "(they show as \\[secret]). Apply with `pulumi up --stack " f"{run.stack}`.")
@@ -271,9 +295,12 @@ def render_json(run: PlanRun, advisories: Sequence[Finding] = ()) -> str:
         "zone": zone_line(run),
         "beforeApply": [f.message for f in advisories],
         "advisories": [f.to_dict() for f in advisories],
+        "adopts": [{"type": r.type, "name": r.name, "urn": r.urn, "importId": r.import_id, "message": adoption(r)}
+                   for r in adopted(run)],
         "components": [
             {"component": label, "resources": [
-                {"type": r.type, "name": r.name, "urn": r.urn, "inputs": printable_inputs(r)} for r in resources
+                {"type": r.type, "name": r.name, "urn": r.urn, "inputs": printable_inputs(r),
+                 **({"importId": r.import_id} if r.import_id else {})} for r in resources
             ]} for label, resources in by.items()
         ],
         "outputs": redact_tree(run.outputs),

@@ -15,6 +15,7 @@ from infra.components.tlspolicy import TlsSettings
 from infra.components.zone import Zone
 from infra.contract import build_contract
 from infra.spec import Spec, planned_records, spec_from_pulumi
+from infra.spec.adoptspec import adopted_records
 
 
 @dataclass
@@ -29,7 +30,8 @@ class Launch:
 
 def build(spec: Spec) -> Launch:
     zone = Zone("zone", spec)
-    dns = DnsRecords("dns", zone.zone_id, planned_records(spec))
+    records = planned_records(spec)
+    dns = DnsRecords("dns", zone.zone_id, records, adopt=adopted_records(spec.zone, records))
     launch = Launch(spec, zone, dns)
     TlsSettings("tls", zone.zone_id, spec.tls)
     EdgeRules("edge", zone.zone_id, spec)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import pulumi
 import pulumi_cloudflare as cloudflare
@@ -29,9 +29,11 @@ class DnsRecords(pulumi.ComponentResource):
     """A set of records in one zone. Other components (mail) add records through `add`."""
 
     def __init__(self, name: str, zone_id: pulumi.Input[str], records: Iterable[PlannedRecord],
-                 opts: pulumi.ResourceOptions | None = None):
+                 opts: pulumi.ResourceOptions | None = None, adopt: Mapping[str, str] | None = None):
         super().__init__("launchready:dns:Records", name, None, opts)
         self._zone_id = zone_id
+        # Import id per PlannedRecord.key: existing records at the same name and type are adopted.
+        self._adopt = dict(adopt or {})
         self.records: dict[str, cloudflare.DnsRecord] = {}
         for rec in records:
             self.add(rec)
@@ -43,7 +45,8 @@ class DnsRecords(pulumi.ComponentResource):
             return self.records[key]
         resource = cloudflare.DnsRecord(
             key, **record_args(rec, self._zone_id),
-            opts=pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=self), opts),
+            opts=pulumi.ResourceOptions.merge(
+                pulumi.ResourceOptions(parent=self, import_=self._adopt.get(key)), opts),
         )
         self.records[key] = resource
         return resource

@@ -12,6 +12,7 @@ import pulumi_cloudflare as cloudflare
 
 from infra.edgerules import PHASES
 from infra.spec import Spec
+from infra.spec.adoptspec import adopted_rulesets
 
 # -- component -------------------------------------------------------------------------------------
 
@@ -22,6 +23,8 @@ class EdgeRules(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("launchready:edge:Rules", name, None, opts)
         self.rulesets: dict[str, cloudflare.Ruleset] = {}
+        # An existing zone refuses a second entry point for a phase that has rules: adopt (import) it.
+        adopt = adopted_rulesets(spec.zone)
         for phase, (short, build) in PHASES.items():
             rules = build(spec)
             if not rules:
@@ -29,6 +32,6 @@ class EdgeRules(pulumi.ComponentResource):
             self.rulesets[phase] = cloudflare.Ruleset(
                 f"{name}-{short}", zone_id=zone_id, kind="zone", phase=phase,
                 name=f"launchready {short}", description=f"launch-ready {short} for {spec.domain}",
-                rules=rules, opts=pulumi.ResourceOptions(parent=self),
+                rules=rules, opts=pulumi.ResourceOptions(parent=self, import_=adopt.get(phase)),
             )
         self.register_outputs({"phases": sorted(self.rulesets)})

@@ -127,6 +127,12 @@ def issues_from_validation(exc: ValidationError, root: type[BaseModel]) -> list[
             issues += [SpecIssue(format_path(p), m) for p, m in (err.get("ctx") or {})["problems"]]
             continue
         loc = tuple(p for p in loc if not (isinstance(p, str) and p.startswith("function-")))
+        if loc[-1:] == ("[key]",):
+            # A mapping key that is not allowed (dict[Literal[...], ...]): name the key, not "[key]".
+            loc = loc[:-1]
+            if kind == "literal_error":
+                issues.append(SpecIssue(format_path(loc), f"unknown key (expected one of: {err['ctx']['expected']})"))
+                continue
         issues.append(SpecIssue(format_path(loc), _message(err, loc, root)))
     return issues
 

@@ -25,6 +25,7 @@ from pydantic_core import PydanticCustomError
 from infra.knowledge.cloudflare import MANAGED_RULESETS as _CF_RULESETS
 from infra.knowledge.cloudflare import ManagedRulesetName
 
+from .adoptspec import Adopt
 from .fields import (
     Hostname,
     PositiveInt,
@@ -72,6 +73,10 @@ class Zone(Model):
         if self.create and self.id:
             raise ValueError("give either id (an existing zone) or create: true, not both")
         return self
+
+    # Existing rulesets and records to import instead of create (infra/spec/adoptspec.py; checked
+    # against the rest of the spec in Spec._check_adopt).
+    adopt: Adopt = Adopt()
 
 
 class Host(Model):

@@ -8,6 +8,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, StrictBool, model_validator
 from pydantic_core import PydanticCustomError
 
+from .adoptspec import adopt_problems, phases_without_rules
 from .errors import parse_path
 from .fields import Hostname, in_zone
 from .mailplan import Mail, MailPlan
@@ -94,6 +95,7 @@ class Spec(Model):
         # The mail, secrets and monitoring sections check themselves against the rest.
         "_check_mail": {"mail", "domain", "hosts", "records", "zone"},
         "_check_monitoring": {"monitoring", "hosts", "domain", "zone"},
+        "_check_adopt": {"zone", "domain", "hosts", "records", "caa", "mail", "waf", "rateLimits"},
     }
 
     def cross_problems(self, valid_sections: set[str] | None = None) -> list[tuple[tuple, str]]:
@@ -190,6 +192,9 @@ class Spec(Model):
 
     def _check_monitoring(self):
         return self.monitoring.problems(self) if self.monitoring is not None else []
+
+    def _check_adopt(self):
+        return adopt_problems(self.zone, planned_records(self), phases_without_rules(self))
 
     def _check_rate_limits(self):
         errors = []
