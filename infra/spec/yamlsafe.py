@@ -153,9 +153,21 @@ def _check_node(node, depth: int) -> None:
             # An explicit !!int/!!float/!!bool/!!null: only where the text already is one.
             raise Refusal(_line(node), f"an explicit YAML tag ({tag.replace(CORE, '!!')}) on {node.value[:40]!r}: "
                                        "write the value plainly")
+        if tag == CORE + "float" and not node.style and _overflows(node.value):
+            raise Refusal(_line(node), f"{node.value!r} reads as a number too large for any setting (YAML 1.2 "
+                                       "reads digits-e-digits as an exponent): quote it if it is an id or a hash")
         if tag == CORE + "int" and len(node.value.lstrip("+-")) > MAX_INT_DIGITS:
             raise Refusal(_line(node), f"a number of {len(node.value.lstrip('+-'))} digits: no setting takes one "
                                        "that large (quote it if it is an id)")
+
+
+def _overflows(text: str) -> bool:
+    """A plain float that is not written as .inf but reads as infinity (372e6795: a hex id, unquoted)."""
+    try:
+        value = float(text.replace("_", ""))
+    except ValueError:
+        return False
+    return value in (float("inf"), float("-inf")) and "inf" not in text.lower()
 
 
 def load(text: str) -> tuple[Any, Any]:

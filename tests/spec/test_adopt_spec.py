@@ -52,8 +52,8 @@ CASES = {
         adopting(rulesets={"http_ratelimit": "4814384A9E5D4991B9815DCFC25D2F1F"}),
         "zone.adopt.rulesets.http_ratelimit: '4814384A9E5D4991B9815DCFC25D2F1F' is not a Cloudflare id (32 lowercase hex characters)"),
     "record id too short": (
-        adopting(records={"app.example.com A": "372e6795"}),
-        "zone.adopt.records.app.example.com A: '372e6795' is not a Cloudflare id (32 lowercase hex characters)"),
+        adopting(records={"app.example.com A": "372ab795"}),
+        "zone.adopt.records.app.example.com A: '372ab795' is not a Cloudflare id (32 lowercase hex characters)"),
     "unknown phase": (
         adopting(rulesets={"http_request_firewall_custom": RATELIMIT}),
         "zone.adopt.rulesets.http_request_firewall_custom: unknown key (expected one of: 'http_request_dynamic_redirect',"

@@ -126,3 +126,10 @@ def test_a_long_value_within_the_limit_is_judged_in_linear_time(tmp_path):
     error = _refused(tmp_path, _replace("flows: [home, login, reset, dashboard]", "flows: [login, " + "a" * 60_000 + "]"),
                      seconds=5.0)
     assert any(i.path == "monitoring.flows[1]" and i.line for i in error.issues)
+
+
+def test_an_unquoted_hex_id_that_reads_as_an_exponent_is_refused(tmp_path):
+    """372e6795 is a float in YAML 1.2 (as the Pulumi CLI reads it) and overflows to infinity."""
+    error = _refused(tmp_path, _replace("launchready:domain: example.com", "launchready:domain: 372e6795"))
+    (issue,) = error.issues
+    assert "'372e6795'" in issue.message and "quote it" in issue.message and issue.line
