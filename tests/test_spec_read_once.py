@@ -14,23 +14,21 @@ STACKS = Path(__file__).resolve().parents[1] / "stacks"
 @pytest.fixture
 def counted(monkeypatch):
     """Counts of stack-file reads (YAML parses) and spec builds (Spec validations) during a test."""
-    import yaml
-
-    from infra.spec import stackfile
+    from infra.spec import yamlsafe
     from infra.spec.spec import Spec
 
-    counts = {"yaml": 0, "spec": 0, "mail_plan": 0}
-    compose, validate = yaml.compose, Spec.model_validate.__func__
+    counts = {"yaml": 0, "spec": 0}
+    load, validate = yamlsafe.load, Spec.model_validate.__func__
 
-    def counting_compose(*a, **kw):
+    def counting_load(*a, **kw):
         counts["yaml"] += 1
-        return compose(*a, **kw)
+        return load(*a, **kw)
 
     def counting_validate(cls, *a, **kw):
         counts["spec"] += 1
         return validate(cls, *a, **kw)
 
-    monkeypatch.setattr(stackfile.yaml, "compose", counting_compose)
+    monkeypatch.setattr(yamlsafe, "load", counting_load)
     monkeypatch.setattr(Spec, "model_validate", classmethod(counting_validate))
     return counts
 
