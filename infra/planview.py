@@ -128,7 +128,8 @@ def _secret(i):
 @describes("aws:secretsmanager/secretVersion:SecretVersion")
 def _secret_version(i):
     if "secretStringWo" in i:
-        return f'value write-only ({i.get("secretStringWo")}), never in state; version {int(i.get("secretStringWoVersion") or 0)}'
+        return (f'value write-only ({i.get("secretStringWo")}), never in plaintext: stored encrypted in state inputs '
+                f'(bridge issue #3201); version {int(i.get("secretStringWoVersion") or 0)}')
     # Never the value itself: the masked form is printed only when the SDK marked it secret.
     return "value stored IN STATE (secretString, not write-only)"
 

@@ -49,8 +49,9 @@ STATE_PLAINTEXT = GateCheck(
     description="Values that are secrets (secret versions, SecureString parameters, inputs named password/token/key) are marked secret in the program, so state stores them encrypted.",
     remediation="""
 Take the value from `pulumi.Config().require_secret(...)`, a pulumi-random resource, or wrap it in
-`pulumi.Output.secret(...)`; prefer the write-only inputs (secret_string_wo, value_wo), which never
-reach state at all. The policy engine cannot see secretness, so this check runs only in the gate.""".strip(),
+`pulumi.Output.secret(...)`; prefer the write-only inputs (secret_string_wo, value_wo): never in
+plaintext; stored encrypted by the stack's secrets provider in state inputs (bridge issue #3201), so
+pass them as secrets too. The policy engine cannot see secretness, so this check runs only in the gate.""".strip(),
 )
 
 GATE_CHECKS = (STACK_FILE_PLAINTEXT, REPO_SECRET, STATE_PLAINTEXT)
@@ -109,10 +110,12 @@ def scan_stack_file(source) -> list[ScanFinding]:
 
 
 # -- secrets that would reach state unmarked -------------------------------------------------------
-# Per type: input properties that always hold secrets (write-only inputs never reach state).
+# Per type: input properties that always hold secrets. Write-only inputs (…Wo) are among them: the
+# current bridge still stores them in state inputs (pulumi-terraform-bridge issue #3201), so they too
+# must be marked secret to be stored encrypted.
 STATE_CARRIERS = {
-    SM_SECRET_VERSION: ("secretString", "secretBinary"),
-    SSM_PARAMETER: ("value",),           # judged only for SecureString parameters
+    SM_SECRET_VERSION: ("secretString", "secretBinary", "secretStringWo"),
+    SSM_PARAMETER: ("value", "valueWo"),           # judged only for SecureString parameters
 }
 
 
