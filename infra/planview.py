@@ -258,9 +258,10 @@ def render_console(run: PlanRun, console: Console, advisories: Sequence[Finding]
     console.print(f"[bold]{n}[/bold] resources to create in {len(grouped(run))} components; "
                   f"stack outputs: {', '.join(sorted(run.outputs))}.")
     console.print("No cloud call was made: providers were mocked, and secret config values were not decrypted "
-                  "(they show as \\[secret]). Apply with `pulumi up --stack " f"{run.stack}`.")
+                  "or, when unset, replaced by a placeholder (they show as \\[secret]). Apply with `pulumi up --stack "
+                  f"{run.stack}`.")
     if advisories:
-        console.print("[bold yellow]Before you apply[/bold yellow] — values that look copied from the example:")
+        console.print("[bold yellow]Before you apply[/bold yellow] — secrets to set, values that look copied from the example:")
         for f in advisories:
             console.print(f"  • {escape(f.message)}")
 
