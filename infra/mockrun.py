@@ -22,6 +22,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from infra.spec import ConfigSource, Spec, parse_spec
+from infra.spec.secretinputs import mock_config
 
 PROJECT = "launchready"
 
@@ -212,8 +213,7 @@ def run_program(source: ConfigSource, stack: str = "example", preview: bool = Tr
     the spec from config itself, so it takes no spec."""
     if spec is not None and as_engine:
         raise ValueError("as_engine runs infra/__main__.py, which reads the spec from config: give no spec")
-    if spec is None:
-        parse_spec(source)  # raises SpecError before any Pulumi machinery starts
+    checked = spec if spec is not None else parse_spec(source)  # raises SpecError before any Pulumi machinery starts
     from infra.program import main
 
     recorded: dict[str, PlannedResource] = {}
@@ -222,7 +222,9 @@ def run_program(source: ConfigSource, stack: str = "example", preview: bool = Tr
     logging.getLogger("pulumi").setLevel(logging.ERROR)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=_Monitor(mocks),
                              logger=logging.getLogger("launchready.mock"))
-    set_all_config(dict(source.values), sorted(source.secret_keys))
+    # Secret inputs the stack file does not set yet get the placeholder, marked secret (plan and gate
+    # name them): the program runs without any secret value.
+    set_all_config(*mock_config(source, checked))
     outputs: dict[str, Any] = {}
 
     def program():

@@ -4,7 +4,8 @@ A plan of the example stack is valid on purpose, so nothing here is an error: th
 plan prints under "before you apply". They are found in what the program would create (the mock
 run's resource inputs and the launch contract), from the values reserved for documentation:
 RFC 5737 / RFC 3849 addresses, RFC 2606 domains, AWS's documentation account 123456789012, and the
-example's fake keys and ids.
+example's fake keys and ids. Secret config keys the stack file does not set yet (the example sets
+none: secret values come from `pulumi config set --secret`) are advisories here too.
 """
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from infra.mockrun import PlanRun
+from infra.spec import ConfigSource, Spec
 from infra.spec.redact import redact
+from infra.spec.secretinputs import SECRET_UNSET, unset_secret_inputs
 
 _DOC_NETS = [ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")]
 _RESERVED_DOMAIN = re.compile(r"(^|\.)(example\.(com|net|org)|[a-z0-9-]+\.(example|test|invalid))$")
@@ -102,3 +105,14 @@ def placeholder_advisories(run: PlanRun, file: str | None = None) -> list:
 
     return [Finding(id="example-value", status=Status.WARN, area="plan", severity="low", message=note,
                     location=Location(file=file)) for note in placeholder_notes(run)]
+
+
+def secret_advisories(source: ConfigSource, spec: Spec, stack: str | None = None) -> list:
+    """Secret config keys the stack file does not set yet, as plan advisories (WARN, area secrets):
+    each key once, with the command that sets it; never a value (there is none to show)."""
+    from infra.findings import Finding, Location, Status
+
+    return [Finding(id=SECRET_UNSET, status=Status.WARN, area="secrets", severity="medium",
+                    message=s.unset_message(stack), remediation=s.command(stack),
+                    evidence={"key": s.key}, location=Location(file=source.file, line=source.line_of(s.path) if s.path else None))
+            for s in unset_secret_inputs(source, spec)]

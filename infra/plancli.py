@@ -16,19 +16,21 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from infra.mockrun import run_program
-    from infra.placeholders import placeholder_advisories
+    from infra.placeholders import placeholder_advisories, secret_advisories
     from infra.planview import render_console, render_json
     from infra.spec import SpecError, parse_spec, read_stack_file, stack_name, stack_path
 
     try:
         # The stack file is read and the spec built once, here; the program is given that spec.
         source = read_stack_file(stack_path(args.stack, args.stacks_dir))
-        planned = run_program(source, stack=stack_name(args.stack), spec=parse_spec(source))
+        spec = parse_spec(source)
+        planned = run_program(source, stack=stack_name(args.stack), spec=spec)
     except SpecError as exc:
         print(exc, file=sys.stderr)
         return 2
-    # Plan advisories are findings of the one model: values that look copied from the example.
-    advisories = placeholder_advisories(planned, source.file)
+    # Plan advisories are findings of the one model: secret keys not set yet (the program ran with a
+    # placeholder for them), values that look copied from the example.
+    advisories = secret_advisories(source, spec, stack_name(args.stack)) + placeholder_advisories(planned, source.file)
     if args.format == "json":
         text = render_json(planned, advisories)
         if args.output:

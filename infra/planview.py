@@ -128,7 +128,8 @@ def _secret(i):
 @describes("aws:secretsmanager/secretVersion:SecretVersion")
 def _secret_version(i):
     if "secretStringWo" in i:
-        return f'value write-only ({i.get("secretStringWo")}), never in state; version {int(i.get("secretStringWoVersion") or 0)}'
+        return (f'value write-only ({i.get("secretStringWo")}), never in plaintext: stored encrypted in state inputs '
+                f'(bridge issue #3201); version {int(i.get("secretStringWoVersion") or 0)}')
     # Never the value itself: the masked form is printed only when the SDK marked it secret.
     return "value stored IN STATE (secretString, not write-only)"
 
@@ -281,9 +282,10 @@ def render_console(run: PlanRun, console: Console, advisories: Sequence[Finding]
     console.print(f"{what} in {len(grouped(run))} components; "
                   f"stack outputs: {', '.join(sorted(run.outputs))}.")
     console.print("No cloud call was made: providers were mocked, and secret config values were not decrypted "
-                  "(they show as \\[secret]). Apply with `pulumi up --stack " f"{run.stack}`.")
+                  "or, when unset, replaced by a placeholder (they show as \\[secret]). Apply with `pulumi up --stack "
+                  f"{run.stack}`.")
     if advisories:
-        console.print("[bold yellow]Before you apply[/bold yellow] — values that look copied from the example:")
+        console.print("[bold yellow]Before you apply[/bold yellow] — secrets to set, values that look copied from the example:")
         for f in advisories:
             console.print(f"  • {escape(f.message)}")
 

@@ -8,7 +8,8 @@
    as the engine would: Analyze per resource (inputs), AnalyzeStack once (outputs), numbers as
    floats, secrets unwrapped, the policy config reconciled as `--policy-pack-config` is.
 4. Run the gate-only checks (policies.scan): plaintext secrets in the stack file, credentials
-   committed in the repository (detect-secrets), secret values that would reach state unmarked.
+   committed in the repository (detect-secrets), secret values that would reach state unmarked,
+   secret config keys not set yet (advisory).
 5. Locate each finding in the stack file (or the infra source), redact every secret value, and
    hand the result to a renderer. Exit 1 on a mandatory violation, 0 otherwise.
 """
@@ -230,7 +231,15 @@ def _scan(opts: GateOptions, planned: Any, spec: Any, source: Any, resolved: Any
           repo_scan: tuple[dict, bool] | None, run: _Run) -> None:
     """The gate-only checks: the stack file, the state, the repository."""
     from .locate import locate
-    from .scan import GATE_CHECKS, ScanError, scan_repository, scan_stack_file, scan_state
+    from .scan import (
+        GATE_CHECKS,
+        SECRET_UNSET,
+        ScanError,
+        scan_repository,
+        scan_stack_file,
+        scan_state,
+        scan_unset_secrets,
+    )
 
     clock = time.perf_counter()
     levels = resolved.levels
@@ -239,6 +248,8 @@ def _scan(opts: GateOptions, planned: Any, spec: Any, source: Any, resolved: Any
         scans += scan_stack_file(source)
     if levels["state-plaintext-secret"].value != "disabled":
         scans += scan_state(planned.resources)
+    if levels[SECRET_UNSET.name].value != "disabled":
+        scans += scan_unset_secrets(source, spec, run.stack)
     if repo_scan:
         try:
             scans += scan_repository(repo_scan[0], Path(opts.root), require_baseline=repo_scan[1])

@@ -13,10 +13,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from infra.knowledge.credentials import credential_kind
+from infra.spec.secretinputs import SECRET_UNSET as SECRET_UNSET_ID
+from infra.spec.secretinputs import unset_secret_inputs
 from infra.spec.stackfile import line_of
 
 from .props import SM_SECRET_VERSION, SSM_PARAMETER
-from .registry import CRITICAL, HIGH, MANDATORY, GateCheck, ScanFinding
+from .registry import ADVISORY, CRITICAL, HIGH, MANDATORY, MEDIUM, GateCheck, ScanFinding
 from .reposcan import REPO_SECRET, ScanError, check_scan_config, scan_repository
 
 # Key names whose values are secrets (leaf keys of stack config and resource inputs).
@@ -49,11 +51,24 @@ STATE_PLAINTEXT = GateCheck(
     description="Values that are secrets (secret versions, SecureString parameters, inputs named password/token/key) are marked secret in the program, so state stores them encrypted.",
     remediation="""
 Take the value from `pulumi.Config().require_secret(...)`, a pulumi-random resource, or wrap it in
-`pulumi.Output.secret(...)`; prefer the write-only inputs (secret_string_wo, value_wo), which never
-reach state at all. The policy engine cannot see secretness, so this check runs only in the gate.""".strip(),
+`pulumi.Output.secret(...)`; prefer the write-only inputs (secret_string_wo, value_wo): never in
+plaintext; stored encrypted by the stack's secrets provider in state inputs (bridge issue #3201), so
+pass them as secrets too. The policy engine cannot see secretness, so this check runs only in the gate.""".strip(),
 )
 
-GATE_CHECKS = (STACK_FILE_PLAINTEXT, REPO_SECRET, STATE_PLAINTEXT)
+SECRET_UNSET = GateCheck(
+    name=SECRET_UNSET_ID, area="secrets", severity=MEDIUM, enforcement_level=ADVISORY,
+    description="Every secret config key the program reads (the Cloudflare token, each secrets.items fromConfig key) is set in the stack.",
+    remediation="""
+Set the value encrypted for the stack (the CLI prompts for it, so it stays out of shell history):
+  pulumi config set --secret <key> --stack <stack>
+Advisory in every environment, production included: the value may come from where the gate cannot
+look (a Pulumi ESC `environment:`, CLOUDFLARE_API_TOKEN in the deploy job), and a key that is really
+missing stops `pulumi preview` / `pulumi up` at `require_secret` before anything is created, so an
+unset key cannot ship anything insecure. Values are never shown: an unset key has none.""".strip(),
+)
+
+GATE_CHECKS = (STACK_FILE_PLAINTEXT, REPO_SECRET, STATE_PLAINTEXT, SECRET_UNSET)
 
 
 # -- stack files -----------------------------------------------------------------------------------
@@ -108,11 +123,21 @@ def scan_stack_file(source) -> list[ScanFinding]:
     return findings
 
 
+# -- secret config keys not set yet ----------------------------------------------------------------
+
+def scan_unset_secrets(source, spec, stack: str | None = None) -> list[ScanFinding]:
+    """One finding per secret config key the stack file does not set, with the command that sets it."""
+    return [ScanFinding(SECRET_UNSET.name, s.unset_message(stack), source.file, source.line_of(s.path) if s.path else None)
+            for s in unset_secret_inputs(source, spec)]
+
+
 # -- secrets that would reach state unmarked -------------------------------------------------------
-# Per type: input properties that always hold secrets (write-only inputs never reach state).
+# Per type: input properties that always hold secrets. Write-only inputs (…Wo) are among them: the
+# current bridge still stores them in state inputs (pulumi-terraform-bridge issue #3201), so they too
+# must be marked secret to be stored encrypted.
 STATE_CARRIERS = {
-    SM_SECRET_VERSION: ("secretString", "secretBinary"),
-    SSM_PARAMETER: ("value",),           # judged only for SecureString parameters
+    SM_SECRET_VERSION: ("secretString", "secretBinary", "secretStringWo"),
+    SSM_PARAMETER: ("value", "valueWo"),           # judged only for SecureString parameters
 }
 
 
@@ -142,6 +167,6 @@ def scan_state(resources) -> list[ScanFinding]:
 
 
 __all__ = [
-    "GATE_CHECKS", "REPO_SECRET", "STACK_FILE_PLAINTEXT", "STATE_PLAINTEXT", "ScanError", "ScanFinding",
-    "check_scan_config", "scan_repository", "scan_stack_file", "scan_state",
+    "GATE_CHECKS", "REPO_SECRET", "SECRET_UNSET", "STACK_FILE_PLAINTEXT", "STATE_PLAINTEXT", "ScanError", "ScanFinding",
+    "check_scan_config", "scan_repository", "scan_stack_file", "scan_state", "scan_unset_secrets",
 ]

@@ -1,9 +1,11 @@
 """Runtime secrets in AWS Secrets Manager, and the production env contract in SSM Parameter Store.
 
 Values come only from Pulumi config secrets or pulumi-random, and are written through the
-write-only attributes (secret_string_wo, value_wo): the provider sends them to AWS and never
-records them in the Pulumi state. The price: a changed value is not detected by a diff, so each
-secret carries a `version` in the spec that must be bumped to write a new value.
+write-only attributes (secret_string_wo, value_wo). What reaches state: never the plaintext; the
+current Terraform bridge still stores write-only inputs in the resource's state inputs, encrypted by
+the stack's secrets provider (pulumi-terraform-bridge issue #3201, open), so they are passed as
+secrets. The price of write-only: a changed value is not detected by a diff, so each secret carries
+a `version` in the spec that must be bumped to write a new value.
 (pulumi-random itself keeps a generated `result` in state, encrypted as a Pulumi secret.)
 """
 from __future__ import annotations
@@ -75,7 +77,8 @@ class SecretStore(pulumi.ComponentResource):
 
     def _value(self, name: str, item: SecretItem, config: pulumi.Config, child) -> pulumi.Output[str]:
         if item.from_config:
-            # The spec already refused a plaintext or missing key; require_secret keeps it wrapped.
+            # The spec already refused a plaintext key; require_secret keeps it wrapped, and stops the
+            # real engine with Pulumi's own message when the key is not set (plan and gate name it first).
             return config.require_secret(item.from_config)
         generated = random.RandomPassword(f"{name}-{item.name}-generated", length=item.generate.length,
                                           special=item.generate.special, opts=child)

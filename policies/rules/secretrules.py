@@ -1,5 +1,5 @@
 """Secret rules: Secrets Manager on customer-managed KMS keys with rotation, nothing secret in
-state or in plain SSM parameters, no credentials pasted into resource inputs."""
+plaintext in state or in plain SSM parameters, no credentials pasted into resource inputs."""
 from __future__ import annotations
 
 import re
@@ -48,12 +48,15 @@ def kms_key_rotation(props, config):
 
 @resource_rule(
     "secret-value-write-only", area="secrets", types=[SM_SECRET_VERSION], severity=HIGH, enforcement=MANDATORY,
-    description="Secret values are written with the write-only attribute (secretStringWo), so they never land in the Pulumi state file.",
+    description="Secret values are written with the write-only attribute (secretStringWo), not secretString: never in plaintext; "
+                "stored encrypted by the stack's secrets provider in state inputs (bridge issue #3201).",
     remediation="""
 In the component that writes the secret, pass the value as `secret_string_wo=` together with
 `secret_string_wo_version=` (bump the version to rotate) instead of `secret_string=` /
-`secret_binary=`. A value in `secretString` is stored in every state snapshot, where anyone who can
-read the state backend (and every export) can decrypt it.""",
+`secret_binary=`. A value in `secretString` is stored in every state snapshot, in the inputs and the
+outputs, and the provider reads it back on every refresh. A write-only value is still stored, encrypted
+by the stack's secrets provider, in the state inputs until pulumi-terraform-bridge issue #3201 is
+fixed: whoever holds the stack's secrets provider key and the state can decrypt either.""",
     spec_keys=("secrets",),
 )
 def secret_value_write_only(props, config):

@@ -50,8 +50,10 @@ def walk(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
 @pytest.fixture(scope="module")
 def planted_run():
     source = read_stack_file(ROOT / "stacks" / "Pulumi.example.yaml")
-    assert "launchready:smtpPassword" in source.secret_keys
+    # The example sets no secret value; plant one as `pulumi config set --secret` would.
+    assert "launchready:smtpPassword" not in source.values
     source.values["launchready:smtpPassword"] = PLANTED
+    source.secret_keys.add("launchready:smtpPassword")
     return run_program(source, stack="planted")
 
 

@@ -74,11 +74,6 @@ def test_a_secret_value_inside_the_section_is_an_unknown_key_not_echoed(tmp_path
 
 
 CASES = {
-    "secret config key not set": (
-        lambda c: c.pop("launchready:stripeApiKey"),
-        "secrets.items[2].fromConfig: launchready:stripeApiKey is not set: run `pulumi config set --secret stripeApiKey` "
-        "(secret 'stripe-api-key')",
-    ),
     "both sources": (
         lambda c: c["launchready:secrets"]["items"][0].update(fromConfig="smtpPassword"),
         "secrets.items[0]: give exactly one of fromConfig (a secret config key) or generate",

@@ -114,8 +114,7 @@ CASES = {
         "    dmarc:",
         "mail.dmarc: policy: 'none' is allowed only during a staged rollout (set stagedRollout: true)"),
     "secret config key in plaintext": (
-        edited("  launchready:stripeApiKey:\n    secure: v1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB\n",
-               f"  launchready:stripeApiKey: {PLANTED}\n"),
+        edited("  launchready:secrets:\n", f"  launchready:stripeApiKey: {PLANTED}\n  launchready:secrets:\n"),
         "launchready:stripeApiKey:",
         "launchready:stripeApiKey: is plaintext in the stack file, but secrets.items[2] (stripe-api-key) needs a secret: "
         "remove it and run `pulumi config set --secret stripeApiKey` (value not shown)"),
