@@ -6,13 +6,25 @@ can send the values that plan accepts (a challenge's mitigation timeout of 0 bel
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from infra.knowledge.cfplans import CHALLENGE_ACTIONS, ENTITLEMENTS, PLANS, cheapest, rank
 
 if TYPE_CHECKING:
-    from .model import RateLimit
-    from .spec import Spec
+    from .model import RateLimit, Waf, Zone
+
+
+class Spec(Protocol):
+    """What the plan is derived from (infra.spec.Spec, which imports this module, provides it)."""
+
+    @property
+    def zone(self) -> Zone: ...
+
+    @property
+    def rate_limits(self) -> list[RateLimit]: ...
+
+    @property
+    def waf(self) -> Waf: ...
 
 # The timeout a blocking rule gets when the stack file gives none: the longest the plan allows up
 # to ten minutes (Free allows only 10 s).
