@@ -14,6 +14,7 @@ from infra.spec import Spec, planned_records
 from infra.spec.mailplan import NULL_MX
 from infra.spec.monitorspec import METRICS_REGION
 from infra.spec.secretspec import TAG_ENV, TAG_SECRET, TAG_STACK, SecretRef
+from infra.spec.zoneplan import plan_summary
 
 CONTRACT_VERSION = 1
 
@@ -30,6 +31,7 @@ def build_contract(spec: Spec, outputs: Mapping[str, Any] | None = None) -> dict
         "domain": spec.domain,
         "environment": spec.environment,
         "canonicalHost": spec.canonical_name,
+        "zonePlan": plan_summary(spec),
         "aliasHost": spec.alias_name,
         "hosts": [
             {"name": h.name, "proxied": h.proxied, "api": h.api, "flows": dict(h.flows)} for h in spec.hosts

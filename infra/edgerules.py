@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from infra.spec import MANAGED_RULESETS, Spec
 from infra.spec.model import Tls
+from infra.spec.zoneplan import mitigation_timeout
 
 # -- Cloudflare expression language ----------------------------------------------------------------
 # One place builds expressions, so every ruleset quotes the same way.
@@ -140,6 +141,7 @@ def rate_limit_hosts(spec: Spec, path: str, declared: list[str]) -> list[str]:
 
 def rate_limit_rules(spec: Spec) -> list[dict]:
     out = []
+    plan = spec.plan
     for i, rl in enumerate(spec.rate_limits):
         hosts = rate_limit_hosts(spec, rl.path, rl.hosts)
         parts = [host_in(hosts), path_prefix(rl.path)]
@@ -156,7 +158,8 @@ def rate_limit_rules(spec: Spec) -> list[dict]:
                 "characteristics": ["cf.colo.id", "ip.src"],
                 "period": rl.period,
                 "requests_per_period": rl.requests,
-                "mitigation_timeout": rl.mitigation_timeout if rl.action != "log" else 0,
+                # What the zone's plan accepts: 0 for a challenge below Enterprise (zoneplan.py).
+                "mitigation_timeout": mitigation_timeout(rl, plan),
             },
         })
     return out

@@ -232,12 +232,24 @@ def grouped(run: PlanRun) -> dict[str, list[PlannedResource]]:
     return {label: resources for (_, label), resources in sorted(groups.items())}
 
 
+def plan_line(contract: dict) -> str:
+    """The zone's Cloudflare plan: declared, or derived from what the stack declares (and why)."""
+    zp = contract.get("zonePlan") or {}
+    plan = str(zp.get("plan", "?")).capitalize()
+    if zp.get("declared"):
+        return f"Cloudflare plan {plan} (declared in zone.plan)"
+    why = ", ".join(zp.get("neededBy") or []) or "nothing needs more"
+    return f"Cloudflare plan {plan} (derived: {why}; declare zone.plan to have the gate check your real plan)"
+
+
 def zone_line(run: PlanRun) -> str:
     contract = run.outputs.get("launchContract") or {}
     created = run.of_type("cloudflare:index/zone:Zone")
     if created:
-        return f"zone {contract.get('domain', '?')}: created by this stack (delegate to the nameServers output)"
-    return f"zone {contract.get('domain', '?')}: existing, looked up in Cloudflare at deploy time (not created)"
+        where = "created by this stack (delegate to the nameServers output)"
+    else:
+        where = "existing, looked up in Cloudflare at deploy time (not created)"
+    return f"zone {contract.get('domain', '?')}: {where}; {plan_line(contract)}"
 
 
 def adoption(res: PlannedResource) -> str:

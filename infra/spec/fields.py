@@ -79,6 +79,12 @@ def _positive(value: int) -> int:
     return value
 
 
+def _non_negative(value: int) -> int:
+    if value < 0:
+        raise ValueError("must be 0 or a positive number")
+    return value
+
+
 def _strict_int(value):
     # YAML gives bool for `yes`/`true`; an int field must not silently accept it.
     if isinstance(value, bool):
@@ -92,6 +98,7 @@ IPAddress = Annotated[str, AfterValidator(_ip)]
 UrlPath = Annotated[str, AfterValidator(_path)]
 PositiveInt = Annotated[int, BeforeValidator(_strict_int), AfterValidator(_positive)]
 StrictInt = Annotated[int, BeforeValidator(_strict_int)]
+NonNegativeInt = Annotated[int, BeforeValidator(_strict_int), AfterValidator(_non_negative)]
 
 
 def is_ip(value: str) -> bool:

@@ -22,12 +22,14 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from infra.knowledge.cfplans import PlanName
 from infra.knowledge.cloudflare import MANAGED_RULESETS as _CF_RULESETS
 from infra.knowledge.cloudflare import ManagedRulesetName
 
 from .adoptspec import Adopt
 from .fields import (
     Hostname,
+    NonNegativeInt,
     PositiveInt,
     RecordName,
     StrictInt,
@@ -65,6 +67,9 @@ class Zone(Model):
     id: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
     create: StrictBool = False
     account_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
+    # The zone's Cloudflare plan (what the API lets it declare); None: the cheapest plan the stack's
+    # features need (infra.spec.zoneplan), which `launchready plan` shows.
+    plan: PlanName | None = None
 
     @model_validator(mode="after")
     def _one_way(self):
@@ -214,7 +219,8 @@ class RateLimit(Model):
     # Field descriptions are the units that error messages name ("'1m' is not an integer (seconds, e.g. 60)").
     requests: PositiveInt = Field(description="requests per period, e.g. 10")
     period: PositiveInt = Field(60, description="seconds, e.g. 60")
-    mitigation_timeout: PositiveInt = Field(600, description="seconds, e.g. 600")
+    # None: 600 s, or what the zone's plan requires (0 for a challenge below Enterprise; zoneplan.py).
+    mitigation_timeout: NonNegativeInt | None = Field(None, description="seconds, e.g. 600, or 0")
     action: Literal["block", "managed_challenge", "js_challenge", "log"] = "block"
 
 

@@ -16,6 +16,7 @@ from .model import Cache, Headers, Host, Model, RateLimit, Record, Redirect, Tls
 from .monitorspec import Monitoring
 from .records import PlannedRecord, edge_records
 from .secretspec import Secrets
+from .zoneplan import zone_plan
 
 
 class LocatedError(ValueError):
@@ -62,6 +63,11 @@ class Spec(Model):
 
     def host(self, name: str) -> Host | None:
         return next((h for h in self.hosts if h.name == name), None)
+
+    @property
+    def plan(self) -> str:
+        """The zone's Cloudflare plan: zone.plan, else the cheapest one the features need (zoneplan.py)."""
+        return zone_plan(self)
 
     @property
     def production(self) -> bool:

@@ -12,9 +12,9 @@ folder on sys.path would let such names shadow dnspython or the standard library
 """
 from __future__ import annotations
 
-from . import apply, cache, dnsrules, headers, hsts, mail, monitoring, ratelimits, secretrules, tls, waf
+from . import apply, cache, dnsrules, entitlements, headers, hsts, mail, monitoring, ratelimits, secretrules, tls, waf
 
-MODULES = (tls, hsts, waf, ratelimits, headers, cache, dnsrules, mail, secretrules, monitoring, apply)
+MODULES = (tls, hsts, waf, ratelimits, headers, cache, dnsrules, mail, secretrules, monitoring, apply, entitlements)
 
 ALL: list = [rule for module in MODULES for rule in module.RULES]
 
