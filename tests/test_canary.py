@@ -94,3 +94,24 @@ def test_no_canary_in_any_output(canary_stack):
     leaks = [(where, name, form) for where, text in _outputs(canary_stack).items()
              for name, value in CANARIES.items() for form in _forms(value) if form in text]
     assert leaks == []
+
+
+def test_a_plaintext_value_in_a_secret_key_is_never_echoed(tmp_path):
+    """A secret config key written in plaintext (not `pulumi config set --secret`) is a located error in
+    plan and a finding in the gate, and the value appears in neither, in any format."""
+    from infra.findings.render import RENDERERS
+    from policies.gate import GateOptions, run_gate
+
+    canary = "CanaryPlainSecret5150xyz"
+    text = (ROOT / "stacks" / "Pulumi.example.yaml").read_text().replace(
+        "config:\n", f"config:\n  launchready:smtpPassword: {canary}\n  launchready:stripeApiKey: {canary}x\n", 1)
+    stack = tmp_path / "Pulumi.plain.yaml"
+    stack.write_text(text)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "CLOUDFLARE_", "AWS_"))}
+    plan = subprocess.run([sys.executable, "-m", "infra.cli", "plan", "--stack", str(stack)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=180)
+    outputs = [plan.stdout + plan.stderr]
+    gate = run_gate(GateOptions(stack=str(stack), scan_repo=False))
+    outputs += [render(gate) for render in RENDERERS.values()]
+    assert "Traceback" not in outputs[0]
+    assert not [form for out in outputs for form in _forms(canary) if form in out]
