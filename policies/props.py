@@ -226,3 +226,28 @@ def path_covered(path: str, expression: str) -> bool:
         if kind == "any" and p.strip("*") and p.strip("*") in path:
             return True
     return False
+
+
+# -- naming a ruleset rule for the reader ----------------------------------------------------------
+_RATELIMIT_REF = re.compile(r"ratelimit_(\d+)")
+
+
+def rule_label(rule: Any, index: int, prefix: str = "rule ") -> str:
+    """The stack-file entry a rule came from where the program's ref says so (ratelimit_N is
+    launchready:rateLimits[N]), else `prefix` + its ref, else its position in the ruleset."""
+    ref = str(get(rule, "ref", default="") or "")
+    m = _RATELIMIT_REF.fullmatch(ref)
+    if m:
+        return f"rateLimits[{m.group(1)}]"
+    return f"{prefix}{ref!r}" if ref else f"rules[{index}]"
+
+
+def ratelimit_keys(message: str, fields: Sequence[tuple[str, str]], fallback: Sequence[str] = ()) -> list[str]:
+    """Stack-file key paths for a message about `rateLimits[N]`: the field whose marker (a phrase of
+    the message) appears first in `fields`, then the entry; `fallback` when no entry is named."""
+    m = re.match(r"rateLimits\[(\d+)\]", message)
+    if not m:
+        return list(fallback)
+    entry = f"rateLimits[{m.group(1)}]"
+    field = next((f for marker, f in fields if marker in message), "")
+    return ([f"{entry}.{field}"] if field else []) + [entry]

@@ -24,7 +24,9 @@ from ..props import (
     num,
     of_type,
     plain,
+    ratelimit_keys,
     record_name,
+    rule_label,
 )
 from ..registry import ADVISORY, HIGH, LOW, MANDATORY, MEDIUM, resource_rule, stack_rule
 
@@ -76,7 +78,7 @@ def ratelimit_period_allowed(props, config):
     periods = {float(p) for p in config["allowedPeriods"]}
     timeouts = {float(t) for t in config["allowedMitigationTimeouts"]}
     for i, rule in enumerate(as_list(get(props, "rules"))):
-        label = _label(rule, i)
+        label = rule_label(rule, i)
         rl = get(rule, "ratelimit")
         if rl is None:
             yield f"{label}: no ratelimit block."
@@ -94,24 +96,9 @@ def ratelimit_period_allowed(props, config):
             yield f"{label}: requests per period {fmt_num(requests)} is not a positive whole number."
 
 
-def _label(rule, index: int) -> str:
-    """The stack-file entry a rule came from where the program's ref says so (ratelimit_N is
-    launchready:rateLimits[N]), else the rule's ref or position in its ruleset."""
-    ref = str(get(rule, "ref", default="") or "")
-    m = re.fullmatch(r"ratelimit_(\d+)", ref)
-    if m:
-        return f"rateLimits[{m.group(1)}]"
-    return f"rule {ref!r}" if ref else f"rules[{index}]"
-
-
 def _ratelimit_locator(message: str) -> list[str]:
-    m = re.match(r"rateLimits\[(\d+)\]", message)
-    if not m:
-        return []
-    i = m.group(1)
-    field = ("period" if ": period" in message else "mitigationTimeout" if "mitigation timeout" in message
-             else "requests" if "requests per period" in message else "")
-    return ([f"rateLimits[{i}].{field}"] if field else []) + [f"rateLimits[{i}]"]
+    return ratelimit_keys(message, ((": period", "period"), ("mitigation timeout", "mitigationTimeout"),
+                                    ("requests per period", "requests")))
 
 
 PROXIABLE = ("A", "AAAA", "CNAME")
@@ -257,7 +244,7 @@ def ruleset_no_duplicate_rules(props, config):
         key = (str(get(rule, "expression", default="")).strip(), str(get(rule, "action", default="")),
                json.dumps(plain(get(rule, "actionParameters", default={})), sort_keys=True),
                json.dumps(plain(get(rule, "ratelimit", default={})), sort_keys=True))
-        label = _label(rule, i)
+        label = rule_label(rule, i)
         if key in seen:
             yield f"{label} repeats {seen[key]} (same expression, action and settings)."
         else:

@@ -27,9 +27,19 @@ from infra.knowledge.cfplans import (
 from infra.knowledge.cloudflare import MANAGED_RULESETS
 
 from ..context import current_spec
-from ..props import PHASE_RATELIMIT, PHASE_WAF, RULESET, as_list, enabled_rules, fmt_num, get, num
+from ..props import (
+    PHASE_RATELIMIT,
+    PHASE_WAF,
+    RULESET,
+    as_list,
+    enabled_rules,
+    fmt_num,
+    get,
+    num,
+    ratelimit_keys,
+    rule_label,
+)
 from ..registry import HIGH, MANDATORY, resource_rule
-from .apply import _label
 
 _DECLARE = "Declare the zone's real plan as `launchready:zone` → `plan:` (free, pro, business, enterprise) so the gate judges against it."
 
@@ -45,7 +55,7 @@ def _limits(props):
     """(label, rule) of each enabled rate-limiting rule of an http_ratelimit ruleset."""
     if get(props, "phase") != PHASE_RATELIMIT:
         return []
-    return [(_label(rule, i), rule) for i, rule in enumerate(enabled_rules(props))]
+    return [(rule_label(rule, i), rule) for i, rule in enumerate(enabled_rules(props))]
 
 
 def _needs(predicate) -> str:
@@ -53,13 +63,8 @@ def _needs(predicate) -> str:
 
 
 def _locator(message: str, resource, spec) -> list[str]:
-    m = re.match(r"rateLimits\[(\d+)\]", message)
-    if not m:
-        return ["rateLimits", "zone.plan", "zone"]
-    i = m.group(1)
-    field = ("action" if "action log" in message else "mitigationTimeout" if "timeout" in message
-             else "period" if "period" in message else "methods" if "http.request.method" in message else "")
-    return ([f"rateLimits[{i}].{field}"] if field else []) + [f"rateLimits[{i}]"]
+    return ratelimit_keys(message, (("action log", "action"), ("timeout", "mitigationTimeout"), ("period", "period"),
+                                    ("http.request.method", "methods")), fallback=("rateLimits", "zone.plan", "zone"))
 
 
 @resource_rule(

@@ -14,6 +14,7 @@ from ..props import (
     get,
     num,
     path_covered,
+    rule_label,
     rulesets,
     zones,
 )
@@ -40,16 +41,6 @@ def _auth_targets(config) -> list[tuple[str, str]]:
     return list(dict.fromkeys(targets))
 
 
-def _rule_label(rule, index: int) -> str:
-    """How a rule is named to the reader: the stack-file entry it came from where the program's ref
-    says so (ratelimit_N is launchready:rateLimits[N]), else its ref or position."""
-    ref = str(get(rule, "ref", default="") or "")
-    m = re.fullmatch(r"ratelimit_(\d+)", ref)
-    if m:
-        return f"rateLimits[{m.group(1)}]"
-    return repr(ref) if ref else f"rules[{index}]"
-
-
 def _limit_facts(rule, index: int = 0):
     """What a rate-limit rule does, parsed once: (label, expression, hosts, methods, rate per minute,
     action), or None when it has no usable rate."""
@@ -57,7 +48,7 @@ def _limit_facts(rule, index: int = 0):
     requests, period = num(get(rule, "ratelimit", "requestsPerPeriod")), num(get(rule, "ratelimit", "period"))
     if requests is None or not period:
         return None
-    return (_rule_label(rule, index), expression, expr_hosts(expression), expr_methods(expression),
+    return (rule_label(rule, index, prefix=""), expression, expr_hosts(expression), expr_methods(expression),
             requests * 60.0 / period, str(get(rule, "action", default="")))
 
 
