@@ -117,3 +117,8 @@ def test_redaction_reaches_message_target_and_evidence():
 
 def test_every_format_is_offered():
     assert set(FORMATS) == {"console", "text", "json", "sarif", "junit", "md"}
+
+
+def test_sarif_help_points_at_the_commands_own_catalogue():
+    doc = json.loads(RENDERERS["sarif"](verify_report(Status.FAIL)))
+    assert doc["runs"][0]["tool"]["driver"]["rules"][0]["helpUri"] == "docs/verify.md#check-fail"

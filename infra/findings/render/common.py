@@ -4,7 +4,8 @@ from __future__ import annotations
 from ..model import Finding, Report, Status
 
 COULD_NOT_RUN = "could not run"   # a gate rule that met an unknown preview value
-TOOL_URI = "docs/ARCHITECTURE.md"
+# Where each command documents its rule and check ids (the SARIF rules' helpUri).
+DOCS = {"gate": "docs/policies.md", "verify": "docs/verify.md", "plan": "docs/stack-spec.md"}
 
 # GitHub code scanning reads properties.security-severity (CVSS-like, 0-10) for its severity column.
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "1.0"}

@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 from ..model import Finding, Report, RuleInfo, Status
-from .common import SECURITY_SEVERITY, TOOL_URI
+from .common import DOCS, SECURITY_SEVERITY
 
 # A result's kind and level (SARIF §3.27.9-10): only a fail carries a level other than none.
 _KIND = {Status.FAIL: ("fail", "error"), Status.WARN: ("fail", "warning"), Status.ERROR: ("open", "none"),
@@ -18,7 +18,7 @@ def _uri(path: str) -> str:
     return rel.replace(os.sep, "/")
 
 
-def _rule(r: RuleInfo) -> dict[str, Any]:
+def _rule(r: RuleInfo, docs: str) -> dict[str, Any]:
     level = {"mandatory": "error", "advisory": "warning", "": "error"}.get(r.level, "none")
     return {
         "id": r.id,
@@ -26,7 +26,7 @@ def _rule(r: RuleInfo) -> dict[str, Any]:
         "shortDescription": {"text": r.title},
         "fullDescription": {"text": r.title},
         "help": {"text": r.remediation or r.title, "markdown": r.remediation or r.title},
-        "helpUri": f"{TOOL_URI}#{r.id}",
+        "helpUri": f"{docs}#{r.id}",
         "defaultConfiguration": {"level": level, "enabled": r.level != "disabled"},
         "properties": {"tags": ["security", r.area, r.kind], "security-severity": SECURITY_SEVERITY.get(r.severity, "5.5"),
                        "precision": "high", **({"enforcementLevel": r.level} if r.level else {})},
@@ -76,7 +76,7 @@ def render_sarif(report: Report) -> str:
         "version": "2.1.0",
         "runs": [{
             "tool": {"driver": {"name": name, "informationUri": "https://www.pulumi.com/docs/iac/crossguard/",
-                                "version": "0.2.0", "rules": [_rule(r) for r in rules]}},
+                                "version": "0.2.0", "rules": [_rule(r, DOCS.get(report.command, "README.md")) for r in rules]}},
             "automationDetails": {"id": f"{name}/{report.stack}/"},
             "results": [_result(f, report, index) for f in report.findings],
             "invocations": [{"executionSuccessful": not report.errors, "exitCode": report.exit_code,
