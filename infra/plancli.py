@@ -31,13 +31,17 @@ def run(args: argparse.Namespace) -> int:
     # Plan advisories are findings of the one model: secret keys not set yet (the program ran with a
     # placeholder for them), values that look copied from the example.
     advisories = secret_advisories(source, spec, stack_name(args.stack)) + placeholder_advisories(planned, source.file)
-    if args.format == "json":
-        text = render_json(planned, advisories)
-        if args.output:
-            with open(args.output, "w", encoding="utf-8") as fh:
-                fh.write(text + "\n")
+    try:
+        out = open(args.output, "w", encoding="utf-8") if args.output else None  # noqa: SIM115 - closed below
+    except OSError as exc:
+        print(f"launchready plan: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+        return 2
+    try:
+        if args.format == "json":
+            print(render_json(planned, advisories), file=out or sys.stdout)
         else:
-            print(text)
-    else:
-        render_console(planned, Console(), advisories)
+            render_console(planned, Console(file=out, width=120) if out else Console(), advisories)
+    finally:
+        if out:
+            out.close()
     return 0

@@ -57,3 +57,16 @@ def test_plan_unknown_stack():
     proc = launchready("plan", "--stack", "nosuch")
     assert proc.returncode == 2
     assert proc.stderr.strip() == "stacks/Pulumi.nosuch.yaml: stack file not found"
+
+
+@pytest.mark.parametrize("fmt", ["console", "json"])
+def test_plan_output_goes_to_the_file_in_every_format(tmp_path, fmt):
+    target = tmp_path / f"plan.{fmt}"
+    proc = launchready("plan", "--stack", "example", "--format", fmt, "--output", str(target))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "" and "app.example.com" in target.read_text()
+
+
+def test_plan_unwritable_output_is_one_line_exit_2(tmp_path):
+    proc = launchready("plan", "--stack", "example", "--output", str(tmp_path / "no" / "such" / "dir" / "plan.txt"))
+    assert proc.returncode == 2 and "cannot write" in proc.stderr and "Traceback" not in proc.stderr
