@@ -141,9 +141,10 @@ class DnsClient:
         start = name.rstrip(".").lower()
         for _hop in range(MAX_CNAME_HOPS):
             ans = self._query_once(current, rdtype, dnssec=dnssec)
-            if ans.failure_type == CNAME_LOOP:  # the loop was inside one answer: name it from the start
-                return replace(ans, qname=start, cname_chain=tuple(dict.fromkeys([start, *chain]))
-                               + ans.cname_chain if current != name else ans.cname_chain)
+            if ans.failure_type == CNAME_LOOP:
+                # The loop was inside one answer, which starts at `current`: the names followed to
+                # reach it (whose last is `current`) lead it in, so it is named from the start.
+                return replace(ans, qname=start, cname_chain=(start, *chain)[:-1] + ans.cname_chain)
             looped = _loop(start, chain, ans.cname_chain)
             if looped:
                 return _failed(start, rdtype, f"CNAME loop: {' -> '.join(looped)}", CNAME_LOOP, looped)

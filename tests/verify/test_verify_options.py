@@ -50,3 +50,19 @@ def test_cli_odd_port_is_exit_2_with_one_line(capsys):
     assert main(["--stack", "example", "--nameserver", "127.0.0.1:²"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "bad --nameserver" in err and "Traceback" not in err
+
+
+def test_a_loop_found_after_following_a_cname_is_named_from_the_start(monkeypatch):
+    """a -> b (answered by one zone), then b's zone answers b -> c -> b: the loop is named a -> b -> c -> b."""
+    from verify.dnsclient import CNAME_LOOP, DnsAnswer, DnsClient
+
+    answers = {
+        "a.example.com": DnsAnswer("a.example.com", "A", "nodata", cname_chain=("b.example.net",)),
+        "b.example.net": DnsAnswer("b.example.net", "A", "failed", failure="CNAME loop", failure_type=CNAME_LOOP,
+                                   cname_chain=("b.example.net", "c.example.net", "b.example.net")),
+    }
+    client = DnsClient([("127.0.0.1", 53)])
+    monkeypatch.setattr(client, "_query_once", lambda name, rdtype, dnssec=False: answers[name.rstrip(".")])
+    ans = client.query("a.example.com", "A")
+    assert ans.failure_type == CNAME_LOOP and ans.qname == "a.example.com"
+    assert ans.cname_chain == ("a.example.com", "b.example.net", "c.example.net", "b.example.net")
