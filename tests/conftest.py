@@ -62,3 +62,19 @@ def _hermetic_guard():
         del recorded[before:]
     if new or children:
         pytest.fail("; ".join(new + children), pytrace=False)
+
+
+@pytest.fixture
+def builds(monkeypatch):
+    """How many times a mail plan was derived during the test (MailPlan.build calls)."""
+    from infra.spec.mailplan import MailPlan
+
+    count = {"n": 0}
+    original = MailPlan.build.__func__
+
+    def counting(cls, mail, spec):
+        count["n"] += 1
+        return original(cls, mail, spec)
+
+    monkeypatch.setattr(MailPlan, "build", classmethod(counting))
+    return count

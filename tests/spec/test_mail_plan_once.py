@@ -7,27 +7,12 @@ import pytest
 
 from infra.contract import build_contract
 from infra.spec import load_stack, planned_records
-from infra.spec.mailplan import MailPlan
 from infra.spec.mailspec import Dmarc
 from verify.expectations import mail_from_spec
 
 pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def builds(monkeypatch):
-    """The number of times a mail plan was derived."""
-    count = {"n": 0}
-    original = MailPlan.build.__func__
-
-    def counting(cls, mail, spec):
-        count["n"] += 1
-        return original(cls, mail, spec)
-
-    monkeypatch.setattr(MailPlan, "build", classmethod(counting))
-    return count
 
 
 def test_every_reader_of_the_example_shares_one_plan(builds):
