@@ -63,7 +63,7 @@ def _on(flag: bool) -> str:
 def zone_settings(tls: Tls) -> dict[str, object]:
     """setting id -> value, exactly as the Cloudflare API names them."""
     hsts = tls.hsts
-    return {
+    settings: dict[str, object] = {
         # strict: Cloudflare validates the origin certificate; flexible would send plaintext to the origin.
         "ssl": tls.ssl_mode,
         "min_tls_version": tls.min_version,
@@ -81,6 +81,9 @@ def zone_settings(tls: Tls) -> dict[str, object]:
             }
         },
     }
+    if tls.authenticated_origin_pulls:
+        settings["tls_client_auth"] = "on"  # Authenticated Origin Pulls (zone-wide)
+    return settings
 
 
 # -- pure rule builders ----------------------------------------------------------------------------

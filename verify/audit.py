@@ -15,21 +15,26 @@ from .fetch import HttpsPolicyFetcher
 from .model import Report
 from .probes.mailprobes import clear_checkdmarc_cache
 from .rootcause import mark_root_causes
+from .webclient import WebClient
 
 
 def audit(exp: Expectations, *, nameservers: Sequence[tuple[str, int]] = (), timeout: float = 3.0,
           deadline: float = 60.0, only: Iterable[str] = (), skip: Iterable[str] = (),
           fetcher: PolicyFetcher | None = None, ca_file: str | None = None,
           ssl_context: ssl.SSLContext | None = None, connect_to: dict | None = None, events: engine.RunEvents | None = None,
-          workers: int = 16) -> Report:
+          workers: int = 16, samples: int = 20, concurrency: int = 4, browser: str | None = None) -> Report:
     checks = engine.select(engine.load_all(), only, skip)
     client = DnsClient(nameservers, timeout=timeout)
+    if ssl_context is None and ca_file:
+        # the CLI loads --ca-file itself (bad input, exit 2); callers may give a path instead
+        ssl_context = ssl.create_default_context(cafile=ca_file)
+    pins = dict(connect_to or {})
     if fetcher is None:
-        if ssl_context is None:
-            # the CLI loads --ca-file itself (bad input, exit 2); callers may give a path instead
-            ssl_context = ssl.create_default_context(cafile=ca_file) if ca_file else ssl.create_default_context()
-        fetcher = HttpsPolicyFetcher(client, timeout=timeout, ssl_context=ssl_context, connect_to=dict(connect_to or {}))
-    ctx = Context(dns=client, fetcher=fetcher, timeout=timeout)
+        fetcher = HttpsPolicyFetcher(client, timeout=timeout, ssl_context=ssl_context or ssl.create_default_context(),
+                                     connect_to=pins)
+    web = WebClient(client, timeout=timeout, ssl_context=ssl_context, connect_to=pins)
+    ctx = Context(dns=client, fetcher=fetcher, timeout=timeout, web=web, samples=samples, concurrency=concurrency,
+                  browser=browser)
     clear_checkdmarc_cache()  # checkdmarc caches by name only, whatever the nameserver
     # A probe may make several sequential queries (SPF includes); give it room beyond one query.
     opts = engine.RunOptions(probe_timeout=max(timeout * 4, timeout + 1.0), deadline=deadline, workers=workers)

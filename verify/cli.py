@@ -1,4 +1,5 @@
-"""`launchready verify`: audit the live zone and mail authentication against the stack spec.
+"""`launchready verify`: audit the live zone, mail authentication, TLS, HTTP and main-flow latency
+against the stack spec.
 
 Exit codes: 0 every check passed (WARN/SKIPPED allowed), 1 a check failed, 2 something could not be
 checked and nothing failed, nothing was checked at all (no check selected, or every one SKIPPED), or
@@ -16,14 +17,20 @@ FORMATS = ("console", "text", "json", "sarif", "junit", "md")
 
 
 def register(cli) -> argparse.ArgumentParser:
-    p = cli.add_command("verify", help="check the live DNS and mail authentication against the stack spec",
+    p = cli.add_command("verify", help="check the live DNS, mail, TLS, HTTP and latency against the stack spec",
                         description=__doc__, formats=FORMATS, stack_required=False, handler=handle)
     p.add_argument("--outputs", metavar="FILE", help="JSON of `pulumi stack output --json` (SES DKIM tokens, nameServers)")
     p.add_argument("--nameserver", action="append", default=[], metavar="IP[:PORT]",
                    help="query this server instead of the system resolver (repeatable); for pre-cutover checks")
     p.add_argument("--connect-to", action="append", default=[], metavar="HOST:PORT:ADDR:PORT",
-                   help="curl-style pin for HTTPS fetches (the MTA-STS policy)")
-    p.add_argument("--ca-file", metavar="PEM", help="trust these CAs for HTTPS fetches")
+                   help="curl-style pin for every TLS and HTTP connection (repeatable): audit a staging edge or a new "
+                        "origin before DNS moves")
+    p.add_argument("--ca-file", metavar="PEM", help="trust only these CAs for TLS and HTTPS (instead of the system store)")
+    p.add_argument("--samples", type=int, default=20, metavar="N", help="latency samples per main flow (default 20)")
+    p.add_argument("--concurrency", type=int, default=4, metavar="N",
+                   help="latency requests in flight at once per flow (default 4)")
+    p.add_argument("--browser", nargs="?", const="auto", metavar="PATH",
+                   help="measure Largest Contentful Paint in Chromium (the system's, or PATH); without it lcp is SKIPPED")
     p.add_argument("--only", action="append", default=[], metavar="ID|GROUP", help="run only these checks (comma-separated, repeatable)")
     p.add_argument("--skip", action="append", default=[], metavar="ID|GROUP", help="skip these checks (comma-separated, repeatable)")
     p.add_argument("--timeout", type=float, default=3.0, help="seconds per DNS query / HTTPS fetch (default 3)")
@@ -57,6 +64,15 @@ def handle(args: argparse.Namespace) -> int:
     # NaN passes any comparison ("nan <= 0" is False) and would disable every probe timeout
     if not all(math.isfinite(v) and v > 0 for v in (args.timeout, args.deadline)):
         return _fail("--timeout and --deadline must be finite positive numbers of seconds")
+    if not (1 <= args.samples <= 1000 and 1 <= args.concurrency <= 64):
+        return _fail("--samples must be 1..1000 and --concurrency 1..64")
+    browser = None
+    if args.browser:
+        from .probes.browserprobes import find_browser
+
+        browser = find_browser(args.browser)
+        if browser is None:
+            return _fail(f"--browser: no Chromium found ({args.browser if args.browser != 'auto' else 'chromium not on PATH'})")
     try:
         nameservers = [parse_nameserver(n) for n in args.nameserver]
         connect_to = dict(parse_connect_to(c) for c in args.connect_to)
@@ -85,7 +101,8 @@ def handle(args: argparse.Namespace) -> int:
     exp = from_spec(spec, stack=stack_name(args.stack), outputs=outputs)
     return run_and_render(exp, args.format, output=args.output, stack_file=str(path), nameservers=nameservers,
                           timeout=args.timeout, deadline=args.deadline, only=only, skip=skip,
-                          ssl_context=ssl_context, connect_to=connect_to)
+                          ssl_context=ssl_context, connect_to=connect_to, samples=args.samples,
+                          concurrency=args.concurrency, browser=browser)
 
 
 def run_and_render(exp, fmt: str, output: str | None = None, stack_file: str | None = None, **kw) -> int:

@@ -1,4 +1,4 @@
-"""What probes get: the DNS client, the MTA-STS policy fetcher, and the timeouts."""
+"""What probes get: the DNS client, the MTA-STS policy fetcher, the web client, and the timeouts."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -33,3 +33,7 @@ class Context:
     fetcher: PolicyFetcher | None = None
     timeout: float = 3.0
     extra: dict[str, Any] = field(default_factory=dict)
+    web: Any = None              # verify.webclient.WebClient: every TLS and HTTP probe
+    samples: int = 20            # latency samples per main flow
+    concurrency: int = 4         # latency requests in flight at once, per flow
+    browser: str | None = None   # a Chromium executable for the LCP checks (--browser); None: SKIPPED

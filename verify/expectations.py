@@ -17,6 +17,8 @@ from typing import Any
 from infra.contract import build_contract
 from infra.knowledge.mailrecords import dkim_tags
 
+from .webexpect import WebExpectations, web_from_spec
+
 
 @dataclass(frozen=True)
 class ExpectedRecord:
@@ -95,6 +97,7 @@ class Expectations:
     # a live set with every value declared at its name and type, so an apex TXT declared beside the
     # mail section's SPF is not an "extra" value.
     other_declared: tuple[tuple[str, str, str], ...] = ()
+    web: WebExpectations | None = None          # hosts, redirects, TLS, headers, flows (verify.webexpect)
 
     def with_mail(self, mail: MailExpectations | None) -> Expectations:
         return replace(self, mail=mail)
@@ -180,7 +183,8 @@ def from_spec(spec: Any, *, stack: str = "", outputs: Mapping[str, Any] | None =
     forbid_wild = False
     mail_from_mx: list[tuple[str, int, str]] = []
     other: list[tuple[str, str, str]] = []
-    for r in contract_records(spec):
+    contract = build_contract(spec)
+    for r in contract["records"]:
         source = str(r["source"] or "")
         rtype = str(r["type"]).upper()
         content = str(r["content"])
@@ -218,6 +222,7 @@ def from_spec(spec: Any, *, stack: str = "", outputs: Mapping[str, Any] | None =
         caa_forbid_wildcard=forbid_wild, dnssec=bool(getattr(spec, "dnssec", False)),
         nameservers=tuple(sorted(_norm(n) for n in ns)), other_declared=tuple(other),
         mail=_with_mail_from_mx(mail_from_spec(spec, outputs), mail_from_mx),
+        web=web_from_spec(spec, contract),
     )
 
 

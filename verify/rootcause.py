@@ -14,6 +14,9 @@ from .checks.delegation import ZONE_SERVED
 from .model import Finding, Report, Status
 
 DEPENDENT_AREAS = ("dns", "mail")
+# Web checks reach a host through its name too; an ERROR there follows from the zone (a FAIL means
+# the host did answer, through a --connect-to pin, and stands on its own).
+WEB_AREAS = ("tls", "http", "perf")
 
 
 def _in_zone(target: str, domain: str) -> bool:
@@ -51,8 +54,9 @@ def _mark_zone(report: Report, domain: str) -> Report:
     def marked(findings: Iterable[Finding]) -> list[Finding]:
         out = []
         for f in findings:
-            if (f is not root and f.area in DEPENDENT_AREAS and f.status in (Status.FAIL, Status.ERROR)
-                    and _in_zone(f.target, domain)):
+            follows = (f.area in DEPENDENT_AREAS and f.status in (Status.FAIL, Status.ERROR)) or (
+                f.area in WEB_AREAS and f.status is Status.ERROR)
+            if f is not root and follows and _in_zone(f.target, domain):
                 f = replace(f, cause=root.id)
             out.append(f)
         return out

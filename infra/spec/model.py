@@ -198,6 +198,9 @@ class Tls(Model):
     always_use_https: StrictBool = True
     automatic_https_rewrites: StrictBool = True
     hsts: Hsts = Hsts()
+    # The origins accept only the edge: Cloudflare presents its client certificate to the origin
+    # (zone setting tls_client_auth), which must require it; verify checks the origin refuses others.
+    authenticated_origin_pulls: StrictBool = False
 
 
 # Cloudflare's managed WAF rulesets, by the names the spec uses (ids and titles: infra.knowledge).

@@ -4,10 +4,27 @@ Mail is one module per protocol; common.py holds what they share."""
 from __future__ import annotations
 
 from ..registry import Check, checks_by_id
-from . import delegation, dkim, dmarc, mtasts, mx, nonsending, proxied, spf, tlsrpt, zone
+from . import (
+    delegation,
+    dkim,
+    dmarc,
+    headerchecks,
+    leakchecks,
+    mtasts,
+    mx,
+    nonsending,
+    perfchecks,
+    proxied,
+    redirectchecks,
+    spf,
+    tlschecks,
+    tlsrpt,
+    zone,
+)
 
 # Order is the order of `--list` and of the report.
-CHECK_MODULES = (delegation, zone, proxied, spf, dkim, dmarc, mx, mtasts, tlsrpt, nonsending)
+CHECK_MODULES = (delegation, zone, proxied, spf, dkim, dmarc, mx, mtasts, tlsrpt, nonsending,
+                 tlschecks, redirectchecks, headerchecks, leakchecks, perfchecks)
 
 
 def registry() -> dict[str, Check]:

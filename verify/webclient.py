@@ -1,0 +1,242 @@
+"""The web client every TLS and HTTP probe uses: where to connect, how to trust, what came back.
+
+Names are never resolved through the system resolver when a pin (`--connect-to HOST:PORT:ADDR:PORT`)
+or a nameserver (`--nameserver`) covers them: a pin wins, else the DnsClient answers (A, then AAAA,
+following CNAMEs), else (no --nameserver given: an ordinary run against production) the system
+resolver. Every connection carries the real SNI and Host header.
+
+A response whose certificate does not verify is fetched again without verification and marked
+(`tls_verified=False`, with the reason): the TLS checks judge the certificate, and the HTTP checks
+still judge the headers, cookies and redirects behind it (one fault, one finding).
+"""
+from __future__ import annotations
+
+import contextlib
+import socket
+import ssl
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import httpx
+
+from .dnsclient import DnsClient
+
+PAGE_BYTES = 512 * 1024          # a page, an error page, a sensitive-file probe
+BUNDLE_BYTES = 8 * 1024 * 1024   # a JavaScript bundle
+USER_AGENT = "launchready-verify/1 (+post-deploy audit)"
+
+
+class WebError(Exception):
+    """A host could not be reached or answered nothing usable: a could-not-check, never a verdict."""
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    url: str
+    status: int
+    headers: tuple[tuple[str, str], ...]   # (lower-case name, value), in order, repeats kept
+    body: bytes = b""
+    truncated: bool = False
+    elapsed_ms: float = 0.0
+    http_version: str = ""
+    address: str = ""
+    tls_verified: bool | None = None       # None: plain http
+    tls_problem: str = ""
+
+    def header(self, name: str) -> str | None:
+        """The first value of a header (names are case-insensitive), or None."""
+        name = name.lower()
+        return next((v for k, v in self.headers if k == name), None)
+
+    def all(self, name: str) -> list[str]:
+        name = name.lower()
+        return [v for k, v in self.headers if k == name]
+
+    @property
+    def location(self) -> str | None:
+        return self.header("location")
+
+    @property
+    def redirect(self) -> bool:
+        return self.status in (301, 302, 303, 307, 308) and bool(self.location)
+
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+    @property
+    def content_type(self) -> str:
+        return (self.header("content-type") or "").split(";")[0].strip().lower()
+
+
+@dataclass
+class WebClient:
+    dns: DnsClient
+    timeout: float = 5.0
+    ssl_context: ssl.SSLContext | None = None   # None: the system's trust store
+    connect_to: dict[tuple[str, int], tuple[str, int]] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ where to connect
+    def address(self, host: str, port: int) -> tuple[str, int]:
+        """(ip, port) for host:port: the pin, else our DNS answer, else the system resolver."""
+        host = host.lower().rstrip(".")
+        pinned = self.connect_to.get((host, port))
+        if pinned:
+            return pinned
+        if _is_ip(host):
+            return host, port
+        if not self.dns.nameservers:
+            try:
+                info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            except OSError as e:
+                raise WebError(f"resolving {host}: {e}") from None
+            return str(info[0][4][0]), port
+        failures = []
+        for rdtype in ("A", "AAAA"):
+            ans = self.dns.query(host, rdtype)
+            if ans.status == "ok" and ans.records:
+                return str(ans.records[0]), port
+            failures.append(f"{rdtype}: {ans.failure or ans.status}")
+        raise WebError(f"{host} has no address through {', '.join(self.dns.describe())} ({'; '.join(failures)})")
+
+    def trust(self) -> ssl.SSLContext:
+        return self.ssl_context or ssl.create_default_context()
+
+    # ------------------------------------------------------------------ HTTP
+    def fetch(self, method: str, url: str, *, headers: tuple[tuple[str, str], ...] = (), body: bytes | None = None,
+              max_bytes: int = PAGE_BYTES) -> HttpResponse:
+        """One request, no redirect followed, body read up to max_bytes. Raises WebError when nothing
+        usable came back (no address, refused, timed out, handshake failed for another reason than the
+        certificate)."""
+        parts, scheme, host, port = _split(url)
+        return self._fetch_at(self.address(host, port), method, url, headers=headers, body=body, max_bytes=max_bytes)
+
+    def fetch_via(self, server: str, port: int, method: str, url: str) -> HttpResponse:
+        """`url` asked of `server` (a name or address, pins apply) instead of the URL's own host: the
+        request an attacker who knows the origin makes around the edge."""
+        return self._fetch_at(self.address(server, port), method, url)
+
+    def _fetch_at(self, where: tuple[str, int], method: str, url: str, *, headers: tuple[tuple[str, str], ...] = (),
+                  body: bytes | None = None, max_bytes: int = PAGE_BYTES) -> HttpResponse:
+        parts, scheme, host, _port = _split(url)
+        ip, cport = where
+        target = f"{scheme}://{_netloc(ip, cport)}{parts.path or '/'}" + (f"?{parts.query}" if parts.query else "")
+        hdrs = {"Host": parts.netloc, "User-Agent": USER_AGENT, "Accept": "*/*", **dict(headers)}
+        if scheme == "http":
+            return self._send(None, method, url, target, hdrs, body, max_bytes, f"{ip}:{cport}", host)
+        try:
+            return self._send(self.trust(), method, url, target, hdrs, body, max_bytes, f"{ip}:{cport}", host)
+        except _CertificateRejected as rejected:
+            insecure = ssl.create_default_context()
+            insecure.check_hostname, insecure.verify_mode = False, ssl.CERT_NONE
+            r = self._send(insecure, method, url, target, hdrs, body, max_bytes, f"{ip}:{cport}", host)
+            return _replace(r, tls_verified=False, tls_problem=rejected.reason)
+
+    def _send(self, ctx: ssl.SSLContext | None, method: str, url: str, target: str, hdrs: dict, body: bytes | None,
+              max_bytes: int, address: str, host: str) -> HttpResponse:
+        ext = {"sni_hostname": host} if ctx is not None else {}
+        t0 = time.perf_counter()
+        try:
+            with httpx.Client(verify=ctx if ctx is not None else False, timeout=self.timeout, follow_redirects=False,
+                              trust_env=False) as client, \
+                    client.stream(method, target, headers=hdrs, content=body, extensions=ext) as r:
+                data, truncated = _read(r, max_bytes)
+                elapsed = (time.perf_counter() - t0) * 1000
+                return HttpResponse(url=url, status=r.status_code, headers=tuple((k.lower(), v) for k, v in r.headers.multi_items()),
+                                    body=data, truncated=truncated, elapsed_ms=elapsed, http_version=r.http_version,
+                                    address=address, tls_verified=True if ctx is not None else None)
+        except httpx.HTTPError as e:
+            err = _verify_error(e)
+            if err is not None and ctx is not None and ctx.verify_mode != ssl.CERT_NONE:
+                raise _CertificateRejected(f"certificate rejected: {err.verify_message} (code {err.verify_code})") from None
+            raise WebError(f"{method} {url} ({address}): {_describe(e)}") from None
+
+
+    @contextlib.contextmanager
+    def session(self, url: str, connections: int):
+        """A `get()` -> (milliseconds, status) over kept-alive connections to url's host, for timing."""
+        parts, scheme, host, port = _split(url)
+        ip, cport = self.address(host, port)
+        target = f"{scheme}://{_netloc(ip, cport)}{parts.path or '/'}" + (f"?{parts.query}" if parts.query else "")
+        verify: ssl.SSLContext | bool = False
+        if scheme == "https":
+            verify = self.trust()
+            probe = self.fetch("GET", url)
+            if probe.tls_verified is False:
+                verify = ssl.create_default_context()
+                verify.check_hostname, verify.verify_mode = False, ssl.CERT_NONE
+        ext = {"sni_hostname": host} if scheme == "https" else {}
+        hdrs = {"Host": parts.netloc, "User-Agent": USER_AGENT, "Accept": "*/*"}
+        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+        with httpx.Client(verify=verify, timeout=self.timeout, follow_redirects=False, trust_env=False,
+                          limits=limits) as client:
+            def get() -> tuple[float, int]:
+                t0 = time.perf_counter()
+                try:
+                    r = client.get(target, headers=hdrs, extensions=ext)
+                except httpx.HTTPError as e:
+                    raise WebError(f"GET {url}: {_describe(e)}") from None
+                return (time.perf_counter() - t0) * 1000, r.status_code
+            yield get
+
+
+def _split(url: str):
+    parts = urlsplit(url)
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if scheme not in ("http", "https") or not host:
+        raise WebError(f"not an http(s) URL: {url!r}")
+    return parts, scheme, host, parts.port or (443 if scheme == "https" else 80)
+
+
+class _CertificateRejected(Exception):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _read(r: httpx.Response, max_bytes: int) -> tuple[bytes, bool]:
+    chunks, size = [], 0
+    for chunk in r.iter_bytes():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > max_bytes:
+            return b"".join(chunks)[:max_bytes], True
+    return b"".join(chunks), False
+
+
+def _replace(r: HttpResponse, **kw) -> HttpResponse:
+    from dataclasses import replace
+    return replace(r, **kw)
+
+
+def _netloc(ip: str, port: int) -> str:
+    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+
+
+def _is_ip(host: str) -> bool:
+    import ipaddress
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return True
+    except ValueError:
+        return False
+
+
+def _verify_error(e: BaseException) -> ssl.SSLCertVerificationError | None:
+    seen, cur = 0, e
+    while cur is not None and seen < 8:
+        if isinstance(cur, ssl.SSLCertVerificationError):
+            return cur
+        cur, seen = cur.__cause__ or cur.__context__, seen + 1
+    return None
+
+
+def _describe(e: BaseException) -> str:
+    """The innermost useful reason (httpx wraps the socket or ssl error)."""
+    seen, cur, best = 0, e, e
+    while cur is not None and seen < 8:
+        if isinstance(cur, (OSError, ssl.SSLError)):
+            best = cur
+        cur, seen = cur.__cause__ or cur.__context__, seen + 1
+    text = str(best) or type(best).__name__
+    return f"{type(best).__name__}: {text}" if type(best).__name__ not in text else text
