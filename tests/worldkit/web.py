@@ -208,7 +208,7 @@ def broken_handshake_server(ca_file: str, hosts: tuple[str, ...] = HOSTS, mode: 
 
 # ----------------------------------------------------------------- a pinned client for tests
 
-def request(server: WebServer, method: str, url: str, *, http2: bool = False, timeout: float = 5.0,
+def request(server: WebServer, method: str, url: str, *, http2: bool = False, timeout: float = 5.0,  # http2: needs h2
             verify: bool = True, **kw):
     """One httpx request to `url` (https:// or http:// of a world host), sent to 127.0.0.1 with the
     server's port, SNI and Host of the URL's host, verified against the world CA (unless `verify` is

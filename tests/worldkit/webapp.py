@@ -33,10 +33,13 @@ FLAGS = frozenset({"cookie-insecure", "cors-reflect", "stack-trace", "dotenv", "
 META_CSP = "default-src 'self'; object-src 'none'; base-uri 'self'"
 
 
-def hero_png(width: int = 120, height: int = 110, seed: int = 7) -> bytes:
-    """A valid PNG of random RGB pixels (~40 KB): high entropy, so Chromium counts it as an LCP candidate."""
+def hero_png(width: int = 600, height: int = 400, noisy_rows: int = 22, seed: int = 7) -> bytes:
+    """A valid 600x400 PNG (~40 KB): a band of random RGB rows over a flat fill. Its bytes per displayed
+    pixel are what Chromium's LCP entropy filter looks at, so it stays an LCP candidate (a flat image
+    of the same size would be dropped), and it is the largest element of every page."""
     rnd = random.Random(seed)
-    raw = b"".join(b"\x00" + rnd.randbytes(width * 3) for _ in range(height))
+    flat = b"\x00" + bytes((40, 90, 160)) * width
+    raw = b"".join(b"\x00" + rnd.randbytes(width * 3) if y < noisy_rows else flat for y in range(height))
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
@@ -109,7 +112,7 @@ def page(title: str, flags: frozenset[str]) -> bytes:
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n{meta}'
             f'<title>{title} - Portal</title>\n<link rel="stylesheet" href="{ASSET_CSS}">\n'
             f'<script src="{ASSET_JS}" defer></script></head>\n'
-            f'<body><main><h1>{title}</h1>\n<img src="{hero}" alt="Portal" width="1200" height="1100">\n'
+            f'<body><main><h1>{title}</h1>\n<img src="{hero}" alt="Portal" width="600" height="400">\n'
             f'<p>Welcome to the client portal.</p></main></body></html>\n').encode()
 
 
