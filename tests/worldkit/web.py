@@ -142,6 +142,8 @@ class WebWorld:
 
     def stop(self) -> None:
         with self._lock:
+            for _srv, nginx in self._servers.values():
+                nginx.terminate()  # all at once, then wait for each: ~25 ms in all, not per server
             for srv, _nginx in self._servers.values():
                 srv.stop()
             self._servers.clear()

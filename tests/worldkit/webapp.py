@@ -141,7 +141,8 @@ class Upstream:
         self.hero = hero_png()
         self.httpd = _Server(("127.0.0.1", 0), _handler(self))
         self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, name="web-upstream", daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), name="web-upstream",
+                                       daemon=True)  # a short poll: stop() waits for one
         self.thread.start()
 
     def count(self, variant: str | None = None, host: str | None = None, path: str | None = None) -> int:

@@ -173,9 +173,14 @@ class Nginx:
         except OSError:
             return ""
 
+    def terminate(self) -> None:
+        """SIGTERM (nginx's fast shutdown: the master takes its workers down); `stop` waits for it."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()  # SIGTERM: fast shutdown, the master takes its workers down
+            self.proc.terminate()
             try:
                 self.proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
