@@ -13,6 +13,7 @@ import httpx
 
 from .context import FetchedPolicy, PolicyFetchError
 from .dnsclient import DnsClient, parse_port
+from .webclient import verify_error as _verify_error
 
 
 class ConnectToError(ValueError):
@@ -91,16 +92,6 @@ class HttpsPolicyFetcher:
 _HOSTNAME_MISMATCH = 62
 _EXPIRED, _NOT_YET_VALID = 10, 9
 _UNTRUSTED = {18, 19, 20, 21}  # self-signed leaf, self-signed root in chain, unknown issuer, unverifiable leaf
-
-
-def _verify_error(e: BaseException) -> ssl.SSLCertVerificationError | None:
-    seen = 0
-    cur: BaseException | None = e
-    while cur is not None and seen < 8:
-        if isinstance(cur, ssl.SSLCertVerificationError):
-            return cur
-        cur, seen = cur.__cause__ or cur.__context__, seen + 1
-    return None
 
 
 def _certificate_problem(e: BaseException, ctx: ssl.SSLContext, host: str, addr: tuple[str, int],

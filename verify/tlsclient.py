@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 import socket
 import ssl
+import warnings
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -64,7 +65,9 @@ def _client(version: str) -> ssl.SSLContext:
     ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
     v = VERSIONS[version]
     try:
-        ctx.minimum_version = ctx.maximum_version = v
+        with warnings.catch_warnings():  # TLSv1/TLSv1_1 are deprecated in ssl: testing for them is the point
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ctx.minimum_version = ctx.maximum_version = v
         if version in ("1.0", "1.1"):
             ctx.set_ciphers("DEFAULT@SECLEVEL=0")
     except (ValueError, ssl.SSLError) as e:

@@ -146,7 +146,7 @@ class WebClient:
                                     body=data, truncated=truncated, elapsed_ms=elapsed, http_version=r.http_version,
                                     address=address, tls_verified=True if ctx is not None else None)
         except httpx.HTTPError as e:
-            err = _verify_error(e)
+            err = verify_error(e)
             if err is not None and ctx is not None and ctx.verify_mode != ssl.CERT_NONE:
                 raise _CertificateRejected(f"certificate rejected: {err.verify_message} (code {err.verify_code})") from None
             raise WebError(f"{method} {url} ({address}): {_describe(e)}") from None
@@ -222,7 +222,7 @@ def _is_ip(host: str) -> bool:
         return False
 
 
-def _verify_error(e: BaseException) -> ssl.SSLCertVerificationError | None:
+def verify_error(e: BaseException) -> ssl.SSLCertVerificationError | None:
     seen, cur = 0, e
     while cur is not None and seen < 8:
         if isinstance(cur, ssl.SSLCertVerificationError):

@@ -54,25 +54,32 @@ def _version_check(version: str):
             return NotApplicable("the stack does not declare TLS 1.3", exp.domain)
         if version == "1.2" and web.min_tls == "1.3":
             return NotApplicable("the stack declares minimum TLS 1.3", exp.domain)
-        return _hosts(web, lambda h: key("tls-version", h, version))
+        # both modern versions are tried: a host that completes neither has a broken handshake (ERROR)
+        return [Item(h.name, (key("tls-version", h.name, "1.2"), key("tls-version", h.name, "1.3")), data=version)
+                for h in web.hosts]
     return with_web(plan)
 
 
-def _judge_version(item: Item, obs, version: str, hint: str) -> Verdict:
+def _judge_version(item: Item, obs, hint: str) -> Verdict:
+    version = item.data
     r: VersionResult = obs[key("tls-version", item.target, version)]
     if r.accepted:
         return passed(f"{item.target} accepts TLS {version} ({r.detail})")
+    other: VersionResult = obs[key("tls-version", item.target, "1.3" if version == "1.2" else "1.2")]
+    if not other.accepted:
+        raise ConnectionError(f"{item.target} completes no TLS handshake (TLS 1.2: {r.detail if version == '1.2' else other.detail}; "
+                              f"TLS 1.3: {other.detail if version == '1.2' else r.detail})")
     return failed(f"{item.target} refuses TLS {version} ({r.detail})", hint, address=r.address)
 
 
 @check("tls-1-2", TLS, "TLS 1.2 is accepted", plan=_version_check("1.2"))
 def judge_tls12(item: Item, obs) -> Verdict:
-    return _judge_version(item, obs, "1.2", "enable TLS 1.2: older clients and most monitoring still need it")
+    return _judge_version(item, obs, "enable TLS 1.2: older clients and most monitoring still need it")
 
 
 @check("tls-1-3", TLS, "TLS 1.3 is accepted where declared", plan=_version_check("1.3"))
 def judge_tls13(item: Item, obs) -> Verdict:
-    return _judge_version(item, obs, "1.3", "enable TLS 1.3 at the edge (Cloudflare: tls_1_3 on) and on the origin")
+    return _judge_version(item, obs, "enable TLS 1.3 at the edge (Cloudflare: tls_1_3 on) and on the origin")
 
 
 @with_web
