@@ -131,12 +131,13 @@ class WebClient:
         target = f"{scheme}://{_netloc(ip, cport)}{parts.path or '/'}" + (f"?{parts.query}" if parts.query else "")
         hdrs = {"Host": parts.netloc, "User-Agent": USER_AGENT, "Accept": "*/*", **dict(headers)}
         if scheme == "http":
-            return self._send(None, method, url, target, hdrs, body, max_bytes, f"{ip}:{cport}", host)
+            return _not_challenged(self._send(None, method, url, target, hdrs, body, max_bytes, f"{ip}:{cport}", host))
         try:
-            return self._send(self.trust(), method, url, target, hdrs, body, max_bytes, f"{ip}:{cport}", host)
+            r = self._send(self.trust(), method, url, target, hdrs, body, max_bytes, f"{ip}:{cport}", host)
         except _CertificateRejected as rejected:
             r = self._send(insecure_context(), method, url, target, hdrs, body, max_bytes, f"{ip}:{cport}", host)
-            return _replace(r, tls_verified=False, tls_problem=rejected.reason)
+            r = _replace(r, tls_verified=False, tls_problem=rejected.reason)
+        return _not_challenged(r)
 
     def _send(self, ctx: ssl.SSLContext | None, method: str, url: str, target: str, hdrs: dict, body: bytes | None,
               max_bytes: int, address: str, host: str) -> HttpResponse:
@@ -183,6 +184,15 @@ class WebClient:
                     raise WebError(f"GET {url}: {_describe(e)}") from None
                 return (time.perf_counter() - t0) * 1000, r.status_code
             yield get
+
+
+def _not_challenged(r: HttpResponse) -> HttpResponse:
+    """A bot challenge from the edge is not the portal's answer: judging its headers or status would be
+    judging the challenge page. Could not check, with the reason."""
+    if (r.header("cf-mitigated") or "").strip().lower() == "challenge":
+        raise WebError(f"{r.url}: the edge answered with a bot challenge (cf-mitigated: challenge), not the portal; "
+                       "allow verify's address or user agent in the WAF (a skip rule) and run it again")
+    return r
 
 
 @functools.lru_cache(maxsize=1)
