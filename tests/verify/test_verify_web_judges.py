@@ -343,3 +343,12 @@ def test_parsers_take_any_text(text):
     assert isinstance(attrs, dict)
     for e in EXPOSURES:
         exposed(e, text.encode("utf-8", "replace"), "text/plain")
+
+
+def test_an_edge_bot_challenge_is_could_not_check():
+    from verify.webclient import WebError, _not_challenged
+
+    challenged = _resp("https://app.example.com/", 403, (("cf-mitigated", "challenge"),))
+    with pytest.raises(WebError, match="bot challenge"):
+        _not_challenged(challenged)
+    assert _not_challenged(_resp("https://app.example.com/", 403)).status == 403
