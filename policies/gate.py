@@ -152,7 +152,7 @@ def _resolve_config(opts: GateOptions, spec: Any, run: _Run):
     everything = list(ALL) + list(GATE_CHECKS)
     try:
         resolved = reconcile_config(everything, load_config_file(opts.policy_config),
-                                    initial=initial_config(spec.environment))
+                                    initial=initial_config(spec.environment, run.stack))
     except PolicyConfigError as exc:
         run.errors = [f"policy config: {exc}"]
         return None
