@@ -37,7 +37,7 @@ def test_reserved_domains(name, expected):
 
 @pytest.mark.parametrize("address,host", [("oncall@example.com", "example.com"), ("mailto:a@b.org", "b.org"),
                                           ("https://hooks.example.com/x?y=1", "hooks.example.com"),
-                                          ("https://user:pw@h.example.net:8443/p", "h.example.net")])
+                                          ("https://user:pw@h.example.net:8443/p", "h.example.net")])  # pragma: allowlist secret
 def test_address_host(address, host):
     assert address_host(address) == host
 
