@@ -43,7 +43,9 @@ class SpecError(Exception):
         super().__init__(self.render())
 
     def render(self) -> str:
-        after = f"fix {'this' if len(self.issues) == 1 else 'these'} first; more checks run after ({self.more_after})"
+        # A line of its own that names the file too, as every other line does (CI annotations, grep).
+        after = (f"{self.file + ': ' if self.file else ''}fix {'this' if len(self.issues) == 1 else 'these'} first; "
+                 f"more checks run after ({self.more_after})")
         if len(self.issues) == 1 and not self.issues[0].path:
             # a file-level problem (not found, not YAML)
             return str(self.issues[0]) + (f"\n  {after}" if self.more_after else "")

@@ -106,7 +106,7 @@ def test_the_plan_prints_them_all_once_with_what_waits(tmp_path, capsys):
     assert err.startswith(f"{path}: {len(EXPECTED)} problems in the stack spec:")
     located = re.findall(rf"^  {re.escape(str(path))}:(\d+): (\S+):", err, flags=re.M)
     assert [p for _, p in located] == [p for p, _, _ in EXPECTED]
-    assert err.rstrip().splitlines()[-1].startswith("  fix these first; more checks run after (")
+    assert err.rstrip().splitlines()[-1].startswith(f"  {path}: fix these first; more checks run after (")
 
 
 def test_a_key_given_twice_does_not_hide_the_other_sections_problems(tmp_path):
@@ -121,9 +121,9 @@ def test_a_key_given_twice_does_not_hide_the_other_sections_problems(tmp_path):
 
 
 def test_yaml_that_does_not_parse_says_more_checks_follow(tmp_path):
-    _, error = _error(tmp_path, HOSTILE.replace("    sslMode: strictest\n", "\tsslMode: strictest\n"))
+    path, error = _error(tmp_path, HOSTILE.replace("    sslMode: strictest\n", "\tsslMode: strictest\n"))
     assert [i.message.split(":")[0] for i in error.issues] == ["not valid YAML"]
-    assert str(error).splitlines()[-1] == ("  fix this first; more checks run after "
+    assert str(error).splitlines()[-1] == (f"  {path}: fix this first; more checks run after "
                                            "(the stack spec is checked once the file reads as a stack file)")
 
 
