@@ -105,7 +105,10 @@ def judge_bundles(item: Item, obs) -> Verdict:
     unread = [f.url for f in scan.files if f.status != 200]
     if not fetched:
         raise ConnectionError(f"no bundle could be read ({', '.join(unread[:3])})")
-    return passed(f"{len(fetched)} bundle(s) scanned, no secret", bundles=[f.url for f in fetched], unread=unread)
+    partial = [f.url for f in fetched if f.truncated]
+    note = f" (only the first 8 MB of {len(partial)} scanned)" if partial else ""
+    return passed(f"{len(fetched)} bundle(s) scanned, no secret{note}", bundles=[f.url for f in fetched],
+                  unread=unread, partially_scanned=partial)
 
 
 @with_web
