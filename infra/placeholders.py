@@ -4,26 +4,29 @@ A plan of the example stack is valid on purpose, so nothing here is an error: th
 plan prints under "before you apply". They are found in what the program would create (the mock
 run's resource inputs and the launch contract), from the values reserved for documentation:
 RFC 5737 / RFC 3849 addresses, RFC 2606 domains, AWS's documentation account 123456789012, and the
-example's fake keys and ids. Secret config keys the stack file does not set yet (the example sets
+example's fake keys and ids. What counts as such a value is infra/knowledge/placeholders.py's, which
+the gate's rule `example-values-replaced` shares: there the same values block a production stack
+(other than the shipped `example` itself). Secret config keys the stack file does not set yet (the example sets
 none: secret values come from `pulumi config set --secret`) are advisories here too.
 """
 from __future__ import annotations
 
-import base64
-import ipaddress
-import re
 from collections.abc import Iterable
 from typing import Any
 
+from infra.knowledge.placeholders import (
+    DOC_ACCOUNT,
+    address_host,
+    dkim_key_is_fake,
+    is_doc_account_function,
+    is_doc_ip,
+    is_fake_account_id,
+    reserved_domain,
+)
 from infra.mockrun import PlanRun
 from infra.spec import ConfigSource, Spec
 from infra.spec.redact import redact
 from infra.spec.secretinputs import SECRET_UNSET, unset_secret_inputs
-
-_DOC_NETS = [ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")]
-_RESERVED_DOMAIN = re.compile(r"(^|\.)(example\.(com|net|org)|[a-z0-9-]+\.(example|test|invalid))$")
-_DOC_ACCOUNT = "123456789012"
-_FAKE_HEX = {"0123456789abcdef0123456789abcdef"}
 
 
 def _strings(value: Any) -> Iterable[str]:
@@ -37,62 +40,31 @@ def _strings(value: Any) -> Iterable[str]:
             yield from _strings(v)
 
 
-def _is_doc_ip(text: str) -> bool:
-    try:
-        ip = ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return any(ip in net for net in _DOC_NETS)
-
-
-def _dkim_key_is_fake(content: str) -> bool:
-    """A DKIM TXT value whose p= is not a public key (the example ships an obvious fake)."""
-    m = re.search(r"p=([A-Za-z0-9+/=\s\"]+)", content)
-    if not m:
-        return False
-    b64 = re.sub(r"[\s\"]", "", m.group(1))
-    if "FAKE" in b64.upper():
-        return True
-    try:
-        der = base64.b64decode(b64, validate=True)
-    except ValueError:
-        return True
-    try:
-        from cryptography.hazmat.primitives.serialization import load_der_public_key
-    except ImportError:  # cryptography is optional here: judge by the decode alone
-        return not der.startswith(b"\x30")
-    try:
-        load_der_public_key(der)
-        return False
-    except ValueError:
-        return True
-
-
 def placeholder_notes(run: PlanRun) -> list[str]:
     contract = run.outputs.get("launchContract") or {}
     notes: list[str] = []
     domain = contract.get("domain", "")
-    if _RESERVED_DOMAIN.search(domain):
+    if reserved_domain(domain):
         notes.append(f"domain {domain} is reserved for documentation (RFC 2606): set launchready:domain to yours")
     ips = sorted({r["content"] for r in contract.get("records", []) if r.get("type") in ("A", "AAAA")
-                  and _is_doc_ip(r.get("content", ""))})
+                  and is_doc_ip(r.get("content", ""))})
     if ips:
         notes.append(f"origins {', '.join(ips)} are documentation addresses (RFC 5737/3849): set hosts[].origin to your servers")
     mail = contract.get("mail") or {}
-    fake = sorted({d["name"] for d in mail.get("dkim", []) if d.get("type") == "TXT" and _dkim_key_is_fake(d.get("content", ""))})
+    fake = sorted({d["name"] for d in mail.get("dkim", []) if d.get("type") == "TXT" and dkim_key_is_fake(d.get("content", ""))})
     if fake:
         notes.append(f"DKIM keys at {', '.join(fake)} are not real public keys: paste the values your mail provider's console shows")
     accounts = sorted({s for r in run.resources for k, v in r.inputs.items() if k == "accountId"
-                       for s in _strings(v) if s in _FAKE_HEX})
+                       for s in _strings(v) if is_fake_account_id(s)})
     if accounts:
         notes.append(f"Cloudflare account id {', '.join(accounts)} is a placeholder: set zone.accountId to your account")
     arns = sorted({s for r in run.resources for s in _strings(r.masked_inputs())
-                   if s.startswith("arn:") and f":{_DOC_ACCOUNT}:" in s and "function:" in s})
+                   if is_doc_account_function(s)})
     if arns:
-        notes.append(f"{', '.join(arns)} is in AWS's documentation account {_DOC_ACCOUNT}: point rotation at your Lambda")
+        notes.append(f"{', '.join(arns)} is in AWS's documentation account {DOC_ACCOUNT}: point rotation at your Lambda")
     alerts = (contract.get("monitoring") or {}).get("alerts") or {}
     reserved = [a for a in alerts.get("email", []) + alerts.get("webhooks", [])
-                if _RESERVED_DOMAIN.search(re.sub(r"^https://|/.*$|^.*@", "", a))]
+                if reserved_domain(address_host(a))]
     if reserved:  # named even when the domain note covers it: an alert nobody reads is an outage nobody sees
         shown = ", ".join(redact(a) for a in reserved)  # a webhook URL may carry its credential
         notes.append(f"alerts go to {shown}, which nobody reads: set monitoring.alerts to a real inbox or webhook")

@@ -41,7 +41,10 @@ there. Mandatory violations stop the preview/update; advisory ones are printed. 
 value unknown during preview (an id not yet assigned) is reported as advisory, as the engine does.
 Outside production (`launchready:environment`), the rules marked *production only* below start as
 advisory, and the settings named in that column are relaxed (the pack's initial config, derived
-from the stack config the engine hands it).
+from the stack config the engine hands it). In the template stack this repository ships
+(`example`, the stack name the engine hands the pack as `PULUMI_STACK`), the rules marked *advisory
+in the template stack* start as advisory too: its placeholder values are expected there, and in no
+other stack.
 
 ## The offline gate in CI
 
@@ -119,12 +122,17 @@ def _schema_text(schema) -> str:
 
 
 def render() -> str:
-    from .rules import ALL, NON_PRODUCTION_SETTINGS, PRODUCTION_ONLY
+    from .rules import ADVISORY_IN_TEMPLATE, ALL, NON_PRODUCTION_SETTINGS, PRODUCTION_ONLY, TEMPLATE_STACKS
     from .scan import GATE_CHECKS
 
     def relaxed(name: str) -> str:
         settings = NON_PRODUCTION_SETTINGS.get(name)
         return ", ".join(f"`{k}: {json.dumps(v)}`" for k, v in settings.items()) if settings else ""
+
+    template = " or ".join(f"`{t}`" for t in sorted(TEMPLATE_STACKS))
+
+    def in_template(name: str) -> str:
+        return f"advisory in the template stack {template}" if name in ADVISORY_IN_TEMPLATE else ""
 
     everything = list(ALL) + list(GATE_CHECKS)
     out = [USAGE, "## Catalogue", "",
@@ -135,14 +143,16 @@ def render() -> str:
         level = r.enforcement_level.value if r.enforcement_level else "advisory"
         out.append(f"| [`{r.name}`](#{r.name}) | {r.area} | {r.kind} | {r.severity.value} | {level} | "
                    f"{'yes' if r.name in PRODUCTION_ONLY else ''}"
-                   f"{('settings: ' + relaxed(r.name) + ' outside') if relaxed(r.name) else ''} |")
+                   f"{('settings: ' + relaxed(r.name) + ' outside') if relaxed(r.name) else ''}"
+                   f"{('; ' + in_template(r.name)) if in_template(r.name) else ''} |")
     out.append("")
     for r in everything:
         level = r.enforcement_level.value if r.enforcement_level else "advisory"
         out += [f"### {r.name}", "",
                 f"*{r.area} · {r.kind} rule · severity {r.severity.value} · default {level}"
                 f"{' (advisory outside production)' if r.name in PRODUCTION_ONLY else ''}"
-                f"{(' (' + relaxed(r.name) + ' outside production)') if relaxed(r.name) else ''}*", "",
+                f"{(' (' + relaxed(r.name) + ' outside production)') if relaxed(r.name) else ''}"
+                f"{(' (' + in_template(r.name) + ')') if in_template(r.name) else ''}*", "",
                 r.description, "",
                 f"**Config:** {_schema_text(r.config_schema)}", "",
                 "**Remediation:**", ""]

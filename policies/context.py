@@ -70,6 +70,15 @@ def environment() -> str:
     return spec.environment if spec is not None else "production"
 
 
+def stack_name() -> str | None:
+    """The stack's name under the real engine, which hands it to the policy pack's process as
+    PULUMI_STACK (with PULUMI_CONFIG: pulumi/pulumi sdk/go/common/resource/plugin/analyzer_plugin.go,
+    constructEnv); None when it does not (an older CLI). The offline gate knows its stack itself."""
+    import os
+
+    return os.environ.get("PULUMI_STACK") or None
+
+
 def _spec_from_runtime_config() -> Spec | None:
     global _BUILT
     try:
@@ -93,4 +102,4 @@ def _spec_from_runtime_config() -> Spec | None:
     return spec
 
 
-__all__ = ["current_spec", "environment", "use_spec"]
+__all__ = ["current_spec", "environment", "stack_name", "use_spec"]

@@ -74,14 +74,33 @@ def _rule_info(rule: Any, level: Any) -> RuleInfo:
                     title=rule.description, remediation=rule.remediation_steps or "")
 
 
+# Secret values shorter than this are not matched by value: a 4-letter password equals too many
+# ordinary words (a folder, a host label) to be told apart, and masking those hid innocent text.
+MIN_SECRET_LENGTH = 8
+# A secret is matched as a whole token: not glued to a letter or digit on either side (quotes,
+# spaces, '=', ':', '/', '@', '.', '-' ... are boundaries), so `deployment` keeps its letters when
+# a secret is `deploy...`-like, while `key=<secret>`, `'<secret>'` and `user:<secret>@host` are masked.
+_EDGE = r"[A-Za-z0-9]"
+
+
 def _redactor(secrets: set[str]):
-    values = sorted((s for s in secrets if isinstance(s, str) and len(s) >= 4), key=len, reverse=True)
+    """Replace each secret value (of at least MIN_SECRET_LENGTH characters) wherever it stands as a
+    token of the text, and nothing around it; longer secrets first, so one that contains another
+    is masked whole."""
+    import re
+
+    values = sorted({s for s in secrets if isinstance(s, str) and len(s) >= MIN_SECRET_LENGTH}, key=len, reverse=True)
+    if not values:
+        return lambda text: text
+    def token(v: str) -> str:
+        # An edge of the secret that is itself not a letter or digit is a boundary already.
+        before = f"(?<!{_EDGE})" if re.fullmatch(_EDGE, v[0]) else ""
+        after = f"(?!{_EDGE})" if re.fullmatch(_EDGE, v[-1]) else ""
+        return f"{before}{re.escape(v)}{after}"
+    pattern = re.compile("|".join(token(v) for v in values))
 
     def redact(text: str) -> str:
-        for v in values:
-            if v in text:
-                text = text.replace(v, REDACTED)
-        return text
+        return pattern.sub(REDACTED, text) if text else text
     return redact
 
 
@@ -152,7 +171,7 @@ def _resolve_config(opts: GateOptions, spec: Any, run: _Run):
     everything = list(ALL) + list(GATE_CHECKS)
     try:
         resolved = reconcile_config(everything, load_config_file(opts.policy_config),
-                                    initial=initial_config(spec.environment))
+                                    initial=initial_config(spec.environment, run.stack))
     except PolicyConfigError as exc:
         run.errors = [f"policy config: {exc}"]
         return None

@@ -28,6 +28,7 @@ HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 SNS_TOPIC = "aws:sns/topic:Topic"
 SNS_SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+NOTIFICATION_POLICY = "cloudflare:index/notificationPolicy:NotificationPolicy"
 
 PHASE_REDIRECT = "http_request_dynamic_redirect"
 PHASE_WAF = "http_request_firewall_managed"

@@ -26,9 +26,10 @@ _TRACE = [
     ("Go panic", r"goroutine \d{1,9} \[running\]:|panic: runtime error"),
     ("SQL error", r"SQLSTATE\[|syntax error at or near|You have an error in your SQL syntax|psycopg2?\.errors\."),
 ]
+# A server path is a leak when it names a source file: "/home/features" in a link is not one.
 _PATHS = [
-    ("internal path", r"(?<![\w/.])(?:/home/[\w.-]{1,64}|/var/www|/usr/src/app|/srv/[\w.-]{1,64}|/opt/[\w.-]{1,64}/"
-                      r"|/app/(?:src|node_modules)|[A-Z]:\\(?:inetpub|Users)\\)[^\s\"'<>]{0,200}"),
+    ("internal path", r"(?<![\w/.])(?:/home/|/var/www/|/usr/src/|/srv/|/opt/|/usr/lib/python|[A-Z]:\\)"
+                      r"[^\s\"'<>()]{0,200}\.(?:py|js|ts|mjs|cjs|rb|php|java|go|cs|ex|exs|rs|scala|kt)\b"),
 ]
 _COMPILED = [(k, re.compile(p)) for k, p in _TRACE + _PATHS]
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 import datetime as _dt
 import socket
 import ssl
+import threading
 import warnings
 from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from .webclient import WebClient, WebError
+from .webclient import WebClient, WebError, insecure_context
 
 VERSIONS = {"1.0": ssl.TLSVersion.TLSv1, "1.1": ssl.TLSVersion.TLSv1_1, "1.2": ssl.TLSVersion.TLSv1_2,
             "1.3": ssl.TLSVersion.TLSv1_3}
@@ -125,27 +126,38 @@ def certificate(web: WebClient, host: str, port: int = 443) -> CertificateInfo:
     """The certificate `host` presents (with its SNI), and whether it chains to a trust anchor.
     Names are judged by the caller against the SAN, so the handshake does not check the host name."""
     ip, cport = web.address(host, port)
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_REQUIRED
-    pem = _ca_pem(web.ssl_context) if web.ssl_context is not None else ""
-    if pem:
-        ctx.load_verify_locations(cadata=pem)
-    else:
-        ctx.load_default_certs()
+    ctx = _chain_context(web)
     where = f"{ip}:{cport}"
     code, message, verified = None, "", True
     try:
         der, proto = _handshake((ip, cport), host, ctx, web.timeout)
     except ssl.SSLCertVerificationError as e:
         code, message, verified = e.verify_code, e.verify_message, False
-        insecure = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        insecure.check_hostname, insecure.verify_mode = False, ssl.CERT_NONE
-        der, proto = _handshake((ip, cport), host, insecure, web.timeout)
+        der, proto = _handshake((ip, cport), host, insecure_context(), web.timeout)
     cert = x509.load_der_x509_certificate(der)
     return CertificateInfo(host=host, address=where, verified=verified, verify_code=code, verify_message=message,
                            dns_names=_san(cert), not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc,
                            issuer=_cn(cert.issuer), subject=_cn(cert.subject), protocol=proto)
+
+
+_CHAIN_LOCK = threading.Lock()
+
+
+def _chain_context(web: WebClient) -> ssl.SSLContext:
+    """The client's trust anchors without the host-name check (names are judged against the SAN by
+    tls-certificate-names), built once per client: loading the system store costs ~50 ms."""
+    with _CHAIN_LOCK:
+        cached = getattr(web, "_chain_ctx", None)
+        if cached is None:
+            cached = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            cached.check_hostname, cached.verify_mode = False, ssl.CERT_REQUIRED
+            pem = _ca_pem(web.ssl_context) if web.ssl_context is not None else ""
+            if pem:
+                cached.load_verify_locations(cadata=pem)
+            else:
+                cached.load_default_certs()
+            web._chain_ctx = cached
+        return cached
 
 
 def _handshake(addr: tuple[str, int], host: str, ctx: ssl.SSLContext, timeout: float) -> tuple[bytes, str]:

@@ -31,20 +31,30 @@ class SpecIssue:
 
 
 class SpecError(Exception):
-    """The spec is malformed; carries every problem found, not just the first."""
+    """The spec is malformed; carries every problem found in one run, not just the first.
 
-    def __init__(self, issues: list[SpecIssue], file: str | None = None):
+    `more_after` is set when some checks could not run because of these problems (the file does not
+    parse, a key is given twice, a section is invalid): the message says so, and what waits."""
+
+    def __init__(self, issues: list[SpecIssue], file: str | None = None, more_after: str = ""):
         self.issues = issues
         self.file = file
+        self.more_after = more_after
         super().__init__(self.render())
 
     def render(self) -> str:
+        # A line of its own that names the file too, as every other line does (CI annotations, grep).
+        after = (f"{self.file + ': ' if self.file else ''}fix {'this' if len(self.issues) == 1 else 'these'} first; "
+                 f"more checks run after ({self.more_after})")
         if len(self.issues) == 1 and not self.issues[0].path:
-            return str(self.issues[0])  # a file-level problem (not found, not YAML)
+            # a file-level problem (not found, not YAML)
+            return str(self.issues[0]) + (f"\n  {after}" if self.more_after else "")
         head = f"{self.file}: " if self.file else ""
         n = len(self.issues)
         lines = [f"{head}{n} problem{'s' if n != 1 else ''} in the stack spec:"]
         lines += [f"  {issue}" for issue in self.issues]
+        if self.more_after:
+            lines.append(f"  {after}")
         return "\n".join(lines)
 
 
@@ -119,11 +129,14 @@ def _field_doc(root: type[BaseModel], loc: tuple) -> str | None:
     return field.description if field is not None else None
 
 
-def issues_from_validation(exc: ValidationError, root: type[BaseModel]) -> list[SpecIssue]:
+def issues_from_validation(exc: ValidationError, root: type[BaseModel], *, cross: bool = True) -> list[SpecIssue]:
+    """The issues of a validation failure; with cross=False, without the cross-section ones."""
     issues: list[SpecIssue] = []
     for err in exc.errors(include_url=False):
         loc, kind = tuple(err["loc"]), err["type"]
         if kind == "launchready_cross":
+            if not cross:
+                continue
             issues += [SpecIssue(format_path(p), m) for p, m in (err.get("ctx") or {})["problems"]]
             continue
         loc = tuple(p for p in loc if not (isinstance(p, str) and p.startswith("function-")))

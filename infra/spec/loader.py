@@ -20,20 +20,48 @@ from .stackfile import NAMESPACE, ConfigSource, read_stack_file, stack_path
 
 
 def parse_spec(source: ConfigSource) -> Spec:
-    """The validated spec of a config map. Raises SpecError with every problem, located."""
+    """The validated spec of a config map. Raises SpecError with every problem one run can soundly
+    report, located, and says which checks wait for them (SpecError.more_after)."""
     sections, others = source.section_values()
-    issues: list[SpecIssue] = []
-    spec = None
+    held = _held_sections(source.problems)
+    issues: list[SpecIssue] = list(source.problems)
+    spec, waiting = None, set()
     try:
         spec = Spec.model_validate(sections, context={"config_keys": others})
     except ValidationError as exc:
-        issues = issues_from_validation(exc, Spec)
-        issues += _cross_issues_of_valid_sections(sections, others, issues)
-    issues += _unknown_keys(spec, sections, others)
+        # A section a structural problem touches (a key given twice, a key outside config:) is not
+        # judged: the value YAML kept may not be the one meant, and its absence is not news.
+        issues += [i for i in issues_from_validation(exc, Spec, cross=not held) if _section_of(i.path) not in held]
+    if held or len(issues) > len(source.problems):
+        cross, waiting = _cross_issues_of_valid_sections(sections, others, issues, held)
+        issues += cross
+    issues += [i for i in _unknown_keys(spec, sections, others) if _section_of(i.path) not in held]
     if issues:
         located = sorted((_locate(i, source) for i in issues), key=lambda i: (i.line is None, i.line or 0))
-        raise SpecError(located, source.file)
+        raise SpecError(located, source.file, _more_after(held, waiting))
     return spec
+
+
+def _section_of(path: str) -> str:
+    """The spec section a key path is in: 'hosts[2].name' → 'hosts', 'launchready:caa' → 'caa'."""
+    return re.split(r"[.\[]", path.rpartition(":")[2], maxsplit=1)[0]
+
+
+def _held_sections(problems: list[SpecIssue]) -> set[str]:
+    """The sections that structural problems leave uncertain (all of them when config: is given twice)."""
+    known = {f.alias or n for n, f in Spec.model_fields.items()}
+    if any(p.path == "config" for p in problems):
+        return known
+    return {_section_of(p.path) for p in problems} & known
+
+
+def _more_after(held: set[str], waiting: set[str]) -> str:
+    parts = []
+    if held:
+        parts.append(f"{', '.join(sorted(held))}: judged once the key problems above are fixed")
+    if waiting - held:
+        parts.append(f"the checks across sections that read {', '.join(sorted(waiting - held))} run once those are valid")
+    return "; ".join(parts)
 
 
 def _unknown_keys(spec: Spec | None, sections: dict, others: dict[str, bool]) -> list[SpecIssue]:
@@ -55,21 +83,32 @@ def _unknown_keys(spec: Spec | None, sections: dict, others: dict[str, bool]) ->
     return issues
 
 
-def _cross_issues_of_valid_sections(sections: dict, others: dict, found: list[SpecIssue]) -> list[SpecIssue]:
-    """Run the cross-field checks over what did validate, so one run reports every problem.
+def _cross_issues_of_valid_sections(sections: dict, others: dict, found: list[SpecIssue],
+                                    held: set[str] = frozenset()) -> tuple[list[SpecIssue], set[str]]:
+    """Run the cross-field checks over what did validate, so one run reports every problem it soundly
+    can; (the problems, the sections that checks left unrun are waiting for).
 
-    List sections are validated item by item; invalid items are left out and the indices in the
-    messages are mapped back to the positions in the file.
+    List sections are validated item by item; invalid items are left out, the checks that can judge
+    the valid items alone run over them (Spec.PARTIAL_OK), and the indices in the messages are mapped
+    back to the positions in the file.
     """
-    valid, index_maps, broken = _valid_parts(sections, {"config_keys": others})
-    if "domain" in broken:
-        return []
-    partial = Spec.model_construct(**valid)
-    names = {(f.alias or n) for n, f in Spec.model_fields.items()} - broken
+    valid, index_maps, broken, partial = _valid_parts(sections, {"config_keys": others})
+    broken |= held
+    partial -= held
+    usable = {(f.alias or n) for n, f in Spec.model_fields.items()} - broken - partial
+    stand_ins = _host_stand_ins(sections.get("hosts")) if "hosts" in partial else None
+    named = {"hosts"} if stand_ins is not None else set()
+    runnable = Spec.runnable_checks(usable, partial, named) if "domain" not in broken else []
+    absent = {alias for alias in ("mail", "secrets", "monitoring") if sections.get(alias) is None}  # nothing to check
+    waiting = set().union(*(needs for c, needs in Spec.CROSS_CHECKS.items()
+                            if c not in runnable and not needs & absent)) & (broken | partial)
+    by_name = [c for c in runnable if named and c in Spec.NAME_LOOKUPS and "hosts" not in usable]
     try:
-        problems = partial.cross_problems(names)
+        problems = Spec.model_construct(**valid).run_checks([c for c in runnable if c not in by_name])
+        if by_name:
+            problems += Spec.model_construct(**{**valid, "hosts": [*valid["hosts"], *stand_ins]}).run_checks(by_name)
     except Exception:  # noqa: BLE001 - too broken to cross-check; the field errors stand
-        return []
+        return [], waiting | broken | partial
 
     def remap(text: str) -> str:
         def sub(m):
@@ -81,15 +120,17 @@ def _cross_issues_of_valid_sections(sections: dict, others: dict, found: list[Sp
 
     seen = {(i.path, i.message) for i in found}
     out = [SpecIssue(remap(format_path(p)), remap(m)) for p, m in problems]
-    return [i for i in out if (i.path, i.message) not in seen]
+    return [i for i in out if (i.path, i.message) not in seen], waiting
 
 
-def _valid_parts(sections: dict, ctx: dict) -> tuple[dict[str, Any], dict[str, list[int]], set[str]]:
+def _valid_parts(sections: dict, ctx: dict) -> tuple[dict[str, Any], dict[str, list[int]], set[str], set[str]]:
     """(the fields that validate on their own, by attribute name; for list sections, the file
-    position of each valid item; the aliases of sections that are missing, invalid or incomplete)."""
+    position of each valid item; the aliases of sections that are missing or invalid; the aliases of
+    list sections with some invalid items)."""
     valid: dict[str, Any] = {}
     index_maps: dict[str, list[int]] = {}
     broken: set[str] = set()
+    partial: set[str] = set()
     for name, fld in Spec.model_fields.items():
         alias = fld.alias or name
         if alias not in sections:
@@ -104,9 +145,9 @@ def _valid_parts(sections: dict, ctx: dict) -> tuple[dict[str, Any], dict[str, l
             if item_type is not None and isinstance(raw, list):
                 valid[name], index_maps[alias], complete = _valid_items(item_type, raw, ctx)
                 if not complete:
-                    # A list with a bad item is incomplete: checks that read it would
-                    # report its absence as a second, false problem.
-                    broken.add(alias)
+                    # A list with a bad item is incomplete: a check that looks a name up in it
+                    # would report its absence as a second, false problem (Spec.PARTIAL_OK).
+                    partial.add(alias)
             else:
                 # fld.annotation alone drops the field's own validators and constraints (a Hostname
                 # field's annotation is plain str): put them back, or a bad domain passes here.
@@ -114,7 +155,29 @@ def _valid_parts(sections: dict, ctx: dict) -> tuple[dict[str, Any], dict[str, l
                 valid[name] = TypeAdapter(full).validate_python(raw, context=ctx)
         except ValidationError:
             broken.add(alias)
-    return valid, index_maps, broken
+    return valid, index_maps, broken, partial
+
+
+def _host_stand_ins(raw: Any) -> list | None:
+    """Name-only hosts for the invalid items of `hosts`, for the checks that only look names up
+    (Spec.NAME_LOOKUPS); None when an invalid item has no valid name (a lookup could then be wrong)."""
+    from .fields import Hostname
+    from .model import Host
+
+    adapter, item = TypeAdapter(Host), TypeAdapter(Hostname)
+    out = []
+    for entry in raw if isinstance(raw, list) else []:
+        try:
+            adapter.validate_python(entry)
+            continue
+        except ValidationError:
+            pass
+        try:
+            name = item.validate_python(entry.get("name") if isinstance(entry, dict) else None)
+        except ValidationError:
+            return None
+        out.append(Host.model_construct(name=name))
+    return out
 
 
 def _valid_items(item_type: Any, raw: list, ctx: dict) -> tuple[list, list[int], bool]:
@@ -131,8 +194,8 @@ def _valid_items(item_type: Any, raw: list, ctx: dict) -> tuple[list, list[int],
 
 
 def _locate(issue: SpecIssue, source: ConfigSource) -> SpecIssue:
-    if not source.file:
-        return issue
+    if not source.file or issue.line is not None:
+        return issue  # a structural problem comes located from the file
     return SpecIssue(issue.path, issue.message, source.file, source.line_of(issue.path))
 
 

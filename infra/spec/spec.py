@@ -93,7 +93,8 @@ class Spec(Model):
     # loader still runs the checks whose sections are all valid, so every problem is reported at once.
     CROSS_CHECKS: ClassVar[dict[str, set[str]]] = {
         "_check_zone": {"zone", "domain"},
-        "_check_hosts": {"hosts", "domain", "canonicalHost"},
+        "_check_host_items": {"hosts", "domain"},
+        "_check_canonical_hosts": {"hosts", "domain", "canonicalHost"},
         "_check_records": {"records", "hosts", "caa", "mail", "domain"},
         "_check_redirects": {"redirects", "canonicalHost", "domain"},
         "_check_redirect_hosts": {"redirects", "hosts"},
@@ -104,12 +105,39 @@ class Spec(Model):
         "_check_adopt": {"zone", "domain", "hosts", "records", "caa", "mail", "waf", "rateLimits"},
     }
 
-    def cross_problems(self, valid_sections: set[str] | None = None) -> list[tuple[tuple, str]]:
-        errors: list[tuple[tuple, str]] = []
-        for check, needs in self.CROSS_CHECKS.items():
-            if valid_sections is None or needs <= valid_sections:
-                errors += getattr(self, check)()
-        return errors
+    # List sections a check can judge from their valid items alone, when others items are invalid:
+    # a left-out item could only add a problem of the check's kind, never clear one (a duplicate among
+    # the valid hosts stays a duplicate). A check that looks names up ("not among hosts") is not here:
+    # the invalid item might be the one it looks for.
+    PARTIAL_OK: ClassVar[dict[str, set[str]]] = {
+        "_check_host_items": {"hosts"},
+        "_check_records": {"records", "hosts"},
+        "_check_redirects": {"redirects"},
+        "_check_redirect_hosts": {"redirects"},
+        "_check_rate_limits": {"rateLimits"},
+    }
+
+    # Checks that read nothing of the hosts but their names: with hosts partial, they run when every
+    # invalid host still has a valid name, over the valid hosts plus name-only stand-ins.
+    NAME_LOOKUPS: ClassVar[frozenset[str]] = frozenset({"_check_canonical_hosts", "_check_redirect_hosts", "_check_rate_limits"})
+
+    @classmethod
+    def runnable_checks(cls, valid: set[str] | None, partial: set[str] = frozenset(),
+                        named: set[str] = frozenset()) -> list[str]:
+        """The cross checks whose sections are valid, or partial where the check allows it (for the
+        name lookups, partial sections whose every item has a valid name: `named`)."""
+        if valid is None:
+            return list(cls.CROSS_CHECKS)
+        return [check for check, needs in cls.CROSS_CHECKS.items()
+                if needs <= valid | (partial & cls.PARTIAL_OK.get(check, set()))
+                | (named if check in cls.NAME_LOOKUPS else set())]
+
+    def run_checks(self, checks: list[str]) -> list[tuple[tuple, str]]:
+        return [problem for check in checks for problem in getattr(self, check)()]
+
+    def cross_problems(self, valid_sections: set[str] | None = None,
+                       partial_sections: set[str] = frozenset()) -> list[tuple[tuple, str]]:
+        return self.run_checks(self.runnable_checks(valid_sections, partial_sections))
 
     @model_validator(mode="after")
     def _cross_checks(self):
@@ -124,7 +152,7 @@ class Spec(Model):
             return [(("zone", "name"), f"{self.zone.name!r} is not the apex domain {self.domain!r}")]
         return []
 
-    def _check_hosts(self):
+    def _check_host_items(self):
         errors = []
         seen: dict[str, int] = {}
         for i, host in enumerate(self.hosts):
@@ -136,6 +164,10 @@ class Spec(Model):
                 seen[host.name] = i
             if host.record_type == "CNAME" and host.origin == host.name:
                 errors.append((("hosts", i, "origin"), f"{host.origin!r} points at the host itself"))
+        return errors
+
+    def _check_canonical_hosts(self):
+        errors = []
         if self.host(self.canonical_name) is None:
             errors.append((("canonicalHost",), f"{self.canonical_host!r} means {self.canonical_name!r}, which is not among hosts"))
         if self.host(self.alias_name) is None:

@@ -48,6 +48,9 @@ class ConfigSource:
     secret_keys: set[str] = field(default_factory=set)
     file: str | None = None
     lines: dict[str, int] = field(default_factory=dict)  # key path (hosts[2].name, cloudflare:apiToken) -> line
+    # What the Pulumi CLI rejects in a file that still reads (a key given twice, a key outside
+    # config: or without a namespace): parse_spec reports them with every other problem, in one run.
+    problems: list[SpecIssue] = field(default_factory=list)
 
     def line_of(self, path: str, *, nearest: bool = True) -> int | None:
         """The stack-file line of a key path (see the module-level line_of)."""
@@ -100,16 +103,22 @@ def stack_name(stack: str) -> str:
 
 # -- reading one ------------------------------------------------------------------------------------
 
+# Said when a problem stops every later check (the file does not read as a stack file at all).
+_SPEC_WAITS = "the stack spec is checked once the file reads as a stack file"
+
+
 def read_stack_file(path: str | Path) -> ConfigSource:
-    """The config map of a stack file, with its line index. Raises SpecError for a file the
-    Pulumi CLI would not read."""
+    """The config map of a stack file, with its line index. Raises SpecError for a file that does
+    not read as a stack file (not found, not YAML, not a mapping with a `config:` mapping). What the
+    Pulumi CLI also rejects in a readable file (duplicate or misplaced keys) is kept in `problems`,
+    which parse_spec raises together with the spec's own problems."""
     path = Path(path)
     shown = str(path)
     text = _read_text(path, shown)
     root, data = _parse_yaml(text, shown)
-    _check_document(root, data, shown)
+    structural = _check_document(root, data, shown)
     values, secret_keys = _config_map(data.get("config") or {})
-    return ConfigSource(values, secret_keys, shown, _line_index(root))
+    return ConfigSource(values, secret_keys, shown, _line_index(root), structural)
 
 
 def _read_text(path: Path, shown: str) -> str:
@@ -130,28 +139,29 @@ def _parse_yaml(text: str, shown: str) -> tuple[Any, Any]:
     try:
         return yamlsafe.load(text)
     except yamlsafe.Refusal as exc:
-        raise SpecError([SpecIssue("", exc.message, shown, exc.line)], shown) from None
+        raise SpecError([SpecIssue("", exc.message, shown, exc.line)], shown, _SPEC_WAITS) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise SpecError([SpecIssue("", f"not valid YAML: {_yaml_hint(problem)}", shown, mark.line + 1 if mark else None)], shown) from None
+        raise SpecError([SpecIssue("", f"not valid YAML: {_yaml_hint(problem)}", shown, mark.line + 1 if mark else None)],
+                        shown, _SPEC_WAITS) from None
 
 
-def _check_document(root, data: Any, shown: str) -> None:
-    """The document is a mapping with a `config:` mapping, without the problems the CLI rejects."""
+def _check_document(root, data: Any, shown: str) -> list[SpecIssue]:
+    """The document is a mapping with a `config:` mapping (else SpecError); the problems the CLI
+    rejects in such a document (duplicate keys, keys outside config: or without a namespace)."""
     if data is None:
         raise SpecError([SpecIssue("", "the stack file is empty: expected `config:` with launchready:domain, launchready:hosts, ... "
                                        "(copy stacks/Pulumi.example.yaml)", shown, 1)], shown)
     if not isinstance(data, dict):
         raise SpecError([SpecIssue("", f"the stack file is {_kind(data)}: expected a mapping with `config:` at the top "
                                        "(config: {launchready:domain: ...})", shown, 1)], shown)
-    # The Pulumi CLI rejects the whole file for these, so they are reported before anything else.
     structural = _duplicate_keys(root, shown) + _misplaced_keys(root, shown)
-    if structural:
-        raise SpecError(structural, shown)
     if not isinstance(data.get("config", {}) or {}, dict):
-        raise SpecError([SpecIssue("config", f"is {_kind(data['config'])}: expected a mapping of config keys "
-                                             "(launchready:domain: ..., without '- ')", shown, _top_line(root, "config"))], shown)
+        structural.append(SpecIssue("config", f"is {_kind(data['config'])}: expected a mapping of config keys "
+                                              "(launchready:domain: ..., without '- ')", shown, _top_line(root, "config")))
+        raise SpecError(structural, shown, _SPEC_WAITS)
+    return structural
 
 
 def _config_map(config: dict) -> tuple[dict[str, str], set[str]]:

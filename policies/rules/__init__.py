@@ -27,8 +27,15 @@ assert len(BY_NAME) == len(ALL), "rule names must be unique"
 PRODUCTION_ONLY = frozenset({
     "hsts-max-age", "hsts-include-subdomains", "auth-rate-limited", "dnssec-enabled", "dmarc-policy",
     "dmarc-rua", "public-host-health-check", "health-check-alarmed", "topic-has-subscription",
-    "alarm-has-actions", "latency-alarm-threshold",
+    "alarm-has-actions", "latency-alarm-threshold", "example-values-replaced",
 })
+
+# The template stack this repository ships (stacks/Pulumi.example.yaml): the embedded default of
+# `launchready plan` and the gate's documented passing case, so its own placeholder values are
+# expected there. Any other stack that keeps them is blocked in production.
+TEMPLATE_STACKS = frozenset({"example"})
+# Rules that are advisory in a template stack whatever its environment.
+ADVISORY_IN_TEMPLATE = frozenset({"example-values-replaced"})
 
 
 # Rule settings that are relaxed outside production (SPF soft fail while senders are migrated).
@@ -37,13 +44,17 @@ NON_PRODUCTION_SETTINGS = {
 }
 
 
-def initial_config(environment: str) -> dict:
-    """Enforcement levels and settings that depend on the stack's environment (launchready:environment)."""
+def initial_config(environment: str, stack: str | None = None) -> dict:
+    """Enforcement levels and settings that depend on the stack's environment (launchready:environment)
+    and, for the template stack, on its name (None: not known, judged as any other stack)."""
     from ..registry import ADVISORY
 
+    out: dict = {}
+    if stack in TEMPLATE_STACKS:
+        out.update({name: ADVISORY for name in sorted(ADVISORY_IN_TEMPLATE) if name in BY_NAME})
     if environment == "production":
-        return {}
-    out: dict = {name: ADVISORY for name in sorted(PRODUCTION_ONLY) if name in BY_NAME}
+        return out
+    out.update({name: ADVISORY for name in sorted(PRODUCTION_ONLY) if name in BY_NAME})
     for name, settings in NON_PRODUCTION_SETTINGS.items():
         if name in BY_NAME:
             # An entry with properties always names its level: without one it reaches the engine as
@@ -53,4 +64,5 @@ def initial_config(environment: str) -> dict:
     return out
 
 
-__all__ = ["ALL", "BY_NAME", "MODULES", "NON_PRODUCTION_SETTINGS", "PRODUCTION_ONLY", "initial_config"]
+__all__ = ["ADVISORY_IN_TEMPLATE", "ALL", "BY_NAME", "MODULES", "NON_PRODUCTION_SETTINGS", "PRODUCTION_ONLY",
+           "TEMPLATE_STACKS", "initial_config"]

@@ -1,7 +1,8 @@
 """Apply-time validity: configurations the Cloudflare API rejects during `pulumi up`, caught in the PR.
 
 These are not weaknesses but failures waiting to happen half-way through a deploy (some resources
-created, others not), so they are mandatory.
+created, others not), so they are mandatory. So is the failure that waits until just after the
+deploy: a production stack still carrying the example's placeholder values (example-values-replaced).
 """
 from __future__ import annotations
 
@@ -9,14 +10,26 @@ import json
 import re
 from collections import defaultdict
 
+from infra.knowledge.placeholders import (
+    DOC_ACCOUNT,
+    address_host,
+    dkim_key_is_fake,
+    is_doc_account_function,
+    is_doc_ip,
+    is_fake_account_id,
+    reserved_domain,
+)
 from infra.spec.monitorspec import REFERENCE_NAME_MAX
+from infra.spec.redact import redact
 
 from ..props import (
     DNS_RECORD,
     HEALTH_CHECK,
+    NOTIFICATION_POLICY,
     PHASE_RATELIMIT,
     PHASE_REDIRECT,
     RULESET,
+    SNS_SUBSCRIPTION,
     as_list,
     enabled_rules,
     fmt_num,
@@ -27,6 +40,7 @@ from ..props import (
     ratelimit_keys,
     record_name,
     rule_label,
+    strings,
 )
 from ..registry import ADVISORY, HIGH, LOW, MANDATORY, MEDIUM, resource_rule, stack_rule
 
@@ -251,9 +265,88 @@ def ruleset_no_duplicate_rules(props, config):
             seen[key] = label
 
 
+# What each kind of example value is called in a message, and how the locator recognises the
+# stack-file value behind it (the same predicates, applied to the spec's leaves).
+_EXAMPLE_KINDS = {
+    "domain": ("is reserved for documentation (RFC 2606)", lambda leaf, shown: False),
+    "address": ("is a documentation address (RFC 5737/3849), nobody's server",
+                lambda leaf, shown: leaf == shown and is_doc_ip(leaf)),
+    "account": ("is the example's placeholder Cloudflare account id",
+                lambda leaf, shown: leaf == shown and is_fake_account_id(leaf)),
+    "lambda": (f"is in AWS's documentation account {DOC_ACCOUNT}",
+               lambda leaf, shown: leaf == shown and is_doc_account_function(leaf)),
+    "dkim": ("is the example's fake, not a public key",
+             lambda leaf, shown: "DKIM1" in leaf and dkim_key_is_fake(leaf)),
+    "alert": ("is an address in a reserved domain (RFC 2606), which nobody reads",
+              lambda leaf, shown: redact(leaf) == shown and reserved_domain(address_host(leaf)) is not None),
+}
+
+
+def _example_values(r):
+    """(kind, value as shown, field) of each example value among one resource's properties. A shown
+    value is public by construction (a documentation range, a reserved name, a fixed fake id) or
+    passed through redact() (a webhook URL may be its own credential)."""
+    rtype = r.resource_type
+    for field, value in strings(r.props):
+        if is_doc_ip(value):
+            yield "address", value.strip(), field
+        elif is_fake_account_id(value):
+            yield "account", value.strip(), field
+        elif is_doc_account_function(value):
+            yield "lambda", value, field
+        elif rtype == DNS_RECORD and field == "name" and reserved_domain(value):
+            yield "domain", reserved_domain(value), field
+        elif (rtype == DNS_RECORD and field == "content" and "_domainkey." in record_name(r.props)
+              and dkim_key_is_fake(value)):
+            yield "dkim", f"published at {record_name(r.props)}", field
+        elif ((rtype == SNS_SUBSCRIPTION and field == "endpoint") or (rtype == NOTIFICATION_POLICY and field.startswith("mechanisms."))) \
+                and reserved_domain(address_host(value)):
+            yield "alert", redact(value), field
+
+
+def _example_locator(message: str, resource, spec) -> list[str]:
+    """The stack-file keys holding the value a message names (hosts[0].origin, zone.accountId, ...)."""
+    if spec is None:
+        return []
+    kind = next((k for k, (said, _) in _EXAMPLE_KINDS.items() if said in message), None)
+    if kind == "domain":
+        return ["domain", "zone.name"]
+    if kind is None:
+        return []
+    shown = message.split(" ", 1)[0]
+    matches = _EXAMPLE_KINDS[kind][1]
+    return [path for path, leaf in strings(spec.model_dump(by_alias=True, mode="json")) if matches(leaf, shown)]
+
+
+@stack_rule(
+    "example-values-replaced", area="apply", severity=HIGH, enforcement=MANDATORY,
+    description="No value copied from the example stack is left: a documentation address (RFC 5737/3849) as an origin, a reserved domain (RFC 2606), the example's Cloudflare account id or DKIM key, a Lambda in AWS's documentation account, alerts to a reserved domain. Mandatory in production, except in the shipped template stack `example`; advisory elsewhere.",
+    remediation="""
+Replace the example's values in stacks/Pulumi.<stack>.yaml with your own (the finding names the
+resource, the field and the stack-file line): `launchready:domain` and `zone.name` (your Cloudflare
+zone), `zone.accountId` (Cloudflare dashboard → the account's overview, "Account ID"),
+`hosts[].origin` (your servers' addresses or host names), the DKIM key your mail provider's console
+shows (`mail.providers[].params.dkimKey`), `secrets.items[].rotation.lambdaArn` (your rotation
+Lambda) and `monitoring.alerts` (an inbox or webhook someone reads). `launchready plan --stack
+<stack>` lists what is left under "before you apply".""",
+    spec_keys=("domain",),
+    locator=_example_locator,
+)
+def example_values_replaced(resources, config):
+    found: dict[tuple[str, str], list[tuple[str, str, str, str]]] = {}
+    for r in resources:
+        for kind, shown, field in _example_values(r):
+            found.setdefault((kind, shown), []).append((r.resource_type.rsplit(":", 1)[-1], r.name, field, r.urn))
+    for (kind, shown), where in found.items():
+        type_, name, field, urn = where[0]
+        more = f" (and {len(where) - 1} more)" if len(where) > 1 else ""
+        subject = {"dkim": f"the DKIM key {shown}", "domain": f"the domain {shown}"}.get(kind, shown)
+        yield (f"{subject} {_EXAMPLE_KINDS[kind][0]}: {type_} '{name}' field {field}{more}.", urn)
+
+
 # This module's rules, in catalogue order (policies.rules.MODULES collects them).
 RULES = (
     one_entrypoint_ruleset_per_phase, ratelimit_period_allowed, proxied_record_type,
     caa_well_formed, redirect_rule_valid, health_check_quota, health_check_reference_name,
-    ruleset_no_duplicate_rules,
+    ruleset_no_duplicate_rules, example_values_replaced,
 )

@@ -10,6 +10,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
+from stackfiles import own, own_values
 
 from infra.findings import Status
 from infra.findings.render import render_json, render_junit, render_sarif, render_text
@@ -62,7 +63,7 @@ def test_corpus_fails_with_expected_rule(corpus_case, corpus_stack):
     if corpus_case.at is not None:
         lines = path.read_text().splitlines()
         located = [lines[f.location.line - 1] for f in result.of(Status.FAIL) if f.id == rule and f.location.file == str(path)]
-        assert any(corpus_case.at in line for line in located), (corpus_case.at, located)
+        assert any(own(corpus_case.at) in line for line in located), (corpus_case.at, located)
 
 
 def test_corpus_covers_every_area(corpus):
@@ -125,7 +126,7 @@ def test_config_raises_advisory_to_mandatory(tmp_path, corpus_stack):
     path = corpus_stack("ssl-flexible")
     base = gate(EXAMPLE, policy_config=write_config(tmp_path, {"tls13-enabled": "mandatory"}))
     assert base.exit_code == 0
-    text = secured(EXAMPLE.read_text()).replace("sslMode: strict", "sslMode: full")
+    text = own_values(secured(EXAMPLE.read_text())).replace("sslMode: strict", "sslMode: full")
     stack = tmp_path / "Pulumi.full.yaml"
     stack.write_text(text)
     advisory = gate(stack)
@@ -272,7 +273,7 @@ def test_could_not_run_is_labelled_not_passed_in_every_format(tmp_path):
     import jsonschema
 
     stack = tmp_path / "Pulumi.example.yaml"
-    stack.write_text(secured(EXAMPLE.read_text()))
+    stack.write_text(own_values(secured(EXAMPLE.read_text())))
     result = _with_could_not_run(gate(stack))
     assert result.exit_code == 0                      # engine-faithful: advisory, the gate still passes
     assert [f.id for f in result.of(Status.ERROR)] == ["ssl-mode-not-flexible"] and result.of(Status.WARN) == []
@@ -312,7 +313,7 @@ def test_outside_production_softfail_is_accepted_but_plus_all_is_not(tmp_path, c
     assert result.exit_code == 0 and "spf-strict-all" not in {f.id for f in result.findings}
     softfail_production = corpus_stack("spf-softfail-production")
     prod = gate(softfail_production)
-    assert [f.message for f in prod.of(Status.FAIL)] == ["example.com: SPF ends in '~all' (soft fail); it must end in '-all'."]
+    assert [f.message for f in prod.of(Status.FAIL)] == [own("example.com: SPF ends in '~all' (soft fail); it must end in '-all'.")]
     allowed = gate(softfail_production,
                    policy_config=write_config(tmp_path, {"spf-strict-all": {"allowSoftfail": True}}))
     assert allowed.exit_code == 0

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from stackfiles import own_values
 
 from infra.cli import main as launchready
 from infra.findings import Status
@@ -25,10 +26,11 @@ CIPHERTEXT = "v1:c2V0LWJ5LXRoZS1jbGktNzc0MQ=="  # what `pulumi config set --secr
 
 
 def copy_of_example(tmp_path: Path, name: str = "mine", secure: tuple[str, ...] = ()) -> Path:
-    """The example copied as Pulumi.<name>.yaml, with a `secure:` value for each key in `secure`."""
+    """The example copied as Pulumi.<name>.yaml, with a `secure:` value for each key in `secure` and
+    values of its own (a production copy that keeps the example's is blocked: example-values-replaced)."""
     entries = "".join(f"  {key}:\n    secure: {CIPHERTEXT}\n" for key in secure)
     path = tmp_path / f"Pulumi.{name}.yaml"
-    path.write_text(EXAMPLE.read_text().replace("\nconfig:\n", "\nconfig:\n" + entries, 1))
+    path.write_text(own_values(EXAMPLE.read_text()).replace("\nconfig:\n", "\nconfig:\n" + entries, 1))
     return path
 
 

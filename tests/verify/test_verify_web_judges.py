@@ -115,10 +115,23 @@ def test_names_use_the_san_and_one_wildcard_label():
     ("includeSubDomains", Status.FAIL, Status.SKIPPED),
 ])
 def test_hsts(web, header, present, max_age):
-    item = Item("example.com", data=web)
-    obs = {key("http", "GET", "https://example.com/"): _resp(headers=(("Strict-Transport-Security", header),) if header else ())}
+    url = "https://example.com/"
+    item = Item("example.com", (key("page", url),), data=web)
+    resp = _resp(url, headers=(("Strict-Transport-Security", header),) if header else ())
+    obs = {key("page", url): Page(url, resp, page_refs("", url))}
     assert _judge(tlschecks.judge_hsts_present, item, obs).status is present
     assert _judge(tlschecks.judge_hsts_max_age, item, obs).status is max_age
+
+
+def test_hsts_is_read_from_a_successful_answer(web):
+    """An API root that 404s without HSTS while its health flow answers 200 with it: PASS (and the
+    other way round: only failures, none with HSTS, is a FAIL naming the URL)."""
+    root, health = "https://api.example.com/", "https://api.example.com/v1/health"
+    item = Item("api.example.com", (key("page", root), key("page", health)), data=web)
+    hsts = (("Strict-Transport-Security", "max-age=31536000; includeSubDomains"),)
+    obs = {key("page", root): Page(root, _resp(root, 404), page_refs("", root)),
+           key("page", health): Page(health, _resp(health, 200, hsts, ctype="application/json"), page_refs("", health))}
+    assert _judge(tlschecks.judge_hsts_present, item, obs).status is Status.PASS
 
 
 # ------------------------------------------------------------------------------ redirects
@@ -179,18 +192,28 @@ def _declared_headers(web, drop=(), **change):
 
 
 def test_security_headers(web):
-    item = Item("example.com", data=web)
     url = "https://example.com/"
-    good = _resp(url, headers=_declared_headers(web))
-    assert _judge(headerchecks.judge_headers, item, {key("http", "GET", url): good}).status is Status.PASS
-    no_sniff = _resp(url, headers=_declared_headers(web, drop=("X-Content-Type-Options",)))
-    r = _judge(headerchecks.judge_headers, item, {key("http", "GET", url): no_sniff})
+    item = Item("example.com", (key("page", url),), data=web)
+
+    def judge(resp):
+        return _judge(headerchecks.judge_headers, item, {key("page", url): Page(url, resp, page_refs("", url))})
+    assert judge(_resp(url, headers=_declared_headers(web))).status is Status.PASS
+    r = judge(_resp(url, headers=_declared_headers(web, drop=("X-Content-Type-Options",))))
     assert r.status is Status.FAIL and "X-Content-Type-Options" in r.message
     # framing protected by CSP frame-ancestors instead of X-Frame-Options is fine
-    via_csp = _resp(url, headers=_declared_headers(web, drop=("X-Frame-Options",)))
-    assert _judge(headerchecks.judge_headers, item, {key("http", "GET", url): via_csp}).status is Status.PASS
-    leaky = _resp(url, headers=_declared_headers(web, **{"Referrer-Policy": "unsafe-url"}))
-    assert _judge(headerchecks.judge_headers, item, {key("http", "GET", url): leaky}).status is Status.FAIL
+    assert judge(_resp(url, headers=_declared_headers(web, drop=("X-Frame-Options",)))).status is Status.PASS
+    assert judge(_resp(url, headers=_declared_headers(web, **{"Referrer-Policy": "unsafe-url"}))).status is Status.FAIL
+
+
+def test_csrf_cookies_are_not_sessions():
+    from verify.checks.webcommon import looks_like_session
+
+    assert looks_like_session("sessionid", "x") and looks_like_session("auth_token", "x")
+    assert not looks_like_session("csrftoken", "x") and not looks_like_session("XSRF-TOKEN", "x")
+
+
+def test_a_link_to_a_home_page_is_not_an_internal_path():
+    assert find_leaks('<a href="/home/features">Features</a><script src="/app/main.js"></script>') == []
 
 
 def _page(url, cookies=(), body=b"<html></html>"):
@@ -320,3 +343,12 @@ def test_parsers_take_any_text(text):
     assert isinstance(attrs, dict)
     for e in EXPOSURES:
         exposed(e, text.encode("utf-8", "replace"), "text/plain")
+
+
+def test_an_edge_bot_challenge_is_could_not_check():
+    from verify.webclient import WebError, _not_challenged
+
+    challenged = _resp("https://app.example.com/", 403, (("cf-mitigated", "challenge"),))
+    with pytest.raises(WebError, match="bot challenge"):
+        _not_challenged(challenged)
+    assert _not_challenged(_resp("https://app.example.com/", 403)).status == 403

@@ -121,3 +121,18 @@ def test_lcp_in_chromium(web_world, exp):
     assert measured, _not(rep, Status.PASS)
     assert all(0 < f.evidence["lcp_ms"] < 2500 for f in measured)
     assert any("hero" in f.evidence["element"] for f in measured), [f.evidence for f in measured]
+
+
+def test_web_hosts_resolve_through_the_nameserver_when_not_pinned(world):
+    """With --nameserver, a web host's address is the answer of that server (CNAMEs followed), never
+    the system resolver's (the hermetic guard would fail this test); a pin still wins."""
+    from worldkit.world import CF_A
+
+    from verify.dnsclient import DnsClient
+    from verify.webclient import WebClient, WebError
+
+    web = WebClient(DnsClient(world.nameservers, timeout=2.0), connect_to={("api.example.com", 443): ("127.0.0.1", 8443)})
+    assert web.address("app.example.com", 443) == (CF_A, 443)   # proxied: the edge address the zone serves
+    assert web.address("api.example.com", 443) == ("127.0.0.1", 8443)
+    with pytest.raises(WebError, match="no address"):
+        web.address("nothing-here.example.com", 443)

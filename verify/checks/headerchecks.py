@@ -9,7 +9,7 @@ from ..probes.webprobes import Page
 from ..registry import Item, check, checks_of, key
 from ..webclient import HttpResponse
 from ..webexpect import WebExpectations
-from .webcommon import HTTP, csp_directive, looks_like_session, with_web
+from .webcommon import HTTP, csp_directive, host_urls, looks_like_session, representative, with_web
 
 # Referrer policies that never send a full URL to another origin or over plain HTTP.
 SAFE_REFERRER = {"no-referrer", "same-origin", "strict-origin", "strict-origin-when-cross-origin"}
@@ -22,7 +22,7 @@ def _root(h: str) -> str:
 
 @with_web
 def _plan_headers(exp, web: WebExpectations):
-    return [Item(h.name, (key("http", "GET", _root(h.name)),), data=web) for h in web.served]
+    return [Item(h.name, tuple(key("page", u) for u in host_urls(h)), data=web) for h in web.served]
 
 
 def _header_problems(r: HttpResponse, declared: dict[str, str]) -> tuple[list[str], list[str]]:
@@ -53,12 +53,12 @@ def _header_problems(r: HttpResponse, declared: dict[str, str]) -> tuple[list[st
 @check("security-headers", HTTP, "security headers as declared", plan=_plan_headers)
 def judge_headers(item: Item, obs) -> Verdict:
     web: WebExpectations = item.data
-    r: HttpResponse = obs[key("http", "GET", _root(item.target))]
+    r: HttpResponse = representative([obs[k].response for k in item.needs])
     declared = dict(web.headers)
     problems, notes = _header_problems(r, declared)
     seen = {n: r.header(n) for n in declared}
     if problems:
-        return failed(f"{_root(item.target)} ({r.status}): " + "; ".join(problems),
+        return failed(f"{r.url} ({r.status}): " + "; ".join(problems),
                       "set these response headers at the edge for every response (Cloudflare: the response-header "
                       "transform ruleset this stack declares; nginx: add_header ... always)", headers=seen)
     if notes:

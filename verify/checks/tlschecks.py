@@ -14,7 +14,7 @@ from ..registry import Item, NotApplicable, check, checks_of, key
 from ..tlsclient import CertificateInfo, VersionResult, name_covered
 from ..webclient import HttpResponse
 from ..webexpect import WebExpectations
-from .webcommon import HTTP, TLS, directives, with_web
+from .webcommon import HTTP, TLS, directives, host_urls, representative, with_web
 
 EXPIRY_FAIL_DAYS, EXPIRY_WARN_DAYS = 14, 30
 
@@ -144,11 +144,12 @@ def judge_expiry(item: Item, obs) -> Verdict:
 def _plan_hsts(exp, web: WebExpectations):
     if not web.hsts.enabled:
         return NotApplicable("the stack does not declare HSTS", exp.domain)
-    return _hosts(web, lambda h: key("http", "GET", f"https://{h}/"))
+    return [Item(h.name, tuple(key("page", u) for u in host_urls(h)), data=web) for h in web.hosts]
 
 
 def _hsts_header(item: Item, obs) -> tuple[HttpResponse, str | None]:
-    r: HttpResponse = obs[key("http", "GET", f"https://{item.target}/")]
+    """The header of the host's first successful response (browsers keep HSTS from any HTTPS answer)."""
+    r: HttpResponse = representative([obs[k].response for k in item.needs])
     return r, r.header("strict-transport-security")
 
 
@@ -158,7 +159,7 @@ def judge_hsts_present(item: Item, obs) -> Verdict:
     if value is None or "max-age" not in directives(value):
         web: WebExpectations = item.data
         want = f"max-age={web.hsts.max_age}" + ("; includeSubDomains" if web.hsts.include_subdomains else "")
-        return failed(f"https://{item.target}/ answered {r.status} without Strict-Transport-Security"
+        return failed(f"{r.url} answered {r.status} without Strict-Transport-Security"
                       + (f" (malformed: {value!r})" if value is not None else ""),
                       f"send `Strict-Transport-Security: {want}` on every HTTPS response (Cloudflare: "
                       "security_header; nginx: add_header ... always)", status=r.status)

@@ -58,8 +58,22 @@ def same_url(a: str, b: str) -> bool:
 
 
 _SECRETISH = re.compile(r"(?i)(session|token|auth|jwt|sid|secret|key|pass)")
+# CSRF double-submit cookies must be readable by the page's scripts (Django csrftoken, XSRF-TOKEN).
+_CSRF = re.compile(r"(?i)(csrf|xsrf)")
 
 
 def looks_like_session(name: str, declared: str) -> bool:
     """Whether a cookie carries a session: the declared session cookie, or a name that says so."""
-    return name == declared or bool(_SECRETISH.search(name))
+    return name == declared or (bool(_SECRETISH.search(name)) and not _CSRF.search(name))
+
+
+def host_urls(host) -> tuple[str, ...]:
+    """The URLs whose responses stand for a host: its root and its pages (verify.webexpect.WebHost)."""
+    return tuple(dict.fromkeys([f"https://{host.name}/", *(f"https://{host.name}{p}" for p in host.pages)]))
+
+
+def representative(responses):
+    """The response a host's headers are judged on: the first that succeeded (below 400), else the first.
+    An API's root 404 is not where its headers are meant to be read when a flow answers 200."""
+    ok = [r for r in responses if r.status < 400]
+    return (ok or list(responses))[0]
