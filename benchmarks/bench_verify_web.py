@@ -284,7 +284,9 @@ def print_table(res: dict, scanners: dict, scale: dict, p95: dict) -> None:
     rows += [("verify tls,http,perf: example + 1 app host (5 hosts)", ms(s1)),
              ("verify tls,http,perf: example + 20 app hosts (24 hosts)", ms(s20)),
              ("ratio 20 / 1 app hosts (vs 20x; host count ratio 4.8x)", f"{s20 / s1:.1f}x"),
-             ("marginal cost per app host", ms((s20 - s1) / 19))]
+             ("marginal cost per app host", ms((s20 - s1) / 19)),
+             ("verify CPU time, 1 / 20 app hosts (median)", " / ".join(
+                 f"{statistics.median(scale[n]['cpus']):.2f} s" for n in (1, 20)))]
     rows += [(f"p95 injected {d} ms: measured", f"{v:.0f} ms ({(v - d) / d * 100:+.1f}%)") for d, v in p95.items()]
     for name, value in rows:
         print(f"{name:58} {value:>22}")
