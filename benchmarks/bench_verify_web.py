@@ -46,10 +46,6 @@ from worldkit.world import build_world, domain_for  # noqa: E402
 from infra.spec import parse_spec, read_stack_file  # noqa: E402
 from verify.expectations import from_spec  # noqa: E402
 
-# The upstream app's listen backlog is socketserver's default, 5: nginx opening its first upstream
-# connections in a burst overflows it, a SYN is dropped and a request stalls 1 s (the SYN retransmit),
-# p95 of a fresh world's first run reading ~1040 ms. A real app server's backlog is 511.
-webapp._Server.request_queue_size = 128
 DEAD_NS = [("127.0.0.1", 9)]  # the web runs pin every name: a query reaching DNS is refused at once
 WEB = ["tls", "http", "perf"]
 DASHBOARD = "https://app.example.com/dashboard"
