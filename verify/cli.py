@@ -29,6 +29,9 @@ def register(cli) -> argparse.ArgumentParser:
     p.add_argument("--samples", type=int, default=20, metavar="N", help="latency samples per main flow (default 20)")
     p.add_argument("--concurrency", type=int, default=4, metavar="N",
                    help="latency requests in flight at once per flow (default 4)")
+    p.add_argument("--active", action="store_true",
+                   help="also run state-changing and throttle probes of the portal (CSRF, login throttle); refused on a "
+                        "production stack unless portal.allowActiveInProduction")
     p.add_argument("--browser", nargs="?", const="auto", metavar="PATH",
                    help="measure Largest Contentful Paint in Chromium (the system's, or PATH); without it lcp is SKIPPED")
     p.add_argument("--only", action="append", default=[], metavar="ID|GROUP", help="run only these checks (comma-separated, repeatable)")
@@ -102,7 +105,7 @@ def handle(args: argparse.Namespace) -> int:
     return run_and_render(exp, args.format, output=args.output, stack_file=str(path), nameservers=nameservers,
                           timeout=args.timeout, deadline=args.deadline, only=only, skip=skip,
                           ssl_context=ssl_context, connect_to=connect_to, samples=args.samples,
-                          concurrency=args.concurrency, browser=browser)
+                          concurrency=args.concurrency, browser=browser, active=args.active)
 
 
 def run_and_render(exp, fmt: str, output: str | None = None, stack_file: str | None = None, **kw) -> int:

@@ -37,3 +37,5 @@ class Context:
     samples: int = 20            # latency samples per main flow
     concurrency: int = 4         # latency requests in flight at once, per flow
     browser: str | None = None   # a Chromium executable for the LCP checks (--browser); None: SKIPPED
+    portal: Any = None           # verify.portalexpect.PortalExpectations, for the portal journey probe
+    active: bool = False         # --active: state-changing and throttle probes may run

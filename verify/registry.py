@@ -34,11 +34,14 @@ def key(kind: str, *args: Hashable) -> ProbeKey:
 ProbeFn = Callable[..., Any]  # (ctx, *args) -> observation
 
 
-def probe(kind: str) -> Callable[[ProbeFn], ProbeFn]:
+def probe(kind: str, *, journey: bool = False) -> Callable[[ProbeFn], ProbeFn]:
     """Declare a probe function fn(ctx, *args) -> a typed observation (or raise) for `kind`.
-    The function is returned unchanged, marked with its kind; a PROBES tuple lists it."""
+    The function is returned unchanged, marked with its kind; a PROBES tuple lists it. A `journey`
+    probe runs many bounded steps in sequence (a signed-in portal walk): the per-probe timeout does
+    not apply to it, only the run's deadline."""
     def deco(fn: ProbeFn) -> ProbeFn:
         fn.probe_kind = kind  # type: ignore[attr-defined]
+        fn.probe_journey = journey  # type: ignore[attr-defined]
         return fn
     return deco
 

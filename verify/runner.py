@@ -196,7 +196,7 @@ class _ProbeRun:
         not O(probes): a run of a thousand probes is not quadratic."""
         now = time.monotonic()
         with self.lock:
-            expiries = [self.started[k] + self.options.probe_timeout for k in self.running]
+            expiries = [self.started[k] + self.options.probe_timeout for k in self.running if not self._journey(k)]
         wake = min([self.deadline_at, *expiries, now + 0.25])
         done = []
         try:
@@ -220,13 +220,17 @@ class _ProbeRun:
             self.events.on_probe_done(k)
         now = time.monotonic()
         with self.lock:
-            expired = [k for k in self.running if now - self.started[k] >= self.options.probe_timeout]
+            expired = [k for k in self.running
+                       if not self._journey(k) and now - self.started[k] >= self.options.probe_timeout]
             self.running.difference_update(expired)
         for k in expired:
             self.errors[k] = ProbeTimeout(f"probe {k} timed out after {self.options.probe_timeout:g}s")
             self.events.on_probe_done(k)
             pending.discard(self.by_key[k])
         return pending
+
+    def _journey(self, k: ProbeKey) -> bool:
+        return bool(getattr(self.probes.get(k.kind), "probe_journey", False))
 
     def _deadline_reached(self, pending: set[cf.Future]) -> None:
         for f in pending:

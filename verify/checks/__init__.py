@@ -14,6 +14,8 @@ from . import (
     mx,
     nonsending,
     perfchecks,
+    portalchecks,
+    portalguards,
     proxied,
     redirectchecks,
     spf,
@@ -24,7 +26,7 @@ from . import (
 
 # Order is the order of `--list` and of the report.
 CHECK_MODULES = (delegation, zone, proxied, spf, dkim, dmarc, mx, mtasts, tlsrpt, nonsending,
-                 tlschecks, redirectchecks, headerchecks, leakchecks, perfchecks)
+                 tlschecks, redirectchecks, headerchecks, leakchecks, perfchecks, portalchecks, portalguards)
 
 
 def registry() -> dict[str, Check]:

@@ -4,6 +4,7 @@ Cookie values are never read into a result: evidence names cookies and their fla
 """
 from __future__ import annotations
 
+from ..cookies import parse_set_cookie
 from ..model import Verdict, failed, passed, warned
 from ..probes.webprobes import Page
 from ..registry import Item, check, checks_of, key
@@ -68,18 +69,6 @@ def judge_headers(item: Item, obs) -> Verdict:
 
 
 # ------------------------------------------------------------------------------ cookies
-
-def parse_set_cookie(value: str) -> tuple[str, dict[str, str]]:
-    """(name, attributes lower-cased) of one Set-Cookie value; the cookie's value is dropped here."""
-    first, *attrs = value.split(";")
-    name = first.split("=", 1)[0].strip()
-    out: dict[str, str] = {}
-    for a in attrs:
-        k, _, v = a.strip().partition("=")
-        if k.strip():
-            out[k.strip().lower()] = v.strip()
-    return name, out
-
 
 def _deleting(attrs: dict[str, str]) -> bool:
     return attrs.get("max-age", "").strip() in ("0", "-1") or "1970" in attrs.get("expires", "")
