@@ -20,6 +20,7 @@ from ..webclient import WebError
 
 HOSTILE_ORIGIN = "https://launchready-probe.invalid"
 ENUM_TRIES = 3
+THROTTLED = (429, 423)   # too many requests; locked
 MALFORMED = b'{"launchready": "verify", '
 
 
@@ -238,7 +239,7 @@ def _throttle(ctx, exp: PortalExpectations, o: PortalObservation) -> None:
     for who in (stranger, exp.accounts[-1]):
         statuses = _hammer(ctx, exp, who, attempts + 3, window)
         o.throttle = {"attempts_allowed": attempts, "window": window, "statuses": statuses, "as": who.name,
-                      "throttled_after": next((i + 1 for i, st in enumerate(statuses) if st == 429), None)}
+                      "throttled_after": next((i + 1 for i, st in enumerate(statuses) if st in THROTTLED), None)}
         if o.throttle["throttled_after"] is not None:
             return
 
@@ -248,7 +249,7 @@ def _hammer(ctx, exp: PortalExpectations, who, tries: int, window: int) -> list[
     for _ in range(tries):  # bounded: the declared attempts and three more, within one window
         s, _jar = sign_in(ctx.web, exp.session, exp.base_url, exp.api_base_url, who, password="launchready-wrong-3")
         statuses.append(s.status)
-        if s.status == 429 or time.monotonic() - t0 > window:
+        if s.status in THROTTLED or time.monotonic() - t0 > window:
             break
     return statuses
 
