@@ -185,11 +185,13 @@ def monitoring_contract(spec: Spec) -> dict | None:
         "topicName": "launchready-{stack}-alerts",
         "latencyThresholdMs": mon.latency_threshold_ms,
         "checks": [{"key": c.key, "url": c.url, "host": c.host, "path": c.path, "flow": c.flow,
+                    "referenceName": c.reference_name,
                     "type": "HTTPS", "sni": True, "measureLatency": True} for c in checks],
         "alarms": [a for c in checks for a in (
-            {"check": c.key, "metric": "HealthCheckStatus", "statistic": "Minimum", "comparison": "<", "threshold": 1},
-            {"check": c.key, "metric": "TimeToFirstByte", "statistic": mon.latency_statistic, "comparison": ">",
-             "threshold": mon.latency_threshold_ms})],
+            {"check": c.key, "name": c.alarm_name("down"), "metric": "HealthCheckStatus", "statistic": "Minimum",
+             "comparison": "<", "threshold": 1},
+            {"check": c.key, "name": c.alarm_name("slow"), "metric": "TimeToFirstByte",
+             "statistic": mon.latency_statistic, "comparison": ">", "threshold": mon.latency_threshold_ms})],
         "alerts": {"email": list(mon.alerts.email), "webhooks": list(mon.alerts.webhooks)},
         "cloudflareCertificateAlerts": bool(mon.cloudflare and mon.cloudflare.certificate_events),
     }

@@ -37,3 +37,4 @@ class Context:
     samples: int = 20            # latency samples per main flow
     concurrency: int = 4         # latency requests in flight at once, per flow
     browser: str | None = None   # a Chromium executable for the LCP checks (--browser); None: SKIPPED
+    aws: Any = None              # verify.awsclient.AwsClients: every AWS probe (one boto3 Session, made on first use)

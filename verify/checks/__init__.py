@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from ..registry import Check, checks_by_id
 from . import (
+    awsaccount,
+    awsenv,
+    awsmonitors,
+    awssecrets,
     delegation,
     dkim,
     dmarc,
@@ -24,7 +28,8 @@ from . import (
 
 # Order is the order of `--list` and of the report.
 CHECK_MODULES = (delegation, zone, proxied, spf, dkim, dmarc, mx, mtasts, tlsrpt, nonsending,
-                 tlschecks, redirectchecks, headerchecks, leakchecks, perfchecks)
+                 tlschecks, redirectchecks, headerchecks, leakchecks, perfchecks,
+                 awssecrets, awsenv, awsmonitors, awsaccount)
 
 
 def registry() -> dict[str, Check]:

@@ -3,9 +3,9 @@ PROBE_MODULES is the one list of probe modules; each lists its own probes in PRO
 from __future__ import annotations
 
 from ..registry import ProbeFn, probes_by_kind
-from . import browserprobes, dnsprobes, mailprobes, webprobes
+from . import awsdrill, awsprobes, browserprobes, dnsprobes, mailprobes, webprobes
 
-PROBE_MODULES = (dnsprobes, mailprobes, webprobes, browserprobes)
+PROBE_MODULES = (dnsprobes, mailprobes, webprobes, browserprobes, awsprobes, awsdrill)
 
 
 def registry() -> dict[str, ProbeFn]:
