@@ -10,6 +10,7 @@ turns it into ERROR with the reason, never a verdict.
 """
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -43,7 +44,7 @@ class AwsUnreachable(AwsUnavailable):
 class AwsClients:
     """Clients per (service, region) from one Session; thread-safe (probes run concurrently)."""
 
-    def __init__(self, timeout: float = 3.0, max_attempts: int = 4, session: Any = None):
+    def __init__(self, timeout: float = 3.0, max_attempts: int = 3, session: Any = None):
         self.timeout, self.max_attempts = timeout, max_attempts
         self._session = session
         self._clients: dict[tuple[str, str | None], Any] = {}
@@ -67,11 +68,13 @@ class AwsClients:
 
     @property
     def region(self) -> str | None:
-        return self.session().region_name
+        # botocore reads AWS_DEFAULT_REGION and the profile; AWS_REGION is what the SDKs and the CLI
+        # document now, and what Pulumi's AWS provider reads.
+        return self.session().region_name or os.environ.get("AWS_REGION") or None
 
     def client(self, service: str, region: str | None = None) -> Any:
         session = self.session()
-        region = region or session.region_name
+        region = region or self.region
         if region is None and service not in ("iam", "route53"):
             raise AwsNotConfigured(f"no AWS region for {service} (set AWS_REGION or the profile's region)")
         with self._lock:

@@ -40,12 +40,16 @@ def judge_secret_kms(item: Item, obs: Observations) -> Verdict:
     s, o = _observed(item, obs)
     if not o.exists:
         return skipped("the secret does not exist (reported by aws-secret-exists)")
+    fix = ("encrypt it with the stack's customer-managed key: aws secretsmanager update-secret --secret-id "
+           f"{s.name} --kms-key-id <alias/launchready/...>, or let `pulumi up` restore kmsKeyId")
+    # No KmsKeyId in DescribeSecret means the AWS-managed aws/secretsmanager key: no need to ask KMS.
+    if o.kms_key_ref is None or "alias/aws/" in o.kms_key_ref:
+        return failed(f"{s.name} is encrypted with the AWS-managed key ({o.kms_key_ref or 'aws/secretsmanager'})",
+                      fix, kms_key=o.kms_key_ref or "aws/secretsmanager (AWS-managed)")
     if isinstance(o.key, BaseException):
         raise o.key  # could not describe the key: ERROR, with the reason
     k = o.key
-    ev = {"kms_key": o.kms_key_ref or "aws/secretsmanager (AWS-managed)", "manager": k.manager if k else None}
-    fix = ("encrypt it with the stack's customer-managed key: aws secretsmanager update-secret --secret-id "
-           f"{s.name} --kms-key-id <alias/launchready/...>, or let `pulumi up` restore kmsKeyId")
+    ev = {"kms_key": o.kms_key_ref, "manager": k.manager if k else None}
     if k is None or k.manager != "CUSTOMER":
         return failed(f"{s.name} is encrypted with an AWS-managed key ({o.kms_key_ref or 'aws/secretsmanager'})",
                       fix, **ev)

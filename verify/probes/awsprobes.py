@@ -15,7 +15,6 @@ from typing import Any
 from ..awsclient import AwsClients, error_code
 from ..registry import probe
 
-AWS_MANAGED_SECRETS_KEY = "alias/aws/secretsmanager"
 NOT_FOUND = ("ResourceNotFoundException", "NotFoundException", "NotFound", "NoSuchEntity", "ParameterNotFound")
 
 
@@ -29,7 +28,7 @@ def clients(ctx: Any) -> AwsClients:
 
 @dataclass(frozen=True)
 class KeyObservation:
-    ref: str                          # what the secret names (alias, id or ARN; the AWS-managed alias if none)
+    ref: str                          # what the secret names (alias, id or ARN)
     key_id: str = ""
     manager: str = ""                 # CUSTOMER | AWS
     state: str = ""                   # Enabled, PendingDeletion, ...
@@ -42,7 +41,8 @@ class SecretObservation:
     exists: bool
     arn: str = ""
     kms_key_ref: str | None = None    # KmsKeyId as described; None: the AWS-managed key
-    key: KeyObservation | BaseException | None = None  # an error here is the KMS check's ERROR only
+    # None: the AWS-managed key (not described); an error here is the KMS check's ERROR only
+    key: KeyObservation | BaseException | None = None
     rotation_enabled: bool = False
     rotation_lambda: str | None = None
     rotation_days: int | None = None
@@ -82,7 +82,7 @@ def probe_secret(ctx: Any, name: str) -> SecretObservation:
     rules = d.get("RotationRules") or {}
     return SecretObservation(
         name=name, exists=True, arn=str(d.get("ARN") or ""), kms_key_ref=ref,
-        key=_describe_key(aws, ref or AWS_MANAGED_SECRETS_KEY),
+        key=_describe_key(aws, ref) if ref and "alias/aws/" not in ref else None,
         rotation_enabled=bool(d.get("RotationEnabled")), rotation_lambda=d.get("RotationLambdaARN") or None,
         rotation_days=rules.get("AutomaticallyAfterDays"), last_rotated=d.get("LastRotatedDate"),
         last_changed=d.get("LastChangedDate"), created=d.get("CreatedDate"), deleted=d.get("DeletedDate"),
