@@ -13,6 +13,7 @@ import subprocess
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from infra.knowledge.credentials import find_shapes
 from infra.knowledge.credentials import plugins as high_signal_plugins
 
 from .registry import CRITICAL, MANDATORY, GateCheck, ScanFinding
@@ -178,8 +179,16 @@ def _read_text(path: Path) -> str | None:
 
 def _scan_patterns(rel: str, text: str, plugins: list, out: _RepoFindings) -> None:
     """The high-signal plugins' regexes over a file's whole text at once (fast), each match confirmed
-    by the plugin itself."""
+    by the plugin itself; before them, infra.knowledge.credentials.SHAPES."""
     lines = text.splitlines()
+    # First the shapes detect-secrets lacks (Supabase service-role keys, Cloudflare and Postmark tokens
+    # next to their names, AWS secret access keys next to theirs; anchored, so as fast as the plugins):
+    # a secret both find is named by the shape ("Supabase service-role key", not "JSON Web Token").
+    named: dict[int, list[str]] = {}
+    for shape in find_shapes(text):
+        line_no = text.count("\n", 0, shape.offset) + 1
+        named.setdefault(line_no, []).append(shape.secret)
+        out.add(rel, line_no, shape.kind, shape.secret, lines[line_no - 1] if line_no <= len(lines) else "")
     for plugin in plugins:
         for regex in getattr(plugin, "denylist", ()):
             for m in regex.finditer(text):
@@ -189,6 +198,8 @@ def _scan_patterns(rel: str, text: str, plugins: list, out: _RepoFindings) -> No
                     secrets = []
                 if secrets:
                     line_no = text.count("\n", 0, m.start()) + 1
+                    if any(secrets[0] in secret for secret in named.get(line_no, ())):
+                        continue    # part of what a shape reported (the JWT plugin's header.payload)
                     out.add(rel, line_no, plugin.secret_type, secrets[0], lines[line_no - 1] if line_no <= len(lines) else "")
 
 

@@ -82,3 +82,16 @@ def test_gate_runs_from_a_plain_install_in_every_format(installed, fmt, tmp_path
 def test_verify_help_from_a_plain_install(installed):
     run = _run(installed, "verify", "--help")
     assert run.returncode == 0 and "--nameserver" in run.stdout and "sarif" in run.stdout
+
+
+def test_report_html_from_a_plain_install(installed, tmp_path):
+    """The report's jinja2 templates ship in the wheel (package data), and it finds plan and gate
+    through the installed entry points."""
+    wheel, _venv, _work = installed
+    names = zipfile.ZipFile(wheel).namelist()
+    assert {"infra/report/handover.html.j2", "infra/report/handover.md.j2"} <= set(names)
+    out = tmp_path / "handover.html"
+    run = _run(installed, "report", "--stack", "example", "--format", "html", "--output", str(out))
+    assert run.returncode == 0, run.stdout + run.stderr
+    html = out.read_text()
+    assert "internal error" not in run.stderr and 'id="manual"' in html and "Launch handover: example.com" in html

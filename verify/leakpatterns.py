@@ -46,10 +46,20 @@ def find_leaks(text: str, limit: int = 5) -> list[Leak]:
     for kind, pat in _COMPILED:
         m = pat.search(text)
         if m:
-            out.append(Leak(kind, text.count("\n", 0, m.start()) + 1, m.group(0).strip()[:120]))
+            out.append(Leak(kind, text.count("\n", 0, m.start()) + 1, _shown(m.group(0).strip()[:120])))
             if len(out) >= limit:
                 break
     return out
+
+
+def _shown(excerpt: str) -> str:
+    """The excerpt as a report may show it: a debug page can print a credential (a DSN with its
+    password) right in the matched text, and a report must never repeat one."""
+    from infra.knowledge.bundlesecrets import scan_text
+
+    if scan_text(excerpt) or re.search(r"://[^/\s:@]+:[^/\s@]+@", excerpt):
+        return "[excerpt withheld: it holds a credential]"
+    return excerpt
 
 
 # ------------------------------------------------------------------------------ files never to serve

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import datetime as _dt
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -154,10 +155,13 @@ class _ProbeRun:
         self.started: dict[ProbeKey, float] = {}
         self.lock = threading.Lock()
         self.futures: dict[cf.Future, ProbeKey] = {}
+        self.running: set[ProbeKey] = set()           # started, not yet done or timed out
+        self.done: queue.SimpleQueue = queue.SimpleQueue()  # futures, as they complete
 
     def call(self, k: ProbeKey) -> Any:
         with self.lock:
             self.started[k] = time.monotonic()
+            self.running.add(k)
         fn = self.probes.get(k.kind)
         if fn is None:
             raise LookupError(f"no probe registered for kind {k.kind!r}")
@@ -166,6 +170,9 @@ class _ProbeRun:
     def run(self, wanted: Sequence[ProbeKey]) -> tuple[dict, dict, bool]:
         pool = _DaemonPool(max(1, self.options.workers))
         self.futures = {pool.submit(self.call, k): k for k in wanted}
+        self.by_key = {k: f for f, k in self.futures.items()}
+        for f in self.futures:
+            f.add_done_callback(self.done.put)
         pending = set(self.futures)
         deadline_hit = False
         try:
@@ -184,15 +191,27 @@ class _ProbeRun:
         return self.values, self.errors, deadline_hit
 
     def _step(self, pending: set[cf.Future]) -> set[cf.Future]:
-        """Wait for the next completion, expiry or deadline; record outcomes; return what is left."""
+        """Wait for the next completion, expiry or deadline; record outcomes; return what is left.
+        Completions arrive on a queue and only running probes can expire, so a step costs O(workers),
+        not O(probes): a run of a thousand probes is not quadratic."""
         now = time.monotonic()
         with self.lock:
-            expiries = [self.started[self.futures[f]] + self.options.probe_timeout
-                        for f in pending if self.futures[f] in self.started]
+            expiries = [self.started[k] + self.options.probe_timeout for k in self.running]
         wake = min([self.deadline_at, *expiries, now + 0.25])
-        done, pending = cf.wait(pending, timeout=max(0.0, wake - now), return_when=cf.FIRST_COMPLETED)
+        done = []
+        try:
+            done.append(self.done.get(timeout=max(0.0, wake - now)))
+            while True:
+                done.append(self.done.get_nowait())
+        except queue.Empty:
+            pass
         for f in done:
+            if f not in pending:
+                continue  # already reported as timed out
+            pending.discard(f)
             k = self.futures[f]
+            with self.lock:
+                self.running.discard(k)
             exc = f.exception()
             if exc is not None:
                 self.errors[k] = exc
@@ -201,13 +220,13 @@ class _ProbeRun:
             self.events.on_probe_done(k)
         now = time.monotonic()
         with self.lock:
-            expired = {f for f in pending if self.futures[f] in self.started
-                       and now - self.started[self.futures[f]] >= self.options.probe_timeout}
-        for f in expired:
-            k = self.futures[f]
+            expired = [k for k in self.running if now - self.started[k] >= self.options.probe_timeout]
+            self.running.difference_update(expired)
+        for k in expired:
             self.errors[k] = ProbeTimeout(f"probe {k} timed out after {self.options.probe_timeout:g}s")
             self.events.on_probe_done(k)
-        return pending - expired
+            pending.discard(self.by_key[k])
+        return pending
 
     def _deadline_reached(self, pending: set[cf.Future]) -> None:
         for f in pending:
@@ -224,8 +243,6 @@ class _DaemonPool:
     """The part of ThreadPoolExecutor the runner needs, on daemon threads."""
 
     def __init__(self, workers: int):
-        import queue
-
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._closed = False
         self._threads = [threading.Thread(target=self._work, name=f"verify-probe-{i}", daemon=True)

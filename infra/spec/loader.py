@@ -99,7 +99,7 @@ def _cross_issues_of_valid_sections(sections: dict, others: dict, found: list[Sp
     stand_ins = _host_stand_ins(sections.get("hosts")) if "hosts" in partial else None
     named = {"hosts"} if stand_ins is not None else set()
     runnable = Spec.runnable_checks(usable, partial, named) if "domain" not in broken else []
-    absent = {alias for alias in ("mail", "secrets", "monitoring") if sections.get(alias) is None}  # nothing to check
+    absent = {alias for alias in ("mail", "secrets", "monitoring", "portal") if sections.get(alias) is None}  # nothing to check
     waiting = set().union(*(needs for c, needs in Spec.CROSS_CHECKS.items()
                             if c not in runnable and not needs & absent)) & (broken | partial)
     by_name = [c for c in runnable if named and c in Spec.NAME_LOOKUPS and "hosts" not in usable]

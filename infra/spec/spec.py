@@ -14,6 +14,7 @@ from .fields import Hostname, in_zone
 from .mailplan import Mail, MailPlan
 from .model import Cache, Headers, Host, Model, RateLimit, Record, Redirect, Tls, Waf, Zone
 from .monitorspec import Monitoring
+from .portalspec import Portal
 from .records import PlannedRecord, edge_records
 from .secretspec import Secrets
 from .zoneplan import zone_plan
@@ -46,6 +47,7 @@ class Spec(Model):
     mail: Mail | None = None
     secrets: Secrets | None = None
     monitoring: Monitoring | None = None
+    portal: Portal | None = None
 
     # -- derived facts, used by infra, policies and verify alike ---------------------------------
     @property
@@ -102,6 +104,7 @@ class Spec(Model):
         # The mail, secrets and monitoring sections check themselves against the rest.
         "_check_mail": {"mail", "domain", "hosts", "records", "zone"},
         "_check_monitoring": {"monitoring", "hosts", "domain", "zone"},
+        "_check_portal": {"portal", "hosts"},
         "_check_adopt": {"zone", "domain", "hosts", "records", "caa", "mail", "waf", "rateLimits"},
     }
 
@@ -230,6 +233,9 @@ class Spec(Model):
 
     def _check_monitoring(self):
         return self.monitoring.problems(self) if self.monitoring is not None else []
+
+    def _check_portal(self):
+        return self.portal.problems(self) if self.portal is not None else []
 
     def _check_adopt(self):
         return adopt_problems(self.zone, planned_records(self), phases_without_rules(self))

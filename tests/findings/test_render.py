@@ -77,7 +77,9 @@ def test_sarif_validates_and_maps_status_to_kind():
 
 def test_junit_counts_failures_errors_and_skips_as_ci_does():
     root = ET.fromstring(RENDERERS["junit"](verify_report(*ALL)).split("\n", 1)[1])
-    assert (root.get("tests"), root.get("failures"), root.get("errors"), root.get("skipped")) == ("5", "1", "1", "1")
+    suite = root.find("testsuite")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == ("5", "1", "1", "1")
+    assert (root.get("tests"), root.get("failures"), root.get("errors"), root.get("skipped")) == ("5", "1", "1", None)
     cases = {c.get("name"): c for c in root.iter("testcase")}
     assert cases["check-fail"].find("failure").text.startswith("fail.example.com: FAIL")
     assert cases["check-error"].find("error") is not None

@@ -169,3 +169,27 @@ def test_inside_git_the_files_git_lists_are_scanned(tmp_path):
     subprocess.run(["git", "init", "-q"], cwd=root, check=True)
     subprocess.run(["git", "add", "tracked.sh", ".gitignore"], cwd=root, check=True)
     assert sorted(f.file for f in scan(root)) == ["tracked.sh", "untracked.sh"]
+
+
+def test_shapes_detect_secrets_lacks_are_found_too(tmp_path):
+    """infra.knowledge.credentials.SHAPES: a Supabase service-role JWT, a Cloudflare token and a Postmark
+    token next to their names; a bare UUID is not a credential. (A committed anon JWT is still reported
+    by detect-secrets' JWT plugin, as before: the repository scan keeps it.)"""
+    import base64
+
+    def b64(text: str) -> str:
+        return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
+
+    def jwt(role: str) -> str:
+        return b64('{"alg":"HS256"}') + "." + b64('{"iss":"supabase","role":"' + role + '"}') + "." + "s1gnature" * 4
+
+    root = repo(tmp_path, {
+        ".env.production": f"SUPABASE_SERVICE_ROLE_KEY={jwt('service_role')}\nSUPABASE_ANON_KEY={jwt('anon')}\n",
+        "deploy.sh": "export CLOUDFLARE_API_TOKEN='" + "Zq3" * 13 + "x'\n",
+        "mail.js": "const client = new postmark.ServerClient('" + "3f2b8c1e-9a7d-4e6f-b5c4-" + "1d2e3f4a5b6c');\n"
+                   "const order = {id: '" + "3f2b8c1e-9a7d-4e6f-b5c4-" + "1d2e3f4a5b6c'};\n",
+    })
+    found = sorted((f.file, f.line, f.message.split("(")[1].split(")")[0]) for f in scan(root))
+    assert found == [(".env.production", 1, "Supabase service-role key"), (".env.production", 2, "JSON Web Token"),
+                     ("deploy.sh", 1, "Cloudflare API token"),
+                     ("mail.js", 1, "Postmark API token")]

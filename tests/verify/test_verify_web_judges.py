@@ -352,3 +352,11 @@ def test_an_edge_bot_challenge_is_could_not_check():
     with pytest.raises(WebError, match="bot challenge"):
         _not_challenged(challenged)
     assert _not_challenged(_resp("https://app.example.com/", 403)).status == 403
+
+
+def test_a_leak_excerpt_never_repeats_a_credential():
+    from verify.leakpatterns import _shown
+
+    dsn = "postgres://" + "portal:" + "Xk9fq2" + "@db.internal/portal"  # built here: not a committed credential
+    assert "Xk9fq2" not in _shown(f"/srv/portal/settings.py {dsn}")
+    assert _shown("/srv/portal/app/views.py") == "/srv/portal/app/views.py"

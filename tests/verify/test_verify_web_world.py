@@ -136,3 +136,21 @@ def test_web_hosts_resolve_through_the_nameserver_when_not_pinned(world):
     assert web.address("api.example.com", 443) == ("127.0.0.1", 8443)
     with pytest.raises(WebError, match="no address"):
         web.address("nothing-here.example.com", 443)
+
+
+def test_an_origin_locked_to_the_edge_must_refuse_direct_requests(web_world):
+    """tls.authenticatedOriginPulls: a proxied host's origin that answers a direct request FAILs; one
+    that refuses the connection passes. The origin address is pinned like any other name."""
+    from worldkit.knot import free_port
+
+    spec = parse_spec(read_stack_file(stack_path("example", STACKS)))
+    locked = spec.model_copy(update={"tls": spec.tls.model_copy(update={"authenticated_origin_pulls": True})})
+    exp = from_spec(locked, stack="example")
+    srv = web_world.server("correct")
+    origins = {h.origin for h in locked.hosts if h.proxied}
+    open_pins = {**srv.pins(), **{(o, 443): ("127.0.0.1", srv.https_port) for o in origins}}
+    rep = audit(exp, nameservers=DEAD_NS, connect_to=open_pins, ca_file=srv.ca_file, only=["origin-locked"])
+    assert {f.status for f in rep.findings} == {Status.FAIL} and "directly" in rep.findings[0].message
+    closed = {**srv.pins(), **{(o, 443): ("127.0.0.1", free_port()) for o in origins}}
+    rep = audit(exp, nameservers=DEAD_NS, connect_to=closed, ca_file=srv.ca_file, only=["origin-locked"], timeout=1.0)
+    assert {f.status for f in rep.findings} == {Status.PASS}

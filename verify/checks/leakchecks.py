@@ -51,13 +51,18 @@ def judge_errors(item: Item, obs) -> Verdict:
     return passed(f"{len(asked)} error response(s) show nothing internal", requests=asked)
 
 
+def _bundles(h: WebHost):
+    """The one bundles probe of a host (its pages' same-origin scripts), shared by two checks."""
+    return key("bundles", tuple(f"https://{h.name}{p}" for p in h.pages))
+
+
 @with_web
 def _plan_files(exp, web: WebExpectations):
     items = []
     for h in web.served:
         needs = [key("http", "GET", f"https://{h.name}{e.path}") for e in EXPOSURES]
         if not h.api:
-            needs.append(key("bundles", tuple(f"https://{h.name}{p}" for p in h.pages)))
+            needs.append(_bundles(h))
         items.append(Item(h.name, tuple(needs)))
     return items
 
@@ -82,7 +87,7 @@ def judge_files(item: Item, obs) -> Verdict:
 
 @with_web
 def _plan_bundles(exp, web: WebExpectations):
-    return [Item(h.name, (key("bundles", tuple(f"https://{h.name}{p}" for p in h.pages)),))
+    return [Item(h.name, (_bundles(h),))
             for h in web.served if not h.api]
 
 
@@ -105,7 +110,10 @@ def judge_bundles(item: Item, obs) -> Verdict:
     unread = [f.url for f in scan.files if f.status != 200]
     if not fetched:
         raise ConnectionError(f"no bundle could be read ({', '.join(unread[:3])})")
-    return passed(f"{len(fetched)} bundle(s) scanned, no secret", bundles=[f.url for f in fetched], unread=unread)
+    partial = [f.url for f in fetched if f.truncated]
+    note = f" (only the first 8 MB of {len(partial)} scanned)" if partial else ""
+    return passed(f"{len(fetched)} bundle(s) scanned, no secret{note}", bundles=[f.url for f in fetched],
+                  unread=unread, partially_scanned=partial)
 
 
 @with_web

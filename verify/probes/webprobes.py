@@ -280,7 +280,13 @@ def origin_direct(ctx, host: str, origin: str) -> DirectOrigin:
         r = web.fetch_via(origin, 443, "GET", f"https://{host}/")
     except WebError as e:
         return DirectOrigin(host, origin, False, f"no answer around the edge: {e}")
-    return DirectOrigin(host, origin, r.status < 400 or r.status >= 500, f"HTTP {r.status}", r.status)
+    return DirectOrigin(host, origin, r.status not in REFUSING, f"HTTP {r.status}", r.status)
+
+
+# What an origin that requires the edge answers a client without the edge's certificate or address:
+# nginx's "No required SSL certificate was sent" (400), forbidden, misdirected, certificate required.
+# Any other answer (a 404 included) is the app itself, reached around the edge.
+REFUSING = frozenset({400, 403, 421, 495, 496})
 
 
 PROBES = (http, tls_version, tls_cert, redirects, page, bundles, latency, origin_direct)

@@ -69,6 +69,7 @@ def render_junit(report: Report) -> str:
                 counts[key] += 1
     for k, v in counts.items():
         suite.set(k, str(v))
-        suites.set(k, str(v))
+        if k != "skipped":  # <testsuites> has no "skipped" in the JUnit schema CI validators use (Jenkins xunit)
+            suites.set(k, str(v))
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
