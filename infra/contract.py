@@ -13,7 +13,15 @@ from infra.edgerules import rate_limit_hosts, zone_settings
 from infra.spec import Spec, planned_records
 from infra.spec.mailplan import NULL_MX
 from infra.spec.monitorspec import METRICS_REGION
-from infra.spec.secretspec import TAG_ENV, TAG_SECRET, TAG_STACK, SecretRef
+from infra.spec.secretspec import (
+    TAG_ENV,
+    TAG_SECRET,
+    TAG_STACK,
+    LambdaRotation,
+    ManualRotation,
+    SecretRef,
+    rotation_tags,
+)
 from infra.spec.zoneplan import plan_summary
 
 CONTRACT_VERSION = 1
@@ -142,9 +150,17 @@ def secrets_contract(spec: Spec) -> dict | None:
         "items": [{"name": i.name, "secretName": "launchready/{stack}/" + i.name,
                    "source": "config" if i.from_config else "generated", "configKey": i.from_config,
                    "version": i.version, "writeOnly": True,
-                   "rotation": {"lambdaArn": i.rotation.lambda_arn, "days": i.rotation.days} if i.rotation else None}
+                   "rotation": _rotation(i.rotation), "tags": rotation_tags(i)}
                   for i in sec.items],
     }
+
+
+def _rotation(r: Any) -> dict | None:
+    if isinstance(r, LambdaRotation):
+        return {"type": "lambda", "lambdaArn": r.lambda_arn, "days": r.days}
+    if isinstance(r, ManualRotation):
+        return {"type": "manual", "maxAgeDays": r.max_age_days, "owner": r.owner}
+    return None
 
 
 def env_contract(spec: Spec) -> dict | None:
@@ -169,11 +185,13 @@ def monitoring_contract(spec: Spec) -> dict | None:
         "topicName": "launchready-{stack}-alerts",
         "latencyThresholdMs": mon.latency_threshold_ms,
         "checks": [{"key": c.key, "url": c.url, "host": c.host, "path": c.path, "flow": c.flow,
+                    "referenceName": c.reference_name,
                     "type": "HTTPS", "sni": True, "measureLatency": True} for c in checks],
         "alarms": [a for c in checks for a in (
-            {"check": c.key, "metric": "HealthCheckStatus", "statistic": "Minimum", "comparison": "<", "threshold": 1},
-            {"check": c.key, "metric": "TimeToFirstByte", "statistic": mon.latency_statistic, "comparison": ">",
-             "threshold": mon.latency_threshold_ms})],
+            {"check": c.key, "name": c.alarm_name("down"), "metric": "HealthCheckStatus", "statistic": "Minimum",
+             "comparison": "<", "threshold": 1},
+            {"check": c.key, "name": c.alarm_name("slow"), "metric": "TimeToFirstByte",
+             "statistic": mon.latency_statistic, "comparison": ">", "threshold": mon.latency_threshold_ms})],
         "alerts": {"email": list(mon.alerts.email), "webhooks": list(mon.alerts.webhooks)},
         "cloudflareCertificateAlerts": bool(mon.cloudflare and mon.cloudflare.certificate_events),
     }

@@ -17,6 +17,12 @@ _LOG = {"path": None, "seen": 0}
 
 def pytest_configure(config):
     hermetic.install()
+    # No AWS account reaches a test: not the developer's profile or keys, not the instance metadata
+    # service. A test that wants AWS points at moto on 127.0.0.1 (tests/worldkit/awsworld.py).
+    for name in [k for k in os.environ if k.startswith("AWS_")]:
+        del os.environ[name]
+    os.environ.update({"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+                       "AWS_EC2_METADATA_DISABLED": "true"})
     fd, path = tempfile.mkstemp(prefix="launchready-hermetic-", suffix=".log")
     os.close(fd)
     _LOG["path"] = path

@@ -8,6 +8,7 @@ from dataclasses import replace
 from infra.findings import RuleInfo
 
 from . import engine
+from .awsclient import AwsClients
 from .context import Context, PolicyFetcher
 from .dnsclient import DnsClient
 from .expectations import Expectations
@@ -23,7 +24,7 @@ def audit(exp: Expectations, *, nameservers: Sequence[tuple[str, int]] = (), tim
           fetcher: PolicyFetcher | None = None, ca_file: str | None = None,
           ssl_context: ssl.SSLContext | None = None, connect_to: dict | None = None, events: engine.RunEvents | None = None,
           workers: int = 16, samples: int = 20, concurrency: int = 4, browser: str | None = None,
-          active: bool = False) -> Report:
+          active: bool = False, aws: AwsClients | None = None, fire_drill: bool = False) -> Report:
     checks = engine.select(engine.load_all(), only, skip)
     client = DnsClient(nameservers, timeout=timeout)
     if ssl_context is None and ca_file:
@@ -35,10 +36,16 @@ def audit(exp: Expectations, *, nameservers: Sequence[tuple[str, int]] = (), tim
                                      connect_to=pins)
     web = WebClient(client, timeout=timeout, ssl_context=ssl_context, connect_to=pins)
     ctx = Context(dns=client, fetcher=fetcher, timeout=timeout, web=web, samples=samples, concurrency=concurrency,
-                  browser=browser, portal=exp.portal, active=active)
+                  browser=browser, portal=exp.portal, active=active, aws=aws or AwsClients(timeout=timeout))
+    if fire_drill and exp.aws is not None:
+        exp = replace(exp, aws=replace(exp.aws, fire_drill=True))
     clear_checkdmarc_cache()  # checkdmarc caches by name only, whatever the nameserver
     # A probe may make several sequential queries (SPF includes); give it room beyond one query.
-    opts = engine.RunOptions(probe_timeout=max(timeout * 4, timeout + 1.0), deadline=deadline, workers=workers)
+    probe_timeout = max(timeout * 4, timeout + 1.0)
+    if fire_drill:
+        # The drill waits up to ~4 timeouts for delivery, then must still set every alarm back to OK.
+        probe_timeout += 20.0
+    opts = engine.RunOptions(probe_timeout=probe_timeout, deadline=deadline, workers=workers)
     report = engine.run(checks, ctx, exp, opts, events, stack=exp.stack, domain=exp.domain,
                         nameservers=client.describe())
     # The catalogue of what ran, so JUnit and SARIF list every selected check, passed or not.

@@ -34,6 +34,9 @@ def register(cli) -> argparse.ArgumentParser:
                         "production stack unless portal.allowActiveInProduction")
     p.add_argument("--browser", nargs="?", const="auto", metavar="PATH",
                    help="measure Largest Contentful Paint in Chromium (the system's, or PATH); without it lcp is SKIPPED")
+    p.add_argument("--fire-drill", action="store_true",
+                   help="set each declared CloudWatch alarm to ALARM, check the alert topic delivers, set it back to "
+                        "OK (pages the alert subscribers); without it alarm-fire-drill is SKIPPED")
     p.add_argument("--only", action="append", default=[], metavar="ID|GROUP", help="run only these checks (comma-separated, repeatable)")
     p.add_argument("--skip", action="append", default=[], metavar="ID|GROUP", help="skip these checks (comma-separated, repeatable)")
     p.add_argument("--timeout", type=float, default=3.0, help="seconds per DNS query / HTTPS fetch (default 3)")
@@ -105,7 +108,8 @@ def handle(args: argparse.Namespace) -> int:
     return run_and_render(exp, args.format, output=args.output, stack_file=str(path), nameservers=nameservers,
                           timeout=args.timeout, deadline=args.deadline, only=only, skip=skip,
                           ssl_context=ssl_context, connect_to=connect_to, samples=args.samples,
-                          concurrency=args.concurrency, browser=browser, active=args.active)
+                          concurrency=args.concurrency, browser=browser, active=args.active,
+                          fire_drill=args.fire_drill)
 
 
 def run_and_render(exp, fmt: str, output: str | None = None, stack_file: str | None = None, **kw) -> int:

@@ -39,3 +39,4 @@ class Context:
     browser: str | None = None   # a Chromium executable for the LCP checks (--browser); None: SKIPPED
     portal: Any = None           # verify.portalexpect.PortalExpectations, for the portal journey probe
     active: bool = False         # --active: state-changing and throttle probes may run
+    aws: Any = None              # verify.awsclient.AwsClients: every AWS probe (one boto3 Session, made on first use)

@@ -17,6 +17,7 @@ from typing import Any
 from infra.contract import build_contract
 from infra.knowledge.mailrecords import dkim_tags
 
+from .awsexpect import AwsExpectations, aws_from_spec
 from .portalexpect import PortalExpectations, portal_from_spec
 from .webexpect import WebExpectations, web_from_spec
 
@@ -100,6 +101,7 @@ class Expectations:
     other_declared: tuple[tuple[str, str, str], ...] = ()
     web: WebExpectations | None = None          # hosts, redirects, TLS, headers, flows (verify.webexpect)
     portal: PortalExpectations | None = None    # the portal's accounts, orgs and journeys (verify.portalexpect)
+    aws: AwsExpectations | None = None          # secrets, env contract, monitors, account (verify.awsexpect)
 
     def with_mail(self, mail: MailExpectations | None) -> Expectations:
         return replace(self, mail=mail)
@@ -224,7 +226,7 @@ def from_spec(spec: Any, *, stack: str = "", outputs: Mapping[str, Any] | None =
         caa_forbid_wildcard=forbid_wild, dnssec=bool(getattr(spec, "dnssec", False)),
         nameservers=tuple(sorted(_norm(n) for n in ns)), other_declared=tuple(other),
         mail=_with_mail_from_mx(mail_from_spec(spec, outputs), mail_from_mx),
-        web=web_from_spec(spec, contract), portal=portal_from_spec(spec),
+        web=web_from_spec(spec, contract), portal=portal_from_spec(spec), aws=aws_from_spec(spec, stack, contract),
     )
 
 

@@ -96,14 +96,14 @@ class Monitors(pulumi.ComponentResource):
                       alarm_actions=[topic_arn], ok_actions=[topic_arn], tags={**tags, TAG_MONITOR: check.key},
                       opts=child)
         aws.cloudwatch.MetricAlarm(
-            f"{name}-{check.key}-down", name=f"{NAMESPACE} down: {label}",
+            f"{name}-{check.key}-down", name=check.alarm_name("down"),
             alarm_description=f"https://{label} failed its Route53 health check",
             metric_name="HealthCheckStatus", statistic="Minimum", period=60, evaluation_periods=2,
             comparison_operator="LessThanThreshold", threshold=1,
             # No data means the checkers cannot see the host: that is an outage too.
             treat_missing_data="breaching", **common)
         aws.cloudwatch.MetricAlarm(
-            f"{name}-{check.key}-slow", name=f"{NAMESPACE} slow: {label}",
+            f"{name}-{check.key}-slow", name=check.alarm_name("slow"),
             alarm_description=f"{mon.latency_statistic} time to first byte of https://{label} above {mon.latency_threshold_ms} ms",
             metric_name="TimeToFirstByte", period=300, evaluation_periods=3,
             **({"extended_statistic": mon.latency_statistic} if mon.latency_statistic.startswith("p")

@@ -14,7 +14,18 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from infra.spec.secretspec import NAMESPACE, TAG_ENV, TAG_SECRET, TAG_STACK, SecretItem, Secrets, env_path, secret_name
+from infra.spec.secretspec import (
+    NAMESPACE,
+    TAG_ENV,
+    TAG_SECRET,
+    TAG_STACK,
+    LambdaRotation,
+    SecretItem,
+    Secrets,
+    env_path,
+    rotation_tags,
+    secret_name,
+)
 
 
 class KmsKey(pulumi.ComponentResource):
@@ -62,11 +73,11 @@ class SecretStore(pulumi.ComponentResource):
             secret = aws.secretsmanager.Secret(
                 f"{name}-{item.name}", name=secret_name(stack, item.name), description=item.description or None,
                 kms_key_id=self.key.arn, recovery_window_in_days=secrets.recovery_window_days,
-                tags={**base_tags, TAG_SECRET: item.name}, opts=child)
+                tags={**base_tags, TAG_SECRET: item.name, **rotation_tags(item)}, opts=child)
             version = aws.secretsmanager.SecretVersion(
                 f"{name}-{item.name}-value", secret_id=secret.id,
                 secret_string_wo=value, secret_string_wo_version=item.version, opts=child)
-            if item.rotation:
+            if isinstance(item.rotation, LambdaRotation):
                 aws.secretsmanager.SecretRotation(
                     f"{name}-{item.name}-rotation", secret_id=secret.id,
                     rotation_lambda_arn=item.rotation.lambda_arn,

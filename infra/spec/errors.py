@@ -139,7 +139,8 @@ def issues_from_validation(exc: ValidationError, root: type[BaseModel], *, cross
                 continue
             issues += [SpecIssue(format_path(p), m) for p, m in (err.get("ctx") or {})["problems"]]
             continue
-        loc = tuple(p for p in loc if not (isinstance(p, str) and p.startswith("function-")))
+        # "function-..." wrap validators, "tag-..." discriminated unions (secretspec.Rotation): not keys.
+        loc = tuple(p for p in loc if not (isinstance(p, str) and p.startswith(("function-", "tag-"))))
         if loc[-1:] == ("[key]",):
             # A mapping key that is not allowed (dict[Literal[...], ...]): name the key, not "[key]".
             loc = loc[:-1]

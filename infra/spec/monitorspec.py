@@ -138,6 +138,11 @@ class CheckPlan:
     def url(self) -> str:
         return f"https://{self.host}{self.path}"
 
+    def alarm_name(self, kind: str) -> str:
+        """The CloudWatch alarm on this check: kind "down" (health status) or "slow" (time to first byte).
+        verify looks alarms up by the health check's id first, by this name second."""
+        return f"launchready {kind}: {self.host}{self.path}"
+
     @property
     def reference_name(self) -> str:
         """Short, stable and unique per check: a readable stem of the key and 8 hex of its hash."""

@@ -8,9 +8,9 @@ error that names the key and the file and never the value.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, StrictBool, ValidationInfo, model_validator
+from pydantic import BeforeValidator, Discriminator, Field, StrictBool, Tag, ValidationInfo, model_validator
 from pydantic_core import PydanticCustomError
 
 from .fields import StrictInt
@@ -21,6 +21,11 @@ NAMESPACE = "launchready"
 TAG_STACK = "launchready:stack"
 TAG_SECRET = "launchready:secret"
 TAG_ENV = "launchready:env"
+# A secret nobody's function rotates carries its promise as tags (the pack and verify read them):
+# launchready:rotation=manual, launchready:max-age-days=<days>, launchready:owner=<who replaces it>.
+TAG_ROTATION = "launchready:rotation"
+TAG_MAX_AGE = "launchready:max-age-days"
+TAG_OWNER = "launchready:owner"
 # Env keys whose names say "secret": a plain value under one of these is almost surely a leak.
 _SECRET_ENV_NAME = re.compile(r"(SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE|CREDENTIAL|API_?KEY|(^|_)KEY$|DSN)")
 
@@ -59,9 +64,38 @@ class Generate(Model):
     special: StrictBool = False
 
 
-class Rotation(Model):
+class LambdaRotation(Model):
+    """Secrets Manager rotates the value with this function every `days` days."""
+
     lambda_arn: str = Field(pattern=r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?$")
     days: StrictInt = Field(default=30, ge=1, le=1000)
+
+
+class ManualRotation(Model):
+    """A value no function can rotate (a third-party API key): a person replaces it within
+    `maxAgeDays` (verify FAILs an older value, from the secret's last-changed date)."""
+
+    manual: Literal[True]
+    max_age_days: StrictInt = Field(ge=1, le=3650, description="days, e.g. 180")
+    # Who replaces it: a team or an address; a tag value, so AWS's tag alphabet.
+    owner: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.:/=+@-]{0,127}$")
+
+
+# Discriminator tags; infra/spec/errors.py drops them from key paths ("tag-" prefix).
+ROTATION_TAG_LAMBDA, ROTATION_TAG_MANUAL = "tag-lambda", "tag-manual"
+
+
+def _rotation_kind(value: Any) -> str:
+    # `manual:` present means a manual rotation; anything else is judged as a Lambda rotation, so a
+    # spec without `manual` keeps its messages (rotation.lambdaArn: ...).
+    manual = isinstance(value, ManualRotation) or (isinstance(value, dict) and "manual" in value)
+    return ROTATION_TAG_MANUAL if manual else ROTATION_TAG_LAMBDA
+
+
+Rotation = Annotated[
+    Annotated[LambdaRotation, Tag(ROTATION_TAG_LAMBDA)] | Annotated[ManualRotation, Tag(ROTATION_TAG_MANUAL)],
+    Discriminator(_rotation_kind),
+]
 
 
 class SecretItem(Model):
@@ -79,6 +113,14 @@ class SecretItem(Model):
         if (self.from_config is None) == (self.generate is None):
             raise ValueError("give exactly one of fromConfig (a secret config key) or generate")
         return self
+
+
+def rotation_tags(item: SecretItem) -> dict[str, str]:
+    """The tags a secret carries for its rotation (none for a Lambda rotation: AWS records that)."""
+    r = item.rotation
+    if isinstance(r, ManualRotation):
+        return {TAG_ROTATION: "manual", TAG_MAX_AGE: str(r.max_age_days), TAG_OWNER: r.owner}
+    return {}
 
 
 class SecretRef(Model):

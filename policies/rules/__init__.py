@@ -27,7 +27,7 @@ assert len(BY_NAME) == len(ALL), "rule names must be unique"
 PRODUCTION_ONLY = frozenset({
     "hsts-max-age", "hsts-include-subdomains", "auth-rate-limited", "dnssec-enabled", "dmarc-policy",
     "dmarc-rua", "public-host-health-check", "health-check-alarmed", "topic-has-subscription",
-    "alarm-has-actions", "latency-alarm-threshold", "example-values-replaced",
+    "alarm-has-actions", "latency-alarm-threshold", "example-values-replaced", "secret-rotation-declared",
 })
 
 # The template stack this repository ships (stacks/Pulumi.example.yaml): the embedded default of

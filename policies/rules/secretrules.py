@@ -3,11 +3,13 @@ plaintext in state or in plain SSM parameters, no credentials pasted into resour
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from infra.knowledge.credentials import credential_kind
+from infra.spec.secretspec import TAG_MAX_AGE, TAG_OWNER, TAG_ROTATION, TAG_SECRET
 
-from ..props import KMS_KEY, SM_SECRET, SM_SECRET_VERSION, SSM_PARAMETER, get, strings
-from ..registry import CRITICAL, HIGH, MANDATORY, MEDIUM, resource_rule
+from ..props import KMS_KEY, SM_SECRET, SM_SECRET_ROTATION, SM_SECRET_VERSION, SSM_PARAMETER, get, of_type, strings
+from ..registry import CRITICAL, HIGH, MANDATORY, MEDIUM, resource_rule, stack_rule
 
 SECRETISH_NAME = r"(?i)(secret|passw|pwd|token|api[-_]?key|private[-_]?key|credential|signing[-_]?key|dsn|smtp[-_]?pass|client[-_]?secret|webhook)"
 
@@ -63,6 +65,58 @@ def secret_value_write_only(props, config):
     for prop in ("secretString", "secretBinary"):
         if get(props, prop) not in (None, ""):
             yield f"{prop} is set: the value is stored in state; use secretStringWo instead."
+
+
+def _rotated_by_function(secret, rotations) -> bool:
+    ids = {secret.urn, *(str(get(secret.props, k)) for k in ("arn", "id", "name") if get(secret.props, k))}
+    return any(any(d.urn == secret.urn for d in (getattr(r, "dependencies", None) or []))
+               or str(get(r.props, "secretId", default="")) in ids for r in rotations)
+
+
+def _manual_promise(tags) -> str | None:
+    """What is missing from a manual rotation's tags (None: a complete promise, or not manual)."""
+    if str(tags.get(TAG_ROTATION, "")) != "manual":
+        return "no rotation function and no `rotation: {manual: true, ...}`"
+    age = str(tags.get(TAG_MAX_AGE, ""))
+    if not age.isdigit() or int(age) < 1:
+        return f"manual rotation without a maximum age ({TAG_MAX_AGE})"
+    if not str(tags.get(TAG_OWNER, "")).strip():
+        return f"manual rotation without an owner ({TAG_OWNER})"
+    return None
+
+
+def _rotation_locator(message, resource, spec) -> list[str]:
+    """A secret launchready/<stack>/<item> comes from `launchready:secrets` → items[i]."""
+    items = getattr(getattr(spec, "secrets", None), "items", None) or []
+    for i, item in enumerate(items):
+        if f"/{item.name}:" in message:
+            return [f"secrets.items[{i}].rotation", f"secrets.items[{i}]"]
+    return []
+
+
+@stack_rule(
+    "secret-rotation-declared", area="secrets", severity=HIGH, enforcement=MANDATORY,
+    description="Every Secrets Manager secret rotates: by a rotation function (SecretRotation), or by a person within a "
+                "declared maximum age (`rotation: {manual: true, maxAgeDays, owner}`, carried as tags verify reads).",
+    remediation="""
+Give every item of `launchready:secrets` a rotation in stacks/Pulumi.<stack>.yaml:
+* a rotation function: `rotation: {lambdaArn: arn:aws:lambda:<region>:<account>:function:<name>, days: 30}`;
+* or, for a value no function can rotate (a third-party API key, a signing key you roll yourself):
+  `rotation: {manual: true, maxAgeDays: 180, owner: <team or address>}`. verify then FAILs
+  `aws-secret-rotation` when the value is older than maxAgeDays; bump `version` when you replace it.""",
+    spec_keys=("secrets.items", "secrets"),
+    locator=_rotation_locator,
+)
+def secret_rotation_declared(resources, config):
+    rotations = of_type(resources, SM_SECRET_ROTATION)
+    for secret in of_type(resources, SM_SECRET):
+        if _rotated_by_function(secret, rotations):
+            continue
+        tags = get(secret.props, "tags", default=None) or {}
+        missing = _manual_promise(tags if isinstance(tags, Mapping) else {})
+        if missing:
+            name = get(secret.props, "name") or tags.get(TAG_SECRET) or secret.name
+            yield (f"{name}: {missing}.", secret.urn)
 
 
 # Properties that are meant to carry secrets (judged by the rules above, not as leaks).
@@ -134,6 +188,6 @@ def no_plaintext_credentials(props, config, resource_type):
 
 # This module's rules, in catalogue order (policies.rules.MODULES collects them).
 RULES = (
-    secret_customer_managed_key, kms_key_rotation, secret_value_write_only, ssm_secure_string,
-    no_plaintext_credentials,
+    secret_customer_managed_key, kms_key_rotation, secret_rotation_declared, secret_value_write_only,
+    ssm_secure_string, no_plaintext_credentials,
 )

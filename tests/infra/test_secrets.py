@@ -116,6 +116,14 @@ def test_rotation_where_the_spec_names_a_function(example_run):
     assert rotation.inputs["secretId"] == smtp.id
 
 
+def test_manual_rotation_is_tagged_on_the_secret(example_run):
+    (stripe,) = [s for s in example_run.of_type(SECRET) if s.inputs["name"].endswith("/stripe-api-key")]
+    assert {k: v for k, v in stripe.inputs["tags"].items() if k not in ("launchready:stack", "launchready:secret")} == {
+        "launchready:rotation": "manual", "launchready:max-age-days": "365", "launchready:owner": "billing@example.com"}
+    (smtp,) = [s for s in example_run.of_type(SECRET) if s.inputs["name"].endswith("/smtp-password")]
+    assert "launchready:rotation" not in smtp.inputs["tags"]
+
+
 def test_generated_secret_uses_pulumi_random(example_run):
     (pw,) = example_run.of_type("random:index/randomPassword:RandomPassword")
     assert pw.inputs["length"] == 64 and pw.inputs["special"] is False

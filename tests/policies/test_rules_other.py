@@ -472,3 +472,26 @@ def test_health_check_reference_name_fits_the_provider():
     assert judge("health-check-reference-name", [ok]) == []
     assert messages("health-check-reference-name", [long]) == [
         "referenceName 'flow-app.example.com-dashboard' has 30 characters; the AWS provider accepts at most 27."]
+
+
+def test_secret_rotation_declared():
+    from policies.props import SM_SECRET, SM_SECRET_ROTATION
+
+    base = {"launchready:stack": "prod", "launchready:secret": "stripe-api-key"}
+    manual = {**base, "launchready:rotation": "manual", "launchready:max-age-days": "365", "launchready:owner": "billing"}
+
+    def secret(tags, name="launchready/prod/stripe-api-key"):
+        return resource(SM_SECRET, "s", name=name, arn="arn:aws:secretsmanager:eu-west-1:1:secret:x", tags=tags)
+
+    assert messages("secret-rotation-declared", [secret(manual)]) == []
+    s = secret(base)
+    assert messages("secret-rotation-declared", [s, resource(SM_SECRET_ROTATION, "r", secretId=s.inputs["arn"])]) == []
+    # at preview the secret's ARN is unknown: the dependency list relates them
+    assert messages("secret-rotation-declared", [s, resource(SM_SECRET_ROTATION, "r", dependencies=[s.urn])]) == []
+    assert messages("secret-rotation-declared", [s]) == [
+        "launchready/prod/stripe-api-key: no rotation function and no `rotation: {manual: true, ...}`."]
+    assert messages("secret-rotation-declared", [secret({**manual, "launchready:max-age-days": "0"})]) == [
+        "launchready/prod/stripe-api-key: manual rotation without a maximum age (launchready:max-age-days)."]
+    no_owner = {k: v for k, v in manual.items() if k != "launchready:owner"}
+    assert messages("secret-rotation-declared", [secret(no_owner)]) == [
+        "launchready/prod/stripe-api-key: manual rotation without an owner (launchready:owner)."]

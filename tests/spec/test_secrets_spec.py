@@ -120,3 +120,33 @@ def test_monitor_checks_cover_every_host_and_chosen_flow():
     assert checks["flow-app.example.com-reset"] == "https://app.example.com/password/reset"
     assert "flow-app.example.com-invite" not in checks  # not GET-able: left out in the example
     assert "flow-example.com-home" not in checks        # same URL as the host check
+
+
+# -- rotation: a Lambda, or a person within a maximum age (issue 12) ---------------------------------
+
+def test_example_rotations_are_lambda_or_manual():
+    from infra.spec.secretspec import LambdaRotation, ManualRotation, rotation_tags
+
+    spec = load_stack("example", ROOT / "stacks")
+    jwt, smtp, stripe = spec.secrets.items
+    assert isinstance(smtp.rotation, LambdaRotation) and smtp.rotation.days == 90
+    assert isinstance(stripe.rotation, ManualRotation)
+    assert (stripe.rotation.max_age_days, stripe.rotation.owner) == (365, "billing@example.com")
+    assert rotation_tags(stripe) == {"launchready:rotation": "manual", "launchready:max-age-days": "365",
+                                     "launchready:owner": "billing@example.com"}
+    assert rotation_tags(smtp) == {}
+    assert isinstance(jwt.rotation, ManualRotation)
+
+
+@pytest.mark.parametrize("rotation, expected", [
+    ({"manual": True, "owner": "billing"}, [("secrets.items[2].rotation.maxAgeDays", "is required but missing")]),
+    ({"manual": True, "maxAgeDays": 30}, [("secrets.items[2].rotation.owner", "is required but missing")]),
+    ({"manual": True, "maxAgeDays": 30, "owner": "x", "lambdaArn": "arn"},
+     [("secrets.items[2].rotation.lambdaArn", "unknown key")]),
+    ({"days": 30}, [("secrets.items[2].rotation.lambdaArn", "is required but missing")]),
+])
+def test_rotation_errors_name_the_field(tmp_path, rotation, expected):
+    def edit(c):
+        c["launchready:secrets"]["items"][2]["rotation"] = rotation
+    err = spec_error(stack_with(tmp_path, edit))
+    assert [(i.path, i.message) for i in err.issues] == expected

@@ -31,8 +31,9 @@ CF_A, CF_AAAA = "104.16.132.229", "2606:4700::6810:84e5"  # what Cloudflare answ
 RUA_VENDOR = "reports.dmarc-vendor.net"
 PARENT = "com"
 DAYS = 86400
-# verify's check groups about the web: this world serves DNS and MTA-STS only, so its tests skip them.
-WEB_GROUPS = ("tls", "http", "perf")
+# verify's check groups this world does not serve (it serves DNS and MTA-STS only), so its tests skip
+# them: the web (tests/verify/test_verify_web_world.py) and AWS (tests/verify/test_verify_aws_world.py).
+WEB_GROUPS = ("tls", "http", "perf", "aws")
 
 
 # ----------------------------------------------------------------- the spec for the world

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from ..registry import Check, checks_by_id
 from . import (
+    awsaccount,
+    awsenv,
+    awsmonitors,
+    awssecrets,
     delegation,
     dkim,
     dmarc,
@@ -26,7 +30,8 @@ from . import (
 
 # Order is the order of `--list` and of the report.
 CHECK_MODULES = (delegation, zone, proxied, spf, dkim, dmarc, mx, mtasts, tlsrpt, nonsending,
-                 tlschecks, redirectchecks, headerchecks, leakchecks, perfchecks, portalchecks, portalguards)
+                 tlschecks, redirectchecks, headerchecks, leakchecks, perfchecks,
+                 awssecrets, awsenv, awsmonitors, awsaccount, portalchecks, portalguards)
 
 
 def registry() -> dict[str, Check]:
