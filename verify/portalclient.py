@@ -73,6 +73,16 @@ class SignIn:
     cookie_attrs: dict                # the session cookie's attributes as set at login (no value)
     whoami: int                       # "who am I" with the new session
     ok: bool
+    body_shape: str = ""              # hash of the login answer with the address and per-session tokens taken out
+
+
+_TOKENISH = re.compile(r"[A-Za-z0-9_\-+/=.]{16,}")
+
+
+def body_shape(text: str, address: str) -> str:
+    """What a failed sign-in says, comparable across sessions: the submitted address and anything that
+    looks like a per-session token (a re-shown form's CSRF value) are taken out before hashing."""
+    return digest(_TOKENISH.sub("<token>", text.replace(address, "<address>")))
 
 
 def _hidden(html: str, name: str) -> str | None:
@@ -120,7 +130,7 @@ def sign_in(web: WebClient, shape: SessionShape, base: str, api: str, account: A
     who = jar.request("GET", api + shape.whoami_path)
     summary = SignIn(account=account.name, status=r.status, location=r.location, before=before, after=after,
                      cookie_attrs=dict(jar.set_cookie.get(shape.cookie, {})), whoami=who.status,
-                     ok=who.status == 200)
+                     ok=who.status == 200, body_shape=body_shape(r.text(), account.username))
     return summary, jar
 
 

@@ -96,8 +96,8 @@ def test_logout_admin_csrf_cors():
 
 
 def test_enumeration_throttle_errors_latency():
-    same = {"statuses": [401] * 3, "locations": [""] * 3, "median_ms": 40.0}
-    e = {"known": same, "unknown": dict(same), "bodies": {"known": "h1", "unknown": "h1"}}
+    same = {"statuses": [401] * 3, "locations": [""] * 3, "bodies": ["h1"], "median_ms": 40.0}
+    e = {"known": same, "unknown": dict(same)}
     assert _judge(portalguards.judge_enumeration, EXP.base_url, _obs(enumeration=e)).status is Status.PASS
     e2 = {**e, "unknown": {**same, "statuses": [404] * 3}}
     assert _judge(portalguards.judge_enumeration, EXP.base_url, _obs(enumeration=e2)).status is Status.FAIL

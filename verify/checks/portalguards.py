@@ -74,7 +74,7 @@ def judge_enumeration(item: Item, obs) -> Verdict:
     differs = []
     if sorted(set(known["statuses"])) != sorted(set(unknown["statuses"])):
         differs.append(f"status {sorted(set(known['statuses']))} vs {sorted(set(unknown['statuses']))}")
-    if e["bodies"]["known"] != e["bodies"]["unknown"]:
+    if known["bodies"] != unknown["bodies"]:
         differs.append("a different body")
     if sorted(set(known["locations"])) != sorted(set(unknown["locations"])):
         differs.append("a different redirect")
