@@ -29,5 +29,5 @@ def world(tmp_path_factory):
 # The local HTTPS web world (tests/worldkit/web.py): one private nginx per variant, started on first
 # `web_world.server(name)`, in front of one shared upstream app. Aim verify at a server with
 # `srv.verify_args()` (--connect-to pins + --ca-file) or `audit(..., connect_to=srv.pins(), ca_file=srv.ca_file)`.
-from worldkit.web import web_world  # noqa: E402, F401  (a session fixture)
 from worldkit.portal import portal_world  # noqa: E402, F401  (a session fixture: the reference client portal)
+from worldkit.web import web_world  # noqa: E402, F401  (a session fixture)
