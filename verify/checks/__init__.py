@@ -18,6 +18,7 @@ from . import (
     mx,
     nonsending,
     perfchecks,
+    portalbrowser,
     portalchecks,
     portalguards,
     proxied,
@@ -31,7 +32,7 @@ from . import (
 # Order is the order of `--list` and of the report.
 CHECK_MODULES = (delegation, zone, proxied, spf, dkim, dmarc, mx, mtasts, tlsrpt, nonsending,
                  tlschecks, redirectchecks, headerchecks, leakchecks, perfchecks,
-                 awssecrets, awsenv, awsmonitors, awsaccount, portalchecks, portalguards)
+                 awssecrets, awsenv, awsmonitors, awsaccount, portalchecks, portalguards, portalbrowser)
 
 
 def registry() -> dict[str, Check]:
