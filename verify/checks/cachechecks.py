@@ -123,6 +123,15 @@ def _portal_plan(probe_kind: str):
     return plan
 
 
+def _not_signed_in(why: str) -> Verdict:
+    """A missing password or an unreachable portal is could-not-check; a refused sign-in is portal-login's."""
+    if "MissingPassword" in why:
+        raise MissingPassword(why)
+    if "not signed in" not in why:
+        raise ConnectionError(why)
+    return skipped(f"no test account could sign in (reported by portal-login): {why}")
+
+
 def _evidence(r: Reply) -> dict:
     return {"status": r.status, "cache_status": r.cache_status, "cache_control": r.cache_control, "vary": r.vary,
             "marker": r.marker}
@@ -150,9 +159,7 @@ def private_problems(e: dict) -> list[str]:
 def judge_private_data(item: Item, obs) -> Verdict:
     o: PrivateObservation = obs[item.needs[0]]
     if not o.accounts:
-        if any("MissingPassword" in v for v in o.signin_errors.values()):
-            raise MissingPassword("; ".join(o.signin_errors.values()))
-        return skipped("no test account could sign in (reported by portal-login)")
+        return _not_signed_in("; ".join(o.signin_errors.values()) or "no test account")
     answered = [e for e in o.urls if 200 <= e["owner"].status < 300]
     if not answered:
         raise ConnectionError("no signed-in page or API answer came back 2xx: nothing to judge "
@@ -176,13 +183,18 @@ def judge_private_data(item: Item, obs) -> Verdict:
 def judge_deception(item: Item, obs) -> Verdict:
     o: DeceptionObservation = obs[item.needs[0]]
     if o.signin_error:
-        if "MissingPassword" in o.signin_error:
-            raise MissingPassword(o.signin_error)
-        return skipped(f"{o.account} could not sign in (reported by portal-login)")
+        return _not_signed_in(o.signin_error)
     leaks = [t for t in o.tries if t["attacker"].marker or (t["attacker"].hit and t["victim"].marker)]
     evidence = {"account": o.account, "tries": [
         {"path": t["path"], "suffix": t["form"], "victim": _evidence(t["victim"]),
-         "attacker": _evidence(t["attacker"])} for t in o.tries]}
+         "attacker": _evidence(t["attacker"])} for t in o.tries],
+        "plain": {path: _evidence(r) for path, r in o.plain.items()}}
+    shared = {path for path, r in o.plain.items() if r.marker}
+    if leaks and all(t["path"] in shared for t in leaks):
+        # the path leaks without any suffix: one fault, reported once (by cache-private-data)
+        return skipped(f"{', '.join(sorted(shared))} reach(es) an anonymous client without any suffix "
+                       "(reported by cache-private-data)", **evidence)
+    leaks = [t for t in leaks if t["path"] not in shared]
     if leaks:
         named = ", ".join(f"{t['path']} + {t['form']}" for t in leaks[:4])
         return failed(f"the edge stored a signed-in answer and served it to an anonymous client: {named}",

@@ -165,7 +165,7 @@ def _signed_in(ctx, exp: PortalExpectations, accounts: list[Account], errors: di
         if summary.ok:
             out.append((a, jar))
         else:
-            errors[a.name] = f"not signed in (login {summary.status}, who-am-I {summary.whoami})"
+            errors[a.name] = f"{a.name}: not signed in (login {summary.status}, who-am-I {summary.whoami})"
     return out
 
 
@@ -218,6 +218,7 @@ class DeceptionObservation:
     account: str = ""
     signin_error: str = ""
     tries: list[dict] = field(default_factory=list)      # path, form, url, victim, attacker: Reply
+    plain: dict[str, Reply] = field(default_factory=dict)  # path -> an anonymous client's answer after the account's
 
 
 @probe("cache-deception", journey=True)
@@ -234,6 +235,8 @@ def cache_deception(ctx) -> DeceptionObservation:
     account, jar = users[0]
     mine, token = markers_of(exp, account), secrets.token_hex(4)
     for url in private_urls(exp)[:MAX_DECEPTION_PATHS]:
+        _get(jar.request, url, mine)   # the control: is the path shared even without a suffix?
+        o.plain[urlsplit(url).path] = _get(_web(ctx).fetch, url, mine)
         for form in deception_forms(token):
             target = url.rstrip("/") + form
             victim = _get(jar.request, target, mine)
