@@ -31,3 +31,4 @@ def world(tmp_path_factory):
 # `srv.verify_args()` (--connect-to pins + --ca-file) or `audit(..., connect_to=srv.pins(), ca_file=srv.ca_file)`.
 from worldkit.portal import portal_world  # noqa: E402, F401  (a session fixture: the reference client portal)
 from worldkit.web import web_world  # noqa: E402, F401  (a session fixture)
+from worldkit.webcache import cache_world  # noqa: E402, F401  (a session fixture: the portal behind a caching edge)

@@ -9,6 +9,7 @@ from . import (
     awsenv,
     awsmonitors,
     awssecrets,
+    cachechecks,
     delegation,
     dkim,
     dmarc,
@@ -31,7 +32,7 @@ from . import (
 
 # Order is the order of `--list` and of the report.
 CHECK_MODULES = (delegation, zone, proxied, spf, dkim, dmarc, mx, mtasts, tlsrpt, nonsending,
-                 tlschecks, redirectchecks, headerchecks, leakchecks, perfchecks,
+                 tlschecks, redirectchecks, headerchecks, leakchecks, perfchecks, cachechecks,
                  awssecrets, awsenv, awsmonitors, awsaccount, portalchecks, portalguards, portalbrowser)
 
 
