@@ -46,19 +46,27 @@ def find_leaks(text: str, limit: int = 5) -> list[Leak]:
     for kind, pat in _COMPILED:
         m = pat.search(text)
         if m:
-            out.append(Leak(kind, text.count("\n", 0, m.start()) + 1, _shown(m.group(0).strip()[:120])))
+            out.append(Leak(kind, text.count("\n", 0, m.start()) + 1, _shown(m.group(0).strip()[:120], kind)))
             if len(out) >= limit:
                 break
     return out
 
 
-def _shown(excerpt: str) -> str:
-    """The excerpt as a report may show it: a debug page can print a credential (a DSN with its
-    password) right in the matched text, and a report must never repeat one."""
+# Kinds whose match is a marker or a path, fit to show; the others match an exception's or a query's own
+# message, which can hold customer data (an invoice number, an address, a duplicate key's value).
+_SHOWN_KINDS = {"Python traceback", "Python frame", "internal path", "Django debug page", "Werkzeug debugger",
+                "Flask/Starlette debug", "Go panic"}
+
+
+def _shown(excerpt: str, kind: str = "internal path") -> str:
+    """The excerpt as a report may show it: only markers and paths, and never one holding a credential
+    (a debug page can print a DSN with its password right in the matched text)."""
     from infra.knowledge.bundlesecrets import scan_text
 
-    if scan_text(excerpt) or re.search(r"://[^/\s:@]+:[^/\s@]+@", excerpt):
-        return "[excerpt withheld: it holds a credential]"
+    if kind not in _SHOWN_KINDS:
+        return f"[{kind}: its message is not shown]"
+    if scan_text(excerpt) or re.search(r"://[^/\s:@]+:[^/\s@]+@", excerpt) or "@" in excerpt:
+        return "[excerpt withheld: it holds a credential or an address]"
     return excerpt
 
 
@@ -75,9 +83,12 @@ def _sig(p: str) -> re.Pattern:
     return re.compile(p, re.M)
 
 
+_ENV_LINE = r"^[ \t]*(?:export[ \t]+)?[A-Z][A-Z0-9_]{1,64}[ \t]*=[ \t]*\S"
+
 EXPOSURES: tuple[Exposure, ...] = (
-    Exposure("/.env", "environment file (credentials)", _sig(r"^\s*(?:export\s+)?[A-Z][A-Z0-9_]{1,64}\s*=\s*\S")),
-    Exposure("/.env.production", "environment file (credentials)", _sig(r"^\s*(?:export\s+)?[A-Z][A-Z0-9_]{1,64}\s*=\s*\S")),
+    # [ \t], not \s: with re.M, \s* crosses newlines and a body of blank lines costs quadratic time.
+    Exposure("/.env", "environment file (credentials)", _sig(_ENV_LINE)),
+    Exposure("/.env.production", "environment file (credentials)", _sig(_ENV_LINE)),
     Exposure("/.git/config", "git repository config", _sig(r"^\[core\]|repositoryformatversion")),
     Exposure("/.git/HEAD", "git repository (the source can be downloaded)", _sig(r"\Aref: refs/|\A[0-9a-f]{40}\s*\Z")),
     Exposure("/server-status", "Apache server status page", _sig(r"Apache Server Status|Server uptime:|Total accesses:")),

@@ -48,11 +48,13 @@ class Jar:
             hs.append(("Cookie", "; ".join(f"{k}={v}" for k, v in self.cookies.items())))
         if self.bearer:
             hs.append(("Authorization", f"Bearer {self.bearer}"))
-        r = self.web.fetch(method, url, headers=tuple(hs), body=body)
+        r = self.web.fetch(method, url, headers=tuple(hs), body=body, credentials=True)
         for raw in r.all("set-cookie"):
             name, attrs = parse_set_cookie(raw)
             value = raw.split(";", 1)[0].split("=", 1)[1].strip() if "=" in raw.split(";", 1)[0] else ""
             self.set_cookie[name] = attrs
+            if not (name + value).isascii() or not (name + value).isprintable() or ";" in value:
+                continue  # a cookie no browser would send back, and no header can carry
             if attrs.get("max-age", "").strip() in ("0", "-1") or not value:
                 self.cookies.pop(name, None)
             else:
@@ -123,7 +125,8 @@ def sign_in(web: WebClient, shape: SessionShape, base: str, api: str, account: A
         r = jar.request("POST", url, headers=origin, json_body=fields)
         if shape.kind == "bearer" and r.status == 200:
             try:
-                jar.bearer = str(json.loads(r.text())[shape.token_field])
+                token = str(json.loads(r.text())[shape.token_field])
+                jar.bearer = token if token.isascii() and token.isprintable() else None
             except (ValueError, KeyError, TypeError):
                 jar.bearer = None
     after = digest(jar.cookies.get(shape.cookie))

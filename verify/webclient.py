@@ -112,12 +112,13 @@ class WebClient:
 
     # ------------------------------------------------------------------ HTTP
     def fetch(self, method: str, url: str, *, headers: tuple[tuple[str, str], ...] = (), body: bytes | None = None,
-              max_bytes: int = PAGE_BYTES) -> HttpResponse:
+              max_bytes: int = PAGE_BYTES, credentials: bool = False) -> HttpResponse:
         """One request, no redirect followed, body read up to max_bytes. Raises WebError when nothing
         usable came back (no address, refused, timed out, handshake failed for another reason than the
         certificate)."""
         parts, scheme, host, port = _split(url)
-        return self._fetch_at(self.address(host, port), method, url, headers=headers, body=body, max_bytes=max_bytes)
+        return self._fetch_at(self.address(host, port), method, url, headers=headers, body=body, max_bytes=max_bytes,
+                              credentials=credentials)
 
     def fetch_via(self, server: str, port: int, method: str, url: str) -> HttpResponse:
         """`url` asked of `server` (a name or address, pins apply) instead of the URL's own host: the
@@ -125,7 +126,7 @@ class WebClient:
         return self._fetch_at(self.address(server, port), method, url)
 
     def _fetch_at(self, where: tuple[str, int], method: str, url: str, *, headers: tuple[tuple[str, str], ...] = (),
-                  body: bytes | None = None, max_bytes: int = PAGE_BYTES) -> HttpResponse:
+                  body: bytes | None = None, max_bytes: int = PAGE_BYTES, credentials: bool = False) -> HttpResponse:
         parts, scheme, host, _port = _split(url)
         ip, cport = where
         target = f"{scheme}://{_netloc(ip, cport)}{parts.path or '/'}" + (f"?{parts.query}" if parts.query else "")
@@ -135,6 +136,10 @@ class WebClient:
         try:
             r = self._send(self.trust(), method, url, target, hdrs, body, max_bytes, f"{ip}:{cport}", host)
         except _CertificateRejected as rejected:
+            if credentials or any(k.lower() in ("cookie", "authorization") for k in hdrs):
+                # A password, a session or a token never goes to a server whose certificate failed.
+                raise WebError(f"{method} {url} ({ip}:{cport}): {rejected.reason}; credentials are not sent to "
+                               "an unverified server") from None
             r = self._send(insecure_context(), method, url, target, hdrs, body, max_bytes, f"{ip}:{cport}", host)
             r = _replace(r, tls_verified=False, tls_problem=rejected.reason)
         return _not_challenged(r)
@@ -152,6 +157,9 @@ class WebClient:
                 return HttpResponse(url=url, status=r.status_code, headers=tuple((k.lower(), v) for k, v in r.headers.multi_items()),
                                     body=data, truncated=truncated, elapsed_ms=elapsed, http_version=r.http_version,
                                     address=address, tls_verified=True if ctx is not None else None)
+        except (UnicodeError, ValueError) as e:
+            raise WebError(f"{method} {url} ({address}): the request or the answer is malformed "
+                           f"({type(e).__name__})") from None
         except httpx.HTTPError as e:
             err = verify_error(e)
             if err is not None and ctx is not None and ctx.verify_mode != ssl.CERT_NONE:
@@ -179,10 +187,12 @@ class WebClient:
             def get() -> tuple[float, int]:
                 t0 = time.perf_counter()
                 try:
-                    r = client.get(target, headers=hdrs, extensions=ext)
-                except httpx.HTTPError as e:
+                    with client.stream("GET", target, headers=hdrs, extensions=ext) as r:
+                        _read(r, PAGE_BYTES)  # bounded: a body that never ends is cut, not buffered
+                        status = r.status_code
+                except (httpx.HTTPError, UnicodeError, ValueError) as e:
                     raise WebError(f"GET {url}: {_describe(e)}") from None
-                return (time.perf_counter() - t0) * 1000, r.status_code
+                return (time.perf_counter() - t0) * 1000, status
             yield get
 
 
@@ -204,11 +214,15 @@ def insecure_context() -> ssl.SSLContext:
 
 
 def _split(url: str):
-    parts = urlsplit(url)
-    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    try:
+        parts = urlsplit(url)
+        scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+        port = parts.port
+    except ValueError:
+        raise WebError(f"not a usable URL: {url[:200]!r}") from None
     if scheme not in ("http", "https") or not host:
-        raise WebError(f"not an http(s) URL: {url!r}")
-    return parts, scheme, host, parts.port or (443 if scheme == "https" else 80)
+        raise WebError(f"not an http(s) URL: {url[:200]!r}")
+    return parts, scheme, host, port or (443 if scheme == "https" else 80)
 
 
 class _CertificateRejected(Exception):
@@ -255,7 +269,10 @@ def verify_error(e: BaseException) -> ssl.SSLCertVerificationError | None:
 
 
 def _describe(e: BaseException) -> str:
-    """The innermost useful reason (httpx wraps the socket or ssl error)."""
+    """The innermost useful reason (httpx wraps the socket or ssl error). A protocol error's text quotes
+    header bytes (a session cookie, a bearer token): only its class is named."""
+    if isinstance(e, httpx.ProtocolError):
+        return f"{type(e).__name__} (the answer broke HTTP; its text is not shown: it may quote a header)"
     seen, cur, best = 0, e, e
     while cur is not None and seen < 8:
         if isinstance(cur, (OSError, ssl.SSLError)):

@@ -157,3 +157,22 @@ def test_an_origin_locked_to_the_edge_must_refuse_direct_requests(web_world):
     closed = {**srv.pins(), **{(o, 443): ("127.0.0.1", free_port()) for o in origins}}
     rep = audit(exp, nameservers=DEAD_NS, connect_to=closed, ca_file=srv.ca_file, only=["origin-locked"], timeout=1.0)
     assert {f.status for f in rep.findings} == {Status.PASS}
+
+
+def test_credentials_never_reach_a_server_whose_certificate_failed(web_world, monkeypatch):
+    """The HTTP checks look past a bad certificate for anonymous GETs; a sign-in (password, cookie,
+    token) is refused instead of being sent to an unverified peer."""
+    import ssl
+
+    from verify.dnsclient import DnsClient
+    from verify.portalclient import sign_in
+    from verify.portalexpect import Account, SessionShape
+    from verify.webclient import WebClient, WebError
+
+    srv = web_world.server("expired")
+    web = WebClient(DnsClient(DEAD_NS), ssl_context=ssl.create_default_context(cafile=srv.ca_file), connect_to=srv.pins())
+    assert web.fetch("GET", "https://app.example.com/").tls_verified is False     # anonymous: looked past
+    account = Account("a", "acme", "admin", "a@example.com", "PW")
+    with pytest.raises(WebError, match="credentials are not sent"):
+        sign_in(web, SessionShape(kind="json"), "https://app.example.com", "https://app.example.com", account,
+                password="not-sent-anywhere")

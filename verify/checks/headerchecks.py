@@ -153,7 +153,7 @@ def judge_cors(item: Item, obs) -> Verdict:
         if acao is None:
             continue
         if acao.strip() == "*" and with_creds:
-            bad.append(f"{url}: `*` with credentials")
+            loose.append(f"{url}: `*` with credentials (browsers refuse the pair; a sign of hand-rolled CORS)")
         elif acao.strip() == origin and with_creds:
             bad.append(f"{url}: reflects Origin {origin} with credentials")
         elif acao.strip() == origin:

@@ -57,7 +57,8 @@ def judge_cors(item: Item, obs) -> Verdict:
     o = observed(item, obs)
     if not o.cors:
         return skipped("no account signed in")
-    bad = [r for r in o.cors if r["credentials"] and r["acao"] in (r["origin"], "*")]
+    # `*` with credentials is refused by browsers: not exploitable, so not a FAIL here
+    bad = [r for r in o.cors if r["credentials"] and r["acao"] == r["origin"]]
     if bad:
         r = bad[0]
         return failed(f"{r['path']} shares a signed-in user's answer with Origin {r['origin']} (credentials allowed)",

@@ -74,8 +74,10 @@ def _resolver_rules(ctx, *urls: str) -> str:
 
 def chromium_args(ctx, *urls: str) -> list[str]:
     """Headless Chromium's flags: quiet (no background traffic) and resolving as the web client does."""
+    # --no-proxy-server: an http(s)_proxy in the environment would resolve names itself and bypass the
+    # resolver rules (the pins), as trust_env=False keeps it from doing for the web client.
     args = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-domain-reliability", "--disable-sync"]
+            "--disable-component-update", "--disable-domain-reliability", "--disable-sync", "--no-proxy-server"]
     rules = _resolver_rules(ctx, *urls)
     if rules:
         args.append(f"--host-resolver-rules={rules}")
@@ -149,6 +151,9 @@ class BrowserJourney:
 def scrub(text: str, *secrets: str) -> str:
     """A console message fit for evidence: the given secrets, URL queries and token-like runs taken out,
     cut to ERROR_CHARS."""
+    # Cut first (with room for a secret straddling the cut): a page can log megabytes, and the token
+    # pattern costs more than linear time on long runs.
+    text = text[:4 * ERROR_CHARS]
     for value in sorted(filter(None, secrets), key=len, reverse=True):
         text = text.replace(value, "<redacted>")
     return _TOKENISH.sub("<token>", _QUERY.sub("?…", text))[:ERROR_CHARS]

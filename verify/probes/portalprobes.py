@@ -53,7 +53,11 @@ def portal(ctx) -> PortalObservation:
     jars = _sign_in_all(ctx, exp, o)
     if not jars:
         return o
-    firsts = {org: jars[a.name] for org, accts in exp.by_org().items() for a in accts[:1] if a.name in jars}
+    # each org's first account that signed in (an org whose accounts all failed is left out)
+    firsts = {org: jars[a.name] for org, accts in exp.by_org().items()
+              for a in [next((x for x in accts if x.name in jars), None)] if a is not None}
+    if not firsts:
+        return o
     _cross_org(exp, firsts, o)
     _admin(exp, jars, o)
     _cors(exp, firsts, o)

@@ -243,22 +243,34 @@ def latency(ctx, url: str) -> LatencySamples:
     times: list[float] = []
     statuses: list[int] = []
     errors: list[str] = []
-    with web.session(url, concurrency) as get, cf.ThreadPoolExecutor(max_workers=concurrency) as pool:
-        pending = {pool.submit(get) for _ in range(min(samples, concurrency))}
-        left = samples - len(pending)
-        while pending:
-            done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-            for f in done:
-                try:
-                    ms, status = f.result()
+    lock = threading.Lock()
+    left = [samples]
+
+    def worker(get) -> None:
+        while time.monotonic() < budget:
+            with lock:
+                if left[0] <= 0:
+                    return
+                left[0] -= 1
+            try:
+                ms, status = get()
+                with lock:
                     times.append(ms)
                     statuses.append(status)
-                except WebError as e:
+            except WebError as e:
+                with lock:
                     errors.append(str(e))
-                if left > 0 and time.monotonic() < budget:
-                    pending.add(pool.submit(get))
-                    left -= 1
-    return LatencySamples(url, tuple(times), tuple(statuses), tuple(errors[:5]), samples)
+
+    with web.session(url, concurrency) as get:
+        # Daemon threads, joined only up to the budget: a server that never answers must not keep the
+        # process alive after the run (a pool's workers are joined at interpreter exit).
+        threads = [threading.Thread(target=worker, args=(get,), daemon=True) for _ in range(min(samples, concurrency))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(max(0.0, budget - time.monotonic()) + web.timeout)
+    with lock:
+        return LatencySamples(url, tuple(times), tuple(statuses), tuple(errors[:5]), samples)
 
 
 # ------------------------------------------------------------------------------ origin lock
@@ -276,6 +288,7 @@ class DirectOrigin:
 def origin_direct(ctx, host: str, origin: str) -> DirectOrigin:
     """Ask the origin itself for `host`'s home page, around the edge (TLS with the host's SNI)."""
     web = _web(ctx)
+    web.address(origin, 443)  # an origin name that cannot be resolved is could-not-check, not "locked"
     try:
         r = web.fetch_via(origin, 443, "GET", f"https://{host}/")
     except WebError as e:
