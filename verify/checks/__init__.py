@@ -20,6 +20,7 @@ from . import (
     perfchecks,
     portalchecks,
     portalguards,
+    portalmailchecks,
     proxied,
     redirectchecks,
     spf,
@@ -31,7 +32,8 @@ from . import (
 # Order is the order of `--list` and of the report.
 CHECK_MODULES = (delegation, zone, proxied, spf, dkim, dmarc, mx, mtasts, tlsrpt, nonsending,
                  tlschecks, redirectchecks, headerchecks, leakchecks, perfchecks,
-                 awssecrets, awsenv, awsmonitors, awsaccount, portalchecks, portalguards)
+                 awssecrets, awsenv, awsmonitors, awsaccount, portalchecks, portalguards,
+                 portalmailchecks)
 
 
 def registry() -> dict[str, Check]:
