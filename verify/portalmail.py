@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import email
 import imaplib
+import json
 import re
 import secrets
 import time
@@ -238,8 +239,6 @@ def message_auth(ctx, journey: str, raw: bytes) -> dict:
 
 
 def _whoami(jar: Jar, exp: PortalExpectations) -> dict:
-    import json
-
     r = jar.request("GET", exp.api_base_url + exp.session.whoami_path)
     try:
         who = json.loads(r.text())
