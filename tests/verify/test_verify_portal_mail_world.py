@@ -96,3 +96,21 @@ def test_no_password_or_token_in_any_format(portal_mail_world, monkeypatch):
         assert not [p for p in secrets_ if p in text], fmt
         assert not [t for t in tokens if t in text], fmt
         assert "token=" not in text, fmt
+
+
+def test_cli_with_pins_nameserver_and_ca_file(portal_mail_world, monkeypatch, capsys):
+    """The user's path: --connect-to pins the IMAPS host too, --nameserver serves the DKIM key."""
+    import json
+
+    from verify.cli import main
+
+    srv = portal_mail_world.server("correct")
+    for k, v in srv.env().items():
+        monkeypatch.setenv(k, v)
+    srv.reset_throttle()
+    (ns,) = portal_mail_world.nameservers
+    rc = main(["--stack", "portal", "--stacks-dir", str(srv.stacks_dir), "--nameserver", f"{ns[0]}:{ns[1]}",
+               *srv.verify_args(), "--only", ",".join(sorted(MAIL_IDS)), "--active", "--format", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert {f["id"]: f["status"] for f in doc["findings"]} == {i: "PASS" for i in MAIL_IDS}
+    assert rc == 0

@@ -113,6 +113,9 @@ class PortalServer(WebServer):
     def pins(self) -> dict[tuple[str, int], tuple[str, int]]:
         return {**super().pins(), **self.extra_pins}
 
+    def connect_to(self) -> list[str]:
+        return [*super().connect_to(), *(f"{h}:{p}:{a}:{lp}" for (h, p), (a, lp) in self.extra_pins.items())]
+
     @staticmethod
     def account(name: str) -> Account:
         return next(a for a in ACCOUNTS if a.name == name)
