@@ -73,19 +73,27 @@ class Inbox:
     def mark(self) -> int:
         """The UID the next message will get: only later messages are looked at."""
         self.imap.noop()
-        typ, data = self.imap.status("INBOX", "(UIDNEXT)")
+        try:
+            typ, data = self.imap.status("INBOX", "(UIDNEXT)")
+        except imaplib.IMAP4.error:   # some servers refuse STATUS on the selected mailbox
+            typ, data = "NO", [b""]
         m = re.search(rb"UIDNEXT (\d+)", data[0] or b"") if typ == "OK" else None
-        return int(m.group(1)) if m else 1
+        if m:
+            return int(m.group(1))
+        typ, data = self.imap.uid("SEARCH", None, "ALL")
+        uids = [int(u) for u in (data[0] or b"").split()] if typ == "OK" else []
+        return max(uids, default=0) + 1
 
     def wait_for(self, address: str, since: int, within: float) -> tuple[bytes | None, float, int]:
         """(raw message, seconds waited, its uid) of the first message to `address` with uid >= since;
         (None, within, since) when none arrives in time. Bounded: at most `within` seconds."""
-        t0 = time.monotonic()
+        t0, looked = time.monotonic(), set()
         while True:
             self.imap.noop()
             typ, data = self.imap.uid("SEARCH", None, f"UID {since}:*")
             uids = [int(u) for u in (data[0] or b"").split()] if typ == "OK" else []
-            for uid in sorted(u for u in uids if u >= since):
+            for uid in sorted(u for u in uids if u >= since and u not in looked):
+                looked.add(uid)
                 raw = self._fetch(uid)
                 if raw is not None and _to(raw, address):
                     return raw, round(time.monotonic() - t0, 2), uid
