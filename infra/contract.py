@@ -59,7 +59,9 @@ def build_contract(spec: Spec, outputs: Mapping[str, Any] | None = None) -> dict
              "period": rl.period, "methods": list(rl.methods)}
             for rl in spec.rate_limits
         ],
-        "cache": {"staticPaths": list(spec.cache.static_paths), "sessionCookie": spec.cache.session_cookie},
+        "cache": {"staticPaths": list(spec.cache.static_paths), "sessionCookie": spec.cache.session_cookie,
+                  "staticTtl": spec.cache.static_ttl, "browserTtl": spec.cache.browser_ttl,
+                  "bypassPaths": list(spec.cache.bypass_paths)},
         "caa": list(spec.caa),
         "dnssec": spec.dnssec,
         # mail, secrets, env contract, monitors (None when the section is absent)

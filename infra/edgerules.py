@@ -177,7 +177,9 @@ def cache_rules(spec: Spec) -> list[dict]:
             "description": "cache static assets at the edge",
             "expression": any_of(path_prefix(p) for p in c.static_paths),
             "action": "set_cache_settings",
-            "action_parameters": {"cache": True, "edge_ttl": {"mode": "override_origin", "default": c.static_ttl}},
+            "action_parameters": {"cache": True, "edge_ttl": {"mode": "override_origin", "default": c.static_ttl},
+                                  **({"browser_ttl": {"mode": "override_origin", "default": c.browser_ttl}}
+                                     if c.browser_ttl else {})},
         })
     # Cache rules are not terminating: the last matching rule wins, so the bypass comes last and
     # beats the static rule for API hosts, authenticated requests and declared paths.

@@ -50,6 +50,7 @@ class AwsClients:
         self._clients: dict[tuple[str, str | None], Any] = {}
         self._lock = threading.Lock()
         self._checked = False
+        self._missing: str | None = None
 
     def session(self) -> Any:
         with self._lock:
@@ -57,12 +58,16 @@ class AwsClients:
                 import boto3
 
                 self._session = boto3.Session()
+            if self._missing is not None:
+                raise AwsNotConfigured(self._missing)
             if not self._checked:
-                # Resolved once: without credentials every probe would fail the same way, slowly.
+                # Resolved once, the answer kept either way: without credentials botocore's chain ends
+                # at the instance-metadata service, which takes seconds to time out off EC2; asking it
+                # again for every probe spent the whole deadline.
                 if self._session.get_credentials() is None:
-                    raise AwsNotConfigured(
-                        "no AWS credentials (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; "
-                        "or --skip aws)")
+                    self._missing = ("no AWS credentials (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
+                                     "AWS_SECRET_ACCESS_KEY; or --skip aws)")
+                    raise AwsNotConfigured(self._missing)
                 self._checked = True
             return self._session
 

@@ -61,6 +61,17 @@ class PerfFlow:
 
 
 @dataclass(frozen=True)
+class CacheRules:
+    """The declared edge cache (`cache` of the launch contract): what is cached, for how long, and the
+    cookie that makes a request private."""
+    static_paths: tuple[str, ...] = ("/assets/", "/static/")
+    static_ttl: int = 86400                  # the edge TTL of static assets, seconds
+    browser_ttl: int | None = None           # the browser TTL (max-age) of static assets, when declared
+    bypass_paths: tuple[str, ...] = ()
+    session_cookie: str = "session"
+
+
+@dataclass(frozen=True)
 class WebExpectations:
     canonical: str
     alias: str
@@ -76,6 +87,7 @@ class WebExpectations:
     latency_p95_ms: int = DEFAULT_LATENCY_MS
     perf_flows: tuple[PerfFlow, ...] = ()
     origin_locked: tuple[tuple[str, str], ...] = ()         # (host, origin address) that must refuse direct access
+    cache: CacheRules = CacheRules()
 
     def host(self, name: str) -> WebHost | None:
         return next((h for h in self.hosts if h.name == name), None)
@@ -108,8 +120,15 @@ def web_from_spec(spec: Any, contract: Mapping[str, Any] | None = None) -> WebEx
                              include_subdomains=bool(hsts["include_subdomains"]), preload=bool(hsts["preload"])),
         headers=tuple(c["headers"].items()), session_cookie=str(c["cache"]["sessionCookie"]),
         latency_p95_ms=_latency_budget(spec), perf_flows=_perf_flows(spec, hosts),
-        origin_locked=_origin_locked(spec),
+        origin_locked=_origin_locked(spec), cache=_cache_rules(c["cache"]),
     )
+
+
+def _cache_rules(c: Mapping[str, Any]) -> CacheRules:
+    browser = c.get("browserTtl")
+    return CacheRules(static_paths=tuple(c.get("staticPaths") or ()), static_ttl=int(c.get("staticTtl") or 86400),
+                      browser_ttl=int(browser) if browser else None, bypass_paths=tuple(c.get("bypassPaths") or ()),
+                      session_cookie=str(c["sessionCookie"]))
 
 
 def _host_of(url: str) -> str:

@@ -230,6 +230,8 @@ class RateLimit(Model):
 class Cache(Model):
     static_paths: list[UrlPath] = Field(default_factory=lambda: ["/assets/", "/static/"])
     static_ttl: PositiveInt = Field(86400, description="seconds, e.g. 86400")
+    # The browser TTL of static assets (Cache-Control max-age the edge serves them with); None: the origin's.
+    browser_ttl: PositiveInt | None = Field(None, description="seconds, e.g. 31536000")
     # Requests carrying this cookie are authenticated and never cached.
     session_cookie: str = Field(default="session", min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
     bypass_paths: list[UrlPath] = Field(default_factory=list)

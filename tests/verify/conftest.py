@@ -32,3 +32,4 @@ def world(tmp_path_factory):
 from worldkit.portal import portal_world  # noqa: E402, F401  (a session fixture: the reference client portal)
 from worldkit.portalmail import portal_mail_world  # noqa: E402, F401  (the same portal with reset, invite and mail)
 from worldkit.web import web_world  # noqa: E402, F401  (a session fixture)
+from worldkit.webcache import cache_world  # noqa: E402, F401  (a session fixture: the portal behind a caching edge)

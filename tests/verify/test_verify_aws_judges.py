@@ -258,3 +258,22 @@ def test_errors_are_translated_and_endpoints_hidden():
     assert _shown_endpoint("https", "https://user:pw@hooks.slack.com/services/T0/B0/secret") == "https://hooks.slack.com/…"  # pragma: allowlist secret
     assert _alarm_of('{"Message": "{\\"AlarmName\\": \\"a\\", \\"NewStateValue\\": \\"ALARM\\"}"}') == ("a", "ALARM")
     assert _alarm_of("not json") is None
+
+
+def test_missing_credentials_are_looked_up_once():
+    """botocore's chain ends at the instance-metadata service, seconds off EC2: once per run."""
+    from verify.awsclient import AwsClients, AwsNotConfigured
+
+    class NoCreds:
+        calls = 0
+        region_name = "eu-west-1"
+
+        def get_credentials(self):
+            NoCreds.calls += 1
+            return None
+
+    clients = AwsClients(session=NoCreds())
+    for _ in range(5):
+        with pytest.raises(AwsNotConfigured, match="--skip aws"):
+            clients.session()
+    assert NoCreds.calls == 1

@@ -34,7 +34,7 @@ def _others(rep, *ok):
 
 def test_correct_portal_passes_every_journey(portal_world, monkeypatch):
     rep = _run(portal_world.server("correct"), monkeypatch)
-    assert _others(rep, Status.PASS) == []
+    assert [o for o in _others(rep, Status.PASS) if o[0] != "portal-browser-journey"] == []  # --browser: own tests
     assert {f.id for f in rep.findings} >= {
         "portal-login", "portal-session-fixation", "portal-session-cookie", "portal-session-lifetime",
         "portal-token-in-url", "portal-logout", "portal-tenant-isolation", "portal-admin-roles", "portal-csrf",

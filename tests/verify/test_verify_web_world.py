@@ -56,7 +56,10 @@ def test_correct_servers_raise_no_alarm(web_world, exp, name):
 
 @pytest.mark.parametrize("variant", WEB_VARIANTS, ids=lambda v: v.name)
 def test_each_weakness_fails_exactly_its_check(web_world, exp, variant):
-    rep = _audit(exp, web_world.server(variant.name))
+    # Latency is judged on its own variant (and on the correct servers): on a loaded machine a scheduling
+    # stall in another variant's run must not read as that variant's second fault.
+    skip = [] if variant.expected_fail == "latency-p95" else ["latency-p95"]
+    rep = _audit(exp, web_world.server(variant.name), skip=skip)
     fails = {f.id for f in rep.findings if f.status is Status.FAIL}
     assert fails == {variant.expected_fail}, _not(rep, Status.PASS, Status.SKIPPED)
     assert [f for f in rep.findings if f.status in (Status.ERROR, Status.WARN)] == []

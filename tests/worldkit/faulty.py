@@ -44,12 +44,7 @@ class FaultyDnsServer:
         return ("127.0.0.1", self.port)
 
     def start(self) -> FaultyDnsServer:
-        self._udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self._udp.bind(("127.0.0.1", 0))
-        self.port = self._udp.getsockname()[1]
-        self._tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._tcp.bind(("127.0.0.1", self.port))
+        self._bind()
         self._tcp.listen(16)
         self._udp.settimeout(0.1)
         self._tcp.settimeout(0.1)
@@ -58,6 +53,23 @@ class FaultyDnsServer:
             t.start()
             self._threads.append(t)
         return self
+
+    def _bind(self) -> None:
+        """One port for UDP and TCP: the UDP port the kernel picks may be taken for TCP (by another
+        server of the same test run); pick again rather than fail with EADDRINUSE."""
+        for _ in range(50):
+            self._udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self._udp.bind(("127.0.0.1", 0))
+            self.port = self._udp.getsockname()[1]
+            self._tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self._tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                self._tcp.bind(("127.0.0.1", self.port))
+                return
+            except OSError:
+                self._udp.close()
+                self._tcp.close()
+        raise OSError("no port free for both UDP and TCP on 127.0.0.1 after 50 tries")
 
     def stop(self) -> None:
         self._stop.set()

@@ -47,6 +47,12 @@ TRACEBACK = """Traceback (most recent call last):
 json.decoder.JSONDecodeError: Expecting value: line 1 column 1 (char 0)
 """
 _NO_STORE = ("Cache-Control", "no-store")
+# The console-error variant's dashboard script: logs an error naming the session's CSRF token (verify must
+# not echo it) and throws, as a chart widget reading a missing element does.
+DASHBOARD_JS = "/assets/dashboard.5e2d.js"
+BROKEN_JS = (b'"use strict";\nconst csrf = document.querySelector(\'meta[name="csrf-token"]\').content;\n'
+             b'console.error("dashboard: chart data failed for token " + csrf);\n'
+             b'document.querySelector("#chart").dataset.ready = "1";\n')
 
 
 @dataclass(frozen=True)
@@ -138,6 +144,8 @@ class PortalApp:
             return Reply(200, CSS, "text/css; charset=utf-8", _IMMUTABLE)
         if p == ASSET_PNG:
             return Reply(200, self.hero, "image/png", _IMMUTABLE)
+        if p == DASHBOARD_JS and self.on("console-error"):
+            return Reply(200, BROKEN_JS, "application/javascript; charset=utf-8", _IMMUTABLE)
         if req.host in (APP_HOST, API_HOST) and (p == "/api" or p.startswith("/api/")):
             return _with_cors(self.api(req), req)
         if req.host == API_HOST and p == "/v1/health":
@@ -221,7 +229,8 @@ class PortalApp:
         body = (f'<p>Signed in as {html.escape(s.account.email)} ({s.account.role}) at '
                 f'<strong class="org">{html.escape(org.title)}</strong>.</p>\n'
                 f'<img src="{ASSET_PNG}" alt="Projects" width="600" height="400">\n'
-                '<form method="post" action="/logout"><button type="submit">Sign out</button></form>\n')
+                '<form method="post" action="/logout"><button type="submit">Sign out</button></form>\n'
+                + (f'<script src="{DASHBOARD_JS}" defer></script>\n' if self.on("console-error") else ""))
         return _html(200, "Dashboard", body, meta=f'<meta name="csrf-token" content="{s.csrf}">\n')
 
     # ------------------------------------------------------------ the JSON API

@@ -23,6 +23,7 @@ FLAGS = frozenset({
     "auth-stack-trace",       # a bad body to POST /api/projects answers 500 with a Python traceback
     "slow-flow",              # GET /dashboard with a session takes 700 ms
     "token-in-url",           # login redirects to /dashboard?session=<id>
+    "console-error",          # the dashboard's script logs an error and throws (seen only with --browser)
 })
 
 
@@ -60,8 +61,14 @@ PORTAL_VARIANTS: tuple[PortalVariant, ...] = (
     _v("token-in-url", "portal-token-in-url", "login redirects to /dashboard?session=<session id>"),
 )
 
+# Weaknesses only a browser sees (verify --browser; tests/verify/test_verify_portal_browser.py).
+BROWSER_VARIANTS: tuple[PortalVariant, ...] = (
+    _v("console-error", "portal-browser-journey",
+       "the dashboard's script logs an error with the CSRF token in it, then throws a TypeError"),
+)
+
 CORRECT = PortalVariant("correct", "", "the reference portal, no weakness")
 
-VARIANTS_BY_NAME: dict[str, PortalVariant] = {v.name: v for v in (CORRECT, *PORTAL_VARIANTS)}
+VARIANTS_BY_NAME: dict[str, PortalVariant] = {v.name: v for v in (CORRECT, *PORTAL_VARIANTS, *BROWSER_VARIANTS)}
 
-assert all(v.flags <= FLAGS for v in PORTAL_VARIANTS)
+assert all(v.flags <= FLAGS for v in (*PORTAL_VARIANTS, *BROWSER_VARIANTS))

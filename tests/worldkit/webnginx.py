@@ -102,7 +102,11 @@ def _locations(site: Site, host: str, k: Knobs) -> list[str]:
 
 
 def render_conf(prefix: Path, site: Site, k: Knobs, variant: str, cert: tuple[str, str], upstream_port: int,
-                https_port: int, http_port: int) -> str:
+                https_port: int, http_port: int, *, extra_http: tuple[str, ...] = (), extra_server: tuple[str, ...] = (),
+                locations=None) -> str:
+    """The config; `extra_http` lines go in the http block, `extra_server` in every host's server block, and
+    `locations(host)` (a list of lines, or None for the default) replaces a served host's `location /`
+    (the caching proxy of webcache.py)."""
     user = "user root;" if os.geteuid() == 0 else ""  # as root, workers would be `nobody`, locked out of prefix
     tmp = {n: prefix / "tmp" / n for n in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")}
     ssl_listen = f"listen 127.0.0.1:{https_port} ssl{' http2' if k.http2 else ''}"
@@ -118,7 +122,7 @@ def render_conf(prefix: Path, site: Site, k: Knobs, variant: str, cert: tuple[st
         "proxy_http_version 1.1;", 'proxy_set_header Connection "";', "proxy_set_header Host $host;",
         "proxy_set_header X-Forwarded-Proto https;", f"proxy_set_header X-World-Variant {_q(variant)};",
         f"proxy_set_header X-World-Flags {_q(flags)};", f"proxy_set_header X-World-Delay-Ms {k.delay_ms};",
-        "proxy_buffers 32 8k;",
+        "proxy_buffers 32 8k;", *extra_http,
         f"ssl_certificate {cert[0]};", f"ssl_certificate_key {cert[1]};",
         f"ssl_protocols {k.protocols};", *([f"ssl_ciphers {_q(k.ciphers)};"] if k.ciphers else []),
         f"server {{ listen 127.0.0.1:{http_port} default_server; server_name _; "
@@ -126,7 +130,9 @@ def render_conf(prefix: Path, site: Site, k: Knobs, variant: str, cert: tuple[st
         f"server {{ {ssl_listen} default_server; server_name _; {' '.join(headers)} return 421; }}",
     ]
     for host in site.hosts:
-        lines += [f"server {{ {ssl_listen}; server_name {host};", *headers, *_locations(site, host, k), "}"]
+        own = locations(host) if locations is not None and host != site.alias else None
+        lines += [f"server {{ {ssl_listen}; server_name {host};", *headers, *extra_server,
+                  *(_locations(site, host, k) if own is None else [*_redirects_for(site, host, k), *own]), "}"]
     return "\n".join([*lines, "}"]) + "\n"
 
 

@@ -33,7 +33,7 @@ PARENT = "com"
 DAYS = 86400
 # verify's check groups this world does not serve (it serves DNS and MTA-STS only), so its tests skip
 # them: the web (tests/verify/test_verify_web_world.py) and AWS (tests/verify/test_verify_aws_world.py).
-WEB_GROUPS = ("tls", "http", "perf", "aws")
+WEB_GROUPS = ("tls", "http", "perf", "cache", "aws")
 
 
 # ----------------------------------------------------------------- the spec for the world

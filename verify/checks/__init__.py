@@ -9,6 +9,7 @@ from . import (
     awsenv,
     awsmonitors,
     awssecrets,
+    cachechecks,
     delegation,
     dkim,
     dmarc,
@@ -18,6 +19,7 @@ from . import (
     mx,
     nonsending,
     perfchecks,
+    portalbrowser,
     portalchecks,
     portalguards,
     portalmailchecks,
@@ -31,8 +33,8 @@ from . import (
 
 # Order is the order of `--list` and of the report.
 CHECK_MODULES = (delegation, zone, proxied, spf, dkim, dmarc, mx, mtasts, tlsrpt, nonsending,
-                 tlschecks, redirectchecks, headerchecks, leakchecks, perfchecks,
-                 awssecrets, awsenv, awsmonitors, awsaccount, portalchecks, portalguards,
+                 tlschecks, redirectchecks, headerchecks, leakchecks, perfchecks, cachechecks,
+                 awssecrets, awsenv, awsmonitors, awsaccount, portalchecks, portalguards, portalbrowser,
                  portalmailchecks)
 
 

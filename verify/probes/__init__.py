@@ -3,9 +3,9 @@ PROBE_MODULES is the one list of probe modules; each lists its own probes in PRO
 from __future__ import annotations
 
 from ..registry import ProbeFn, probes_by_kind
-from . import awsdrill, awsprobes, browserprobes, dnsprobes, mailprobes, portalprobes, webprobes
+from . import awsdrill, awsprobes, browserprobes, cacheprobes, dnsprobes, mailprobes, portalprobes, webprobes
 
-PROBE_MODULES = (dnsprobes, mailprobes, webprobes, browserprobes, awsprobes, awsdrill, portalprobes)
+PROBE_MODULES = (dnsprobes, mailprobes, webprobes, browserprobes, awsprobes, awsdrill, portalprobes, cacheprobes)
 
 
 def registry() -> dict[str, ProbeFn]:
