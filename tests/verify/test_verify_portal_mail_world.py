@@ -23,6 +23,7 @@ def _run(world, srv, monkeypatch, **kw):
     for k, v in srv.env().items():
         monkeypatch.setenv(k, v)
     kw.setdefault("only", ["portal"])
+    kw.setdefault("skip", ["portal-browser-journey"])   # --browser: its own tests
     kw.setdefault("active", True)
     kw.setdefault("samples", 10)
     srv.reset_throttle()
