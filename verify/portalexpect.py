@@ -53,6 +53,41 @@ class SessionShape:
 
 
 @dataclass(frozen=True)
+class MailboxShape:
+    host: str
+    port: int
+    username: str
+    password_env: str
+    plus_addressing: bool = True
+
+    def plus(self, tag: str) -> str:
+        local, _, domain = self.username.partition("@")
+        return f"{local}+{tag}@{domain}"
+
+    def receives(self, address: str) -> bool:
+        """Whether mail to `address` lands in this mailbox (the user itself or a plus-address of it)."""
+        local, _, domain = address.lower().partition("@")
+        mlocal, _, mdomain = self.username.lower().partition("@")
+        return domain == mdomain and (local == mlocal or (self.plus_addressing and local.split("+")[0] == mlocal))
+
+
+@dataclass(frozen=True)
+class ResetShape:
+    request_path: str = "/password/reset"
+    email_field: str = "email"
+    within: int = 120
+    token_lifetime: int = 3600
+
+
+@dataclass(frozen=True)
+class InviteShape:
+    path: str = "/api/invites"
+    email_field: str = "email"
+    role_field: str = "role"
+    role: str = "operator"
+
+
+@dataclass(frozen=True)
 class PortalExpectations:
     base_url: str
     api_base_url: str
@@ -69,6 +104,9 @@ class PortalExpectations:
     latency_p95_ms: int = DEFAULT_LATENCY_MS
     production: bool = True
     allow_active_in_production: bool = False
+    mailbox: MailboxShape | None = None
+    reset: ResetShape | None = None
+    invite: InviteShape | None = None
 
     def marker(self, org: str) -> str:
         return dict(self.orgs)[org]
@@ -110,4 +148,14 @@ def portal_from_spec(spec: Any) -> PortalExpectations | None:
         throttle=(p.login_throttle.attempts, p.login_throttle.window) if p.login_throttle else None,
         latency_p95_ms=int(mon.latency_threshold_ms) if mon is not None else DEFAULT_LATENCY_MS,
         production=spec.environment == "production", allow_active_in_production=p.allow_active_in_production,
+        **_mail_parts(p),
     )
+
+
+def _mail_parts(p: Any) -> dict:
+    m, r, i = p.mailbox, p.reset, p.invite
+    return {
+        "mailbox": MailboxShape(m.host.lower(), m.port, m.username, m.password_env, m.plus_addressing) if m else None,
+        "reset": ResetShape(r.request_path, r.email_field, r.within, r.token_lifetime) if r else None,
+        "invite": InviteShape(i.path, i.email_field, i.role_field, i.role) if i else None,
+    }

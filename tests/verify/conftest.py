@@ -30,5 +30,6 @@ def world(tmp_path_factory):
 # `web_world.server(name)`, in front of one shared upstream app. Aim verify at a server with
 # `srv.verify_args()` (--connect-to pins + --ca-file) or `audit(..., connect_to=srv.pins(), ca_file=srv.ca_file)`.
 from worldkit.portal import portal_world  # noqa: E402, F401  (a session fixture: the reference client portal)
+from worldkit.portalmail import portal_mail_world  # noqa: E402, F401  (the same portal with reset, invite and mail)
 from worldkit.web import web_world  # noqa: E402, F401  (a session fixture)
 from worldkit.webcache import cache_world  # noqa: E402, F401  (a session fixture: the portal behind a caching edge)

@@ -45,7 +45,7 @@ REPO = Path(__file__).resolve().parents[2]
 STACK = "portal"
 
 
-def portal_section(allow_active: bool = True) -> str:
+def portal_section(allow_active: bool = True, extra: str = "") -> str:
     """The `launchready:portal` section (YAML, indented under `config:`) describing the reference portal."""
     orgs = "\n".join(f"      - {{name: {o.name}, marker: {o.marker}}}" for o in ORGS)
     accounts = "\n".join(f"      - {{name: {a.name}, org: {a.org}, role: {a.role}, username: \"{a.email}\", "
@@ -81,16 +81,16 @@ def portal_section(allow_active: bool = True) -> str:
     flows: [/dashboard, /api/projects]
     loginThrottle: {{attempts: {THROTTLE_ATTEMPTS}, window: {THROTTLE_WINDOW}}}
     allowActiveInProduction: {"true" if allow_active else "false"}
-"""
+""" + extra
 
 
-def write_stack(stacks_dir: Path, allow_active: bool = True, base: Path | None = None) -> Path:
+def write_stack(stacks_dir: Path, allow_active: bool = True, base: Path | None = None, extra: str = "") -> Path:
     """<stacks_dir>/Pulumi.portal.yaml: the example stack (`base`) with the portal section appended.
     The example declares `environment: production`, hence allowActiveInProduction (verify --active)."""
     stacks_dir.mkdir(parents=True, exist_ok=True)
     text = (base or REPO / "stacks" / "Pulumi.example.yaml").read_text(encoding="utf-8")
     path = stacks_dir / f"Pulumi.{STACK}.yaml"
-    path.write_text(text.rstrip("\n") + "\n" + portal_section(allow_active), encoding="utf-8")
+    path.write_text(text.rstrip("\n") + "\n" + portal_section(allow_active, extra), encoding="utf-8")
     return path
 
 
@@ -103,10 +103,18 @@ class PortalServer(WebServer):
     stack_path: Path | None = None
     stacks_dir: Path | None = None
     world: PortalWorld | None = field(default=None, repr=False)
+    extra_pins: dict = field(default_factory=dict)    # e.g. the mail world's IMAPS host
+    extra_env: dict = field(default_factory=dict, repr=False)
 
     def env(self) -> dict[str, str]:
         """{passwordEnv name: password} of every test account, for os.environ (monkeypatch.setenv)."""
-        return {a.password_env: self.passwords[a.name] for a in ACCOUNTS}
+        return {**{a.password_env: self.passwords[a.name] for a in ACCOUNTS}, **self.extra_env}
+
+    def pins(self) -> dict[tuple[str, int], tuple[str, int]]:
+        return {**super().pins(), **self.extra_pins}
+
+    def connect_to(self) -> list[str]:
+        return [*super().connect_to(), *(f"{h}:{p}:{a}:{lp}" for (h, p), (a, lp) in self.extra_pins.items())]
 
     @staticmethod
     def account(name: str) -> Account:
@@ -130,14 +138,16 @@ class PortalServer(WebServer):
 class PortalWorld:
     """Starts the CA and, per variant on first use, a portal app and its nginx; a context manager."""
 
-    def __init__(self, tmpdir: Path, allow_active: bool = True) -> None:
+    variants: dict[str, PortalVariant] = VARIANTS_BY_NAME
+
+    def __init__(self, tmpdir: Path, allow_active: bool = True, extra_section: str = "") -> None:
         from infra.contract import build_contract
         from infra.spec import parse_spec, read_stack_file
 
         self.tmpdir = Path(tmpdir)
         self.tmpdir.mkdir(parents=True, exist_ok=True)
         self.stacks_dir = self.tmpdir / "stacks"
-        self.stack_path = write_stack(self.stacks_dir, allow_active)
+        self.stack_path = write_stack(self.stacks_dir, allow_active, extra=extra_section)
         self.spec = parse_spec(read_stack_file(self.stack_path))
         self.contract = build_contract(self.spec)
         self.site = Site.of(self.contract)
@@ -166,11 +176,11 @@ class PortalWorld:
 
     def server(self, variant: str) -> PortalServer:
         """The variant's portal (portalvariants.VARIANTS_BY_NAME), started on first use."""
-        v: PortalVariant = VARIANTS_BY_NAME[variant]
+        v: PortalVariant = self.variants[variant]
         with self._lock:
             if variant not in self._servers:
                 ca_file = self.ca_file
-                portal = PortalHTTP(PortalApp(PortalState(self.passwords), v.flags), variant)
+                portal = PortalHTTP(self.make_app(v), variant)
                 prefix = self.tmpdir / f"nginx-portal-{variant}"
                 try:
                     nginx = Nginx(prefix).start(lambda https, http: render_conf(
@@ -182,8 +192,16 @@ class PortalWorld:
                                    workdir=prefix, _stop=nginx.stop, portal=portal, passwords=self.passwords,
                                    stack_path=self.stack_path, stacks_dir=self.stacks_dir, world=self)
                 srv.variant = v  # a PortalVariant (WebServer's field is typed for web variants)
+                self.on_server(srv)
                 self._servers[variant] = (srv, nginx)
             return self._servers[variant][0]
+
+    def make_app(self, v: PortalVariant) -> PortalApp:
+        """The variant's app (the mail world, portalmail.py, makes one that sends mail)."""
+        return PortalApp(PortalState(self.passwords), v.flags)
+
+    def on_server(self, srv: PortalServer) -> None:
+        """A hook for worlds built on this one: add pins and environment to a new server."""
 
     def running(self) -> list[str]:
         return list(self._servers)

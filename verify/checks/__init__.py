@@ -22,6 +22,7 @@ from . import (
     portalbrowser,
     portalchecks,
     portalguards,
+    portalmailchecks,
     proxied,
     redirectchecks,
     spf,
@@ -33,7 +34,8 @@ from . import (
 # Order is the order of `--list` and of the report.
 CHECK_MODULES = (delegation, zone, proxied, spf, dkim, dmarc, mx, mtasts, tlsrpt, nonsending,
                  tlschecks, redirectchecks, headerchecks, leakchecks, perfchecks, cachechecks,
-                 awssecrets, awsenv, awsmonitors, awsaccount, portalchecks, portalguards, portalbrowser)
+                 awssecrets, awsenv, awsmonitors, awsaccount, portalchecks, portalguards, portalbrowser,
+                 portalmailchecks)
 
 
 def registry() -> dict[str, Check]:

@@ -3,7 +3,8 @@
 The journeys share sign-ins and must not trip each other (the throttle probe would lock the test
 accounts' logins if it ran beside them), so they run in a fixed order inside one probe: sign in every
 account, read across orgs, admin endpoints, CORS, authenticated errors, CSRF (active), latency, user
-enumeration, logout, and last the throttle (active, with an address that is no test account).
+enumeration, logout, the reset and invite mail journeys (active, verify.portalmail), and last the
+throttle (active, with an address that is no test account).
 Observations hold statuses, sizes, hashes and whether a marker appeared: never a body or a cookie.
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from ..leakpatterns import find_leaks
 from ..portalclient import Jar, MissingPassword, SignIn, csrf_token, digest, sign_in
 from ..portalexpect import PortalExpectations
+from ..portalmail import mail_journeys
 from ..registry import probe
 from ..webclient import WebError
 
@@ -42,6 +44,7 @@ class PortalObservation:
     throttle: dict = field(default_factory=dict)
     throttle_skipped: str = ""
     redirect_after_login: dict[str, str] = field(default_factory=dict)  # account -> Location (query names only)
+    mail: dict = field(default_factory=dict)   # reset and invite journeys (verify.portalmail), active only
 
 
 @probe("portal", journey=True)
@@ -66,6 +69,7 @@ def portal(ctx) -> PortalObservation:
     _latency(ctx, exp, firsts, o)
     _enumeration(ctx, exp, o)
     _logout(ctx, exp, o)
+    o.mail = mail_journeys(ctx, exp)
     _throttle(ctx, exp, o)
     return o
 
