@@ -70,6 +70,7 @@ def test_state_changing_probes_need_active_and_permission(portal_world, monkeypa
     by = {f.id: f for f in rep.findings}
     assert by["portal-csrf"].status is Status.SKIPPED and "--active" in by["portal-csrf"].message
     assert by["portal-login-throttle"].status is Status.SKIPPED
+    assert by["portal-user-enumeration"].status is Status.SKIPPED   # failed sign-ins count against lockouts
     production = srv.spec().model_copy(update={"portal": srv.spec().portal.model_copy(
         update={"allow_active_in_production": False})})
     rep = _run(srv, monkeypatch, spec=production)

@@ -69,6 +69,8 @@ def judge_cors(item: Item, obs) -> Verdict:
 @check("portal-user-enumeration", GROUP, "sign-in and reset answer the same for unknown and known addresses", plan=portal_plan(whole))
 def judge_enumeration(item: Item, obs) -> Verdict:
     o = observed(item, obs)
+    if o.enumeration_skipped:
+        return skipped(o.enumeration_skipped)
     e = o.enumeration
     if not e:
         return skipped("no account to compare with")

@@ -40,6 +40,7 @@ class PortalObservation:
     latency: dict[str, list[float]] = field(default_factory=dict)
     latency_status: dict[str, list[int]] = field(default_factory=dict)
     enumeration: dict = field(default_factory=dict)
+    enumeration_skipped: str = ""
     logout: list[dict] = field(default_factory=list)
     throttle: dict = field(default_factory=dict)
     throttle_skipped: str = ""
@@ -183,7 +184,12 @@ def _latency(ctx, exp: PortalExpectations, firsts: dict[str, Jar], o: PortalObse
 
 
 def _enumeration(ctx, exp: PortalExpectations, o: PortalObservation) -> None:
-    """Wrong password for a known account vs any password for an unknown one: status, body shape, time."""
+    """Wrong password for a known account vs any password for an unknown one: status, body shape, time.
+    Failed sign-ins count against a real account's lockout: like the throttle, only with --active."""
+    why = _active_refused(ctx, exp)
+    if why:
+        o.enumeration_skipped = why
+        return
     known = exp.accounts[0]
     domain = known.username.rsplit("@", 1)[-1] if "@" in known.username else "example.com"
     ghost = type(known)(name="ghost", org=known.org, role=known.role,
