@@ -12,12 +12,11 @@ import secrets
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from ..htmlrefs import same_origin
 from ..portalclient import Jar, MissingPassword, digest, sign_in
 from ..portalexpect import Account, PortalExpectations
 from ..registry import probe
-from ..webclient import BUNDLE_BYTES, HttpResponse, WebClient, WebError
-from .webprobes import get_page
+from ..webclient import BUNDLE_BYTES, HttpResponse, WebError
+from .webprobes import page_loads, web_client
 
 MAX_ASSETS = 12          # per host
 WARM_TRIES = 3           # requests per asset until the edge says it stored it
@@ -27,12 +26,6 @@ STATIC_EXT = (".js", ".mjs", ".css", ".png", ".jpg", ".jpeg", ".gif", ".webp", "
               ".woff", ".woff2", ".ttf", ".otf", ".eot", ".map", ".json", ".webmanifest", ".mp4", ".webm")
 _STATUS_HEADERS = ("cf-cache-status", "cache-status", "x-cache", "x-cache-status", "x-proxy-cache")
 _HIT_WORDS = ("HIT", "STALE", "UPDATING", "REVALIDATED")
-
-
-def _web(ctx) -> WebClient:
-    if getattr(ctx, "web", None) is None:
-        raise WebError("no web client configured")
-    return ctx.web
 
 
 def cache_status(r: HttpResponse) -> str:
@@ -120,17 +113,9 @@ def is_static(url: str, static_paths: tuple[str, ...]) -> bool:
 @probe("cache-assets")
 def cache_assets(ctx, host: str, page_urls: tuple[str, ...], static_paths: tuple[str, ...] = ()) -> AssetScan:
     """The same-origin static subresources of the host's pages, each requested until the edge stores it."""
-    found: list[str] = []
-    errors: list[str] = []
-    for url in page_urls:
-        try:
-            p = get_page(ctx, url)
-        except WebError as e:
-            errors.append(str(e))
-            continue
-        found += [u for _tag, u, _line in p.refs.subresources
-                  if same_origin(u, url) and is_static(u, static_paths) and u not in found]
-    web, assets = _web(ctx), []
+    found, errors = page_loads(ctx, page_urls, lambda p: [u for _tag, u, _line in p.refs.subresources
+                                                          if is_static(u, static_paths)])
+    web, assets = web_client(ctx), []
     for url in found[:MAX_ASSETS]:
         replies: list[Reply] = []
         for _ in range(WARM_TRIES):
@@ -200,7 +185,7 @@ def cache_private(ctx) -> PrivateObservation:
         entry = {"url": url, "owner": _get(jar.request, url, mine), "again": _get(jar.request, url, mine)}
         if other is not None:
             entry["other"] = _get(other[1].request, url, mine)
-        entry["anonymous"] = _get(_web(ctx).fetch, url, mine)
+        entry["anonymous"] = _get(web_client(ctx).fetch, url, mine)
         o.urls.append(entry)
     return o
 
@@ -236,11 +221,11 @@ def cache_deception(ctx) -> DeceptionObservation:
     mine, token = markers_of(exp, account), secrets.token_hex(4)
     for url in private_urls(exp)[:MAX_DECEPTION_PATHS]:
         _get(jar.request, url, mine)   # the control: is the path shared even without a suffix?
-        o.plain[urlsplit(url).path] = _get(_web(ctx).fetch, url, mine)
+        o.plain[urlsplit(url).path] = _get(web_client(ctx).fetch, url, mine)
         for form in deception_forms(token):
             target = url.rstrip("/") + form
             victim = _get(jar.request, target, mine)
-            attacker = _get(_web(ctx).fetch, target, mine)
+            attacker = _get(web_client(ctx).fetch, target, mine)
             o.tries.append({"path": urlsplit(url).path, "form": form.replace(token, "<random>"), "url": target,
                             "victim": victim, "attacker": attacker})
     return o
@@ -276,7 +261,7 @@ def cache_poison(ctx, url: str) -> PoisonObservation:
     request of the same URL (poisoned?) and of another buster (the clean answer)."""
     if not getattr(ctx, "active", False):
         return PoisonObservation(url, skipped="cache poisoning probes are opt-in: run verify with --active")
-    fetch, token, tries = _web(ctx).fetch, secrets.token_hex(4), []
+    fetch, token, tries = web_client(ctx).fetch, secrets.token_hex(4), []
     sep = "&" if "?" in url else "?"
     for i, (name, value, canary) in enumerate(poison_headers(token)):
         busted = f"{url}{sep}launchready-cb={token}{i}"

@@ -24,7 +24,7 @@ MAX_HOPS = 10
 MAX_BUNDLES = 40
 
 
-def _web(ctx) -> WebClient:
+def web_client(ctx) -> WebClient:
     web = getattr(ctx, "web", None)
     if web is None:
         raise WebError("no web client configured")
@@ -33,17 +33,17 @@ def _web(ctx) -> WebClient:
 
 @probe("http")
 def http(ctx, method: str, url: str, headers: tuple[tuple[str, str], ...] = (), body: bytes | None = None) -> HttpResponse:
-    return _web(ctx).fetch(method, url, headers=headers, body=body)
+    return web_client(ctx).fetch(method, url, headers=headers, body=body)
 
 
 @probe("tls-version")
 def tls_version(ctx, host: str, version: str) -> VersionResult:
-    return try_version(_web(ctx), host, version)
+    return try_version(web_client(ctx), host, version)
 
 
 @probe("tls-cert")
 def tls_cert(ctx, host: str) -> CertificateInfo:
-    return certificate(_web(ctx), host)
+    return certificate(web_client(ctx), host)
 
 
 # ------------------------------------------------------------------------------ redirects
@@ -79,7 +79,7 @@ class RedirectChain:
 @probe("redirects")
 def redirects(ctx, url: str) -> RedirectChain:
     """Follow redirects from `url` (GET, at most MAX_HOPS), stopping at the first URL seen twice."""
-    web, seen, hops = _web(ctx), [url], []
+    web, seen, hops = web_client(ctx), [url], []
     current = url
     for _ in range(MAX_HOPS):
         try:
@@ -137,7 +137,7 @@ def get_page(ctx, url: str) -> Page:
     if not owner:
         return fut.result()
     try:
-        r = _web(ctx).fetch("GET", url, headers=(("Accept", "text/html,application/xhtml+xml,*/*;q=0.8"),))
+        r = web_client(ctx).fetch("GET", url, headers=(("Accept", "text/html,application/xhtml+xml,*/*;q=0.8"),))
         html = r.content_type in ("text/html", "application/xhtml+xml")
         page = Page(url, r, page_refs(r.text(), url) if html else PageRefs())
     except BaseException as e:
@@ -171,12 +171,10 @@ class BundleScan:
     page_errors: tuple[str, ...] = ()
 
 
-@probe("bundles")
-def bundles(ctx, page_urls: tuple[str, ...]) -> BundleScan:
-    """The same-origin scripts the pages load, each fetched once and scanned for credentials."""
-    from infra.knowledge.bundlesecrets import scan_text
-
-    scripts: list[str] = []
+def page_loads(ctx, page_urls: tuple[str, ...], pick) -> tuple[list[str], list[str]]:
+    """(the same-origin URLs `pick(page)` names across the pages, in first-seen order without repeats;
+    the pages that could not be read). Pages come from the run's page cache."""
+    found: list[str] = []
     errors: list[str] = []
     for url in page_urls:
         try:
@@ -184,11 +182,20 @@ def bundles(ctx, page_urls: tuple[str, ...]) -> BundleScan:
         except WebError as e:
             errors.append(str(e))
             continue
-        scripts.extend(s for s in p.refs.scripts if same_origin(s, url) and s not in scripts)
+        found.extend(u for u in pick(p) if same_origin(u, url) and u not in found)
+    return found, errors
+
+
+@probe("bundles")
+def bundles(ctx, page_urls: tuple[str, ...]) -> BundleScan:
+    """The same-origin scripts the pages load, each fetched once and scanned for credentials."""
+    from infra.knowledge.bundlesecrets import scan_text
+
+    scripts, errors = page_loads(ctx, page_urls, lambda p: p.refs.scripts)
     files = []
     for s in scripts[:MAX_BUNDLES]:
         try:
-            r = _web(ctx).fetch("GET", s, max_bytes=BUNDLE_BYTES)
+            r = web_client(ctx).fetch("GET", s, max_bytes=BUNDLE_BYTES)
         except WebError as e:
             files.append(BundleFile(s, 0, 0, False, error=str(e)))
             continue
@@ -213,7 +220,7 @@ def _source_map(ctx, script_url: str, r: HttpResponse) -> tuple[str, bool]:
     if not same_origin(url, script_url):
         return url, False
     try:
-        m = _web(ctx).fetch("GET", url, max_bytes=65536)
+        m = web_client(ctx).fetch("GET", url, max_bytes=65536)
     except WebError:
         return url, False
     return url, m.status == 200 and bool(SOURCE_MAP.search(m.text()))
@@ -234,7 +241,7 @@ class LatencySamples:
 def latency(ctx, url: str) -> LatencySamples:
     """`samples` timed GETs (request sent to body read) after one warm-up, at most `concurrency` at a
     time over kept-alive connections; stops early when the probe's own budget is spent."""
-    web, samples, concurrency = _web(ctx), max(1, ctx.samples), max(1, ctx.concurrency)
+    web, samples, concurrency = web_client(ctx), max(1, ctx.samples), max(1, ctx.concurrency)
     budget = time.monotonic() + max(ctx.timeout * 3, 5.0)
     try:
         web.fetch("GET", url)  # warm-up: DNS, TCP and TLS are not part of a flow's latency
@@ -287,7 +294,7 @@ class DirectOrigin:
 @probe("origin-direct")
 def origin_direct(ctx, host: str, origin: str) -> DirectOrigin:
     """Ask the origin itself for `host`'s home page, around the edge (TLS with the host's SNI)."""
-    web = _web(ctx)
+    web = web_client(ctx)
     web.address(origin, 443)  # an origin name that cannot be resolved is could-not-check, not "locked"
     try:
         r = web.fetch_via(origin, 443, "GET", f"https://{host}/")
