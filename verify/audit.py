@@ -42,9 +42,6 @@ def audit(exp: Expectations, *, nameservers: Sequence[tuple[str, int]] = (), tim
     clear_checkdmarc_cache()  # checkdmarc caches by name only, whatever the nameserver
     # A probe may make several sequential queries (SPF includes); give it room beyond one query.
     probe_timeout = max(timeout * 4, timeout + 1.0)
-    if fire_drill:
-        # The drill waits up to ~4 timeouts for delivery, then must still set every alarm back to OK.
-        probe_timeout += 20.0
     opts = engine.RunOptions(probe_timeout=probe_timeout, deadline=deadline, workers=workers)
     report = engine.run(checks, ctx, exp, opts, events, stack=exp.stack, domain=exp.domain,
                         nameservers=client.describe())

@@ -97,7 +97,9 @@ def _cleanup(aws: AwsClients, region: str, url: str | None, sub: str | None) -> 
                 pass
 
 
-@probe("aws-fire-drill")
+# A journey: it waits up to ~4 timeouts for delivery and must then still set every alarm back to OK,
+# so the per-probe timeout must not cut it off half-way (the run's deadline still bounds it).
+@probe("aws-fire-drill", journey=True)
 def probe_fire_drill(ctx: Any, region: str, topic: str, alarms: tuple[str, ...]) -> DrillObservation:
     aws = clients(ctx)
     arn = find_topic(aws, region, topic)
