@@ -96,6 +96,15 @@ def _hidden(html: str, name: str) -> str | None:
     return v.group(1) if v else None
 
 
+def stranger(account: Account, label: str) -> Account:
+    """An address at the account's domain that is no test account (`launchready-<label>@domain`): the
+    unknown side of the enumeration probes and the throttle's first target. It has no password."""
+    from dataclasses import replace
+
+    domain = account.username.rsplit("@", 1)[-1] if "@" in account.username else "example.com"
+    return replace(account, name=label, username=f"launchready-{label}@{domain}", password_env="")
+
+
 def password_of(account: Account) -> str:
     value = os.environ.get(account.password_env)
     if not value:

@@ -20,7 +20,7 @@ import time
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
-from .portalclient import Jar, MissingPassword, body_shape, csrf_token, digest, password_of, sign_in
+from .portalclient import Jar, MissingPassword, body_shape, csrf_token, digest, password_of, sign_in, stranger
 from .portalexpect import Account, PortalExpectations
 from .portalimap import (
     Inbox,
@@ -95,10 +95,6 @@ def mail_journeys(ctx, exp: PortalExpectations) -> dict:
     return out
 
 
-def _domain_of(a: Account) -> str:
-    return a.username.rsplit("@", 1)[-1] if "@" in a.username else "example.com"
-
-
 def request_reset(ctx, exp: PortalExpectations, address: str) -> dict:
     """Ask for a reset link for `address` the way the portal's page does; status and body shape."""
     jar, s = Jar(ctx.web), exp.session
@@ -128,7 +124,7 @@ def _reset(ctx, exp: PortalExpectations, inbox: Inbox, out: dict) -> None:
         return
     r["account"] = account.name
     password = password_of(account)
-    ghost = f"launchready-nobody-{digest(account.username)}@{_domain_of(account)}"
+    ghost = stranger(account, f"nobody-{digest(account.username)}").username
     since = inbox.mark()
     out["reset_enum"] = {"unknown": request_reset(ctx, exp, ghost), "known": request_reset(ctx, exp, account.username)}
     status = out["reset_enum"]["known"]["status"]

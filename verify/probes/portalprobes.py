@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 
 from ..leakpatterns import find_leaks
-from ..portalclient import Jar, MissingPassword, SignIn, csrf_token, digest, sign_in
+from ..portalclient import Jar, MissingPassword, SignIn, csrf_token, digest, sign_in, stranger
 from ..portalexpect import PortalExpectations
 from ..portalmail import mail_journeys
 from ..registry import probe
@@ -191,9 +191,7 @@ def _enumeration(ctx, exp: PortalExpectations, o: PortalObservation) -> None:
         o.enumeration_skipped = why
         return
     known = exp.accounts[0]
-    domain = known.username.rsplit("@", 1)[-1] if "@" in known.username else "example.com"
-    ghost = type(known)(name="ghost", org=known.org, role=known.role,
-                        username=f"launchready-nobody-{digest(known.username)}@{domain}", password_env="")
+    ghost = stranger(known, f"nobody-{digest(known.username)}")
     answers = {}
     for label, account in (("known", known), ("unknown", ghost)):
         statuses, shapes, bodies, times = [], [], [], []
@@ -233,11 +231,7 @@ def _throttle(ctx, exp: PortalExpectations, o: PortalObservation) -> None:
         o.throttle_skipped = why
         return
     attempts, window = exp.throttle
-    known = exp.accounts[0]
-    domain = known.username.rsplit("@", 1)[-1] if "@" in known.username else "example.com"
-    stranger = type(known)(name="throttle", org=known.org, role=known.role,
-                           username=f"launchready-throttle-probe@{domain}", password_env="")
-    for who in (stranger, exp.accounts[-1]):
+    for who in (stranger(exp.accounts[0], "throttle-probe"), exp.accounts[-1]):
         statuses = _hammer(ctx, exp, who, attempts + 3, window)
         o.throttle = {"attempts_allowed": attempts, "window": window, "statuses": statuses, "as": who.name,
                       "throttled_after": next((i + 1 for i, st in enumerate(statuses) if st in THROTTLED), None)}
