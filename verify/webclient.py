@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import re
 import socket
 import ssl
 import time
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -194,6 +195,27 @@ class WebClient:
                     raise WebError(f"GET {url}: {_describe(e)}") from None
                 return (time.perf_counter() - t0) * 1000, status
             yield get
+
+
+_SECRET_PARAM = re.compile(r"(?i)(token|session|sid|jwt|auth|key|secret|pass|code|sig|credential|x-amz-)")
+
+
+def shown_url(url: str) -> str:
+    """A URL fit for a report: a password in its userinfo and the values of credential-like query
+    parameters (token, session, sig, X-Amz-Signature, ...) are replaced; names stay, to be acted on.
+    A live server's Location header is not ours to repeat."""
+    try:
+        p = urlsplit(url)
+        netloc = p.netloc
+        if "@" in netloc:
+            user, _, host = netloc.rpartition("@")
+            netloc = f"{user.split(':', 1)[0]}:***@{host}" if ":" in user else netloc
+        query = "&".join(
+            f"{k}=…" if _SECRET_PARAM.search(k) and v else (f"{k}={v}" if v or "=" in part else k)
+            for part in p.query.split("&") if part for k, _, v in [part.partition("=")])
+        return urlunsplit((p.scheme, netloc, p.path, query, ""))
+    except ValueError:
+        return "[an unparsable URL]"
 
 
 def _not_challenged(r: HttpResponse) -> HttpResponse:

@@ -361,3 +361,18 @@ def test_a_leak_excerpt_never_repeats_a_credential():
     dsn = "postgres://" + "portal:" + "Xk9fq2" + "@db.internal/portal"  # built here: not a committed credential
     assert "Xk9fq2" not in _shown(f"/srv/portal/settings.py {dsn}")
     assert _shown("/srv/portal/app/views.py") == "/srv/portal/app/views.py"
+
+
+def test_a_live_location_header_never_echoes_a_credential(web):
+    """A redirect to a URL carrying a session or a password is named without the value."""
+    from verify.webclient import shown_url
+
+    url = "http://app.example.com/some/path?q=1"
+    leaky = "https://ops:hunter2pw@app.example.com/login?session=SESSIONVALUE42&next=%2F"
+    r = _judge(redirectchecks.judge_https, Item("app.example.com", data=web),
+               {key("http", "GET", url): _resp(url, 302, (("Location", leaky),))})
+    shown = r.message + repr(r.evidence)
+    assert r.status is Status.FAIL and "hunter2pw" not in shown and "SESSIONVALUE42" not in shown
+    assert "session=…" in shown and shown_url("https://a.example/p?page=2") == "https://a.example/p?page=2"
+    chain = RedirectChain(url, (Hop(url, 302, leaky), Hop(leaky, 200, None)))
+    assert "SESSIONVALUE42" not in chain.describe()

@@ -10,7 +10,7 @@ from urllib.parse import urljoin, urlsplit
 from ..model import Verdict, failed, passed
 from ..probes.webprobes import RedirectChain
 from ..registry import Item, NotApplicable, check, checks_of, key
-from ..webclient import HttpResponse
+from ..webclient import HttpResponse, shown_url
 from ..webexpect import RedirectExpectation, WebExpectations
 from .webcommon import HTTP, same_url, with_web
 
@@ -40,11 +40,12 @@ def judge_https(item: Item, obs) -> Verdict:
     loc = urljoin(url, r.location or "")
     if not any(same_url(loc, w) for w in want):
         why = "to plain http" if loc.startswith("http:") else "losing the path or query" if urlsplit(loc).path != "/some/path" else "elsewhere"
-        return failed(f"{url} redirects {why}: {r.status} {loc}", hint, status=r.status, location=loc)
+        return failed(f"{url} redirects {why}: {r.status} {shown_url(loc)}", hint, status=r.status,
+                      location=shown_url(loc))
     if r.status not in PERMANENT:
         return failed(f"{url} redirects with {r.status} (temporary): browsers and crawlers keep using http://", hint,
-                      status=r.status, location=loc)
-    return passed(f"{r.status} to {loc}")
+                      status=r.status, location=shown_url(loc))
+    return passed(f"{r.status} to {shown_url(loc)}")
 
 
 @with_web
@@ -96,10 +97,10 @@ def judge_legacy(item: Item, obs) -> Verdict:
     if r.status != want.status:
         problems.append(f"status {r.status}, declared {want.status}")
     if not same_url(loc, want.to_url):
-        problems.append(f"goes to {loc}, declared {want.to_url}")
+        problems.append(f"goes to {shown_url(loc)}, declared {want.to_url}")
     if problems:
-        return failed(f"{want.from_url}: " + "; ".join(problems), hint, status=r.status, location=loc)
-    return passed(f"{r.status} to {loc}")
+        return failed(f"{want.from_url}: " + "; ".join(problems), hint, status=r.status, location=shown_url(loc))
+    return passed(f"{r.status} to {shown_url(loc)}")
 
 
 @with_web

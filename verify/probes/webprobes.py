@@ -18,7 +18,7 @@ from ..htmlrefs import PageRefs, page_refs, same_origin
 from ..leakpatterns import SOURCE_MAP
 from ..registry import probe
 from ..tlsclient import CertificateInfo, VersionResult, certificate, try_version
-from ..webclient import BUNDLE_BYTES, HttpResponse, WebClient, WebError
+from ..webclient import BUNDLE_BYTES, HttpResponse, WebClient, WebError, shown_url
 
 MAX_HOPS = 10
 MAX_BUNDLES = 40
@@ -72,7 +72,7 @@ class RedirectChain:
         return self.hops[-1]
 
     def describe(self) -> str:
-        parts = [self.start] + [f"{h.status} {h.location}" for h in self.redirects]
+        parts = [shown_url(self.start)] + [f"{h.status} {shown_url(h.location or '')}" for h in self.redirects]
         return " -> ".join(parts)
 
 
