@@ -368,7 +368,7 @@ def test_a_live_location_header_never_echoes_a_credential(web):
     from verify.webclient import shown_url
 
     url = "http://app.example.com/some/path?q=1"
-    leaky = "https://ops:hunter2pw@app.example.com/login?session=SESSIONVALUE42&next=%2F"
+    leaky = "https://ops:hunter2pw@app.example.com/login?session=SESSIONVALUE42&next=%2F"  # pragma: allowlist secret
     r = _judge(redirectchecks.judge_https, Item("app.example.com", data=web),
                {key("http", "GET", url): _resp(url, 302, (("Location", leaky),))})
     shown = r.message + repr(r.evidence)
