@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
-from infra.edgerules import rate_limit_hosts, zone_settings
+from infra.edgerules import rate_limit_targets, zone_settings
+from infra.knowledge.awsprices import PRICED_AS_OF, monthly_usd
 from infra.spec import Spec, planned_records
 from infra.spec.mailplan import NULL_MX
 from infra.spec.monitorspec import METRICS_REGION
@@ -41,9 +42,14 @@ def build_contract(spec: Spec, outputs: Mapping[str, Any] | None = None) -> dict
         "canonicalHost": spec.canonical_name,
         "zonePlan": plan_summary(spec),
         "aliasHost": spec.alias_name,
+        # Explicit hosts, then each tenant group's sample: the hosts verify checks in full.
         "hosts": [
             {"name": h.name, "proxied": h.proxied, "api": h.api, "flows": dict(h.flows)} for h in spec.hosts
+        ] + [
+            {"name": name, "proxied": g.proxied, "api": g.api, "flows": dict(g.flows), "group": g.name}
+            for g in spec.tenant_groups for name in g.sampled
         ],
+        "tenantGroups": [tenant_group_contract(spec, g) for g in spec.tenant_groups],
         "records": records,
         "redirects": _redirect_expectations(spec),
         "tls": {
@@ -54,11 +60,7 @@ def build_contract(spec: Spec, outputs: Mapping[str, Any] | None = None) -> dict
             "hsts": zone_settings(spec.tls)["security_header"]["strict_transport_security"],
         },
         "headers": spec.headers.as_dict(),
-        "rateLimits": [
-            {"path": rl.path, "hosts": rate_limit_hosts(spec, rl.path, rl.hosts), "requests": rl.requests,
-             "period": rl.period, "methods": list(rl.methods)}
-            for rl in spec.rate_limits
-        ],
+        "rateLimits": [_rate_limit(spec, rl) for rl in spec.rate_limits],
         "cache": {"staticPaths": list(spec.cache.static_paths), "sessionCookie": spec.cache.session_cookie,
                   "staticTtl": spec.cache.static_ttl, "browserTtl": spec.cache.browser_ttl,
                   "bypassPaths": list(spec.cache.bypass_paths)},
@@ -72,6 +74,25 @@ def build_contract(spec: Spec, outputs: Mapping[str, Any] | None = None) -> dict
     }
 
 
+def _rate_limit(spec: Spec, rl) -> dict:
+    hosts, groups = rate_limit_targets(spec, rl)
+    return {"path": rl.path, "hosts": hosts, "groups": [g.name for g in groups], "requests": rl.requests,
+            "period": rl.period, "methods": list(rl.methods)}
+
+
+def tenant_group_contract(spec: Spec, g) -> dict:
+    """What verify sweeps over a group: every known tenant host, the record each must resolve to, the
+    names the wildcard must not serve, and the hosts checked in full (`sampled`)."""
+    return {
+        "name": g.name, "domain": g.domain, "wildcard": g.wildcard, "origin": g.origin,
+        "recordType": g.record_type, "proxied": g.proxied, "api": g.api, "flows": dict(g.flows),
+        "hosts": g.hosts, "sampled": g.sampled,
+        "exceptions": [g.host_name(label) for label in g.exceptions],
+        "certificate": {"authority": g.certificate_authority, "names": [g.domain, g.pattern]}
+        if g.needs_certificate(spec.domain) else None,
+    }
+
+
 def _redirect_expectations(spec: Spec) -> list[dict]:
     """Concrete request → response pairs verify can replay (path and query must survive)."""
     out = [{
@@ -81,6 +102,12 @@ def _redirect_expectations(spec: Spec) -> list[dict]:
     }]
     for r in spec.redirects:
         host = spec.redirect_host(r)
+        if r.group:
+            # Replayed on the group's sampled hosts (a wildcard group without tenants has none).
+            for name in spec.group(r.group).sampled:
+                out.append({"from": f"https://{name}{r.from_}" + ("?ref=launch" if r.preserve_query else ""),
+                            "to": r.target_url(name) + ("?ref=launch" if r.preserve_query else ""), "status": r.status})
+            continue
         target = r.target_url(host)
         out.append({
             "from": f"https://{host}{r.from_}" + ("?ref=launch" if r.preserve_query else ""),
@@ -195,5 +222,9 @@ def monitoring_contract(spec: Spec) -> dict | None:
             {"check": c.key, "name": c.alarm_name("slow"), "metric": "TimeToFirstByte",
              "statistic": mon.latency_statistic, "comparison": ">", "threshold": mon.latency_threshold_ms})],
         "alerts": {"email": list(mon.alerts.email), "webhooks": list(mon.alerts.webhooks)},
+        # What the monitors cost a month and how much of the account's health-check quota they take.
+        "monthly": {"healthChecks": len(checks), "alarms": 2 * len(checks), "quota": mon.health_check_quota,
+                    "usd": monthly_usd(len(checks), 2 * len(checks), fast_interval=mon.request_interval == 10),
+                    "pricedAsOf": PRICED_AS_OF},
         "cloudflareCertificateAlerts": bool(mon.cloudflare and mon.cloudflare.certificate_events),
     }

@@ -9,7 +9,8 @@ import json
 from collections.abc import Iterable
 
 from infra.spec import MANAGED_RULESETS, Spec
-from infra.spec.model import Tls
+from infra.spec.model import RateLimit, Tls
+from infra.spec.tenantspec import TenantGroup
 from infra.spec.zoneplan import mitigation_timeout
 
 # -- Cloudflare expression language ----------------------------------------------------------------
@@ -25,6 +26,36 @@ def host_in(hosts: Iterable[str]) -> str:
     if len(hosts) == 1:
         return f"http.host eq {quote(hosts[0])}"
     return "http.host in {" + " ".join(quote(h) for h in hosts) + "}"
+
+
+# Cloudflare refuses a rule expression longer than 4,096 characters: a tenant list longer than this
+# budget is matched by its wildcard instead (names nobody serves get no traffic).
+HOST_LIST_BUDGET = 3000
+
+
+def group_match(spec: Spec, group: TenantGroup) -> str:
+    """One expression for every tenant host of a group, whatever its size: the tenant list when it is
+    short, else `http.host wildcard "*.<domain>"` minus the names under it the group does not serve
+    (declared hosts, exceptions, other groups' ranges)."""
+    if not group.wildcard:
+        listed = host_in(group.hosts)
+        if len(listed) <= HOST_LIST_BUDGET:
+            return listed
+    suffix = "." + group.domain
+    others = sorted({n for n in spec.served_names if n.endswith(suffix) and not group.serves(n) and not n.startswith("*.")}
+                    | {group.host_name(label) for label in group.exceptions})
+    nested = sorted(g.pattern for g in spec.tenant_groups if g is not group and g.domain.endswith(suffix))
+    parts = [f"http.host wildcard {quote(group.pattern)}"]
+    if others:
+        parts.append(f"not {host_in(others)}")
+    parts += [f"not http.host wildcard {quote(p)}" for p in nested]
+    return all_of(parts)
+
+
+def hosts_match(spec: Spec, hosts: Iterable[str], groups: Iterable[TenantGroup] = ()) -> str:
+    """Explicit hosts and whole tenant groups, in one expression."""
+    hosts = list(hosts)
+    return any_of(([host_in(hosts)] if hosts else []) + [group_match(spec, g) for g in groups])
 
 
 def path_prefix(path: str) -> str:
@@ -91,6 +122,9 @@ def zone_settings(tls: Tls) -> dict[str, object]:
 def redirect_rules(spec: Spec) -> list[dict]:
     out = []
     for r in spec.redirects:
+        if r.group:
+            out.append(_group_redirect(spec, r, len(out)))
+            continue
         host = spec.redirect_host(r)
         # A legacy path on the canonical host is also matched on its alias (www), so
         # www.example.com/signin goes to the final URL in one hop instead of two.
@@ -121,6 +155,21 @@ def redirect_rules(spec: Spec) -> list[dict]:
     return out
 
 
+def _group_redirect(spec: Spec, r, index: int) -> dict:
+    """A legacy redirect on every tenant host of a group: a relative target stays on the same tenant."""
+    group = spec.group(r.group)
+    relative = r.to.startswith("/")
+    target = ({"expression": f'concat("https://", http.host, {quote(r.to)})'} if relative else {"value": r.to})
+    return {
+        "ref": f"legacy_{index}",
+        "description": f"legacy redirect {r.from_} → {r.to} on every tenant of {group.name}",
+        "expression": all_of([group_match(spec, group), path_is(r.from_)]),
+        "action": "redirect",
+        "action_parameters": {"from_value": {
+            "status_code": r.status, "preserve_query_string": r.preserve_query, "target_url": target}},
+    }
+
+
 def waf_rules(spec: Spec) -> list[dict]:
     if not spec.waf.enabled:
         return []
@@ -133,27 +182,35 @@ def waf_rules(spec: Spec) -> list[dict]:
     } for name in spec.waf.managed_rulesets]
 
 
+def rate_limit_targets(spec: Spec, rl: RateLimit) -> tuple[list[str], list[TenantGroup]]:
+    """The explicit hosts and the tenant groups a rate limit applies to: as declared, else every
+    host and group with a flow under the path, else every proxied host and group."""
+    if rl.hosts or rl.groups:
+        return list(rl.hosts), [g for g in spec.tenant_groups if g.name in rl.groups]
+    hosts = [h.name for h in spec.hosts if any(p.startswith(rl.path) for p in h.flows.values())]
+    groups = [g for g in spec.tenant_groups if any(p.startswith(rl.path) for p in g.flows.values())]
+    if hosts or groups:
+        return hosts, groups
+    return [h.name for h in spec.hosts if h.proxied], [g for g in spec.tenant_groups if g.proxied]
+
+
 def rate_limit_hosts(spec: Spec, path: str, declared: list[str]) -> list[str]:
-    """The hosts a rate limit applies to: as declared, else every host with a flow under the path,
-    else every proxied host."""
-    if declared:
-        return list(declared)
-    serving = [h.name for h in spec.hosts if any(p.startswith(path) for p in h.flows.values())]
-    return serving or [h.name for h in spec.hosts if h.proxied]
+    """The explicit hosts a rate limit applies to (its groups: rate_limit_targets)."""
+    return rate_limit_targets(spec, RateLimit(path=path, hosts=declared, requests=1))[0]
 
 
 def rate_limit_rules(spec: Spec) -> list[dict]:
     out = []
     plan = spec.plan
     for i, rl in enumerate(spec.rate_limits):
-        hosts = rate_limit_hosts(spec, rl.path, rl.hosts)
-        parts = [host_in(hosts), path_prefix(rl.path)]
+        hosts, groups = rate_limit_targets(spec, rl)
+        parts = [hosts_match(spec, hosts, groups), path_prefix(rl.path)]
         if rl.methods:
             parts.append(method_in(rl.methods))
         out.append({
             "ref": f"ratelimit_{i}",
             "description": rl.name or (f"{rl.requests} {'/'.join(rl.methods) + ' ' if rl.methods else ''}requests"
-                                       f" / {rl.period}s per IP on {rl.path} ({', '.join(hosts)})"),
+                                       f" / {rl.period}s per IP on {rl.path} ({', '.join(hosts + [g.pattern for g in groups])})"),
             "expression": all_of(parts),
             "action": rl.action,
             "ratelimit": {
@@ -185,8 +242,9 @@ def cache_rules(spec: Spec) -> list[dict]:
     # beats the static rule for API hosts, authenticated requests and declared paths.
     bypass = [cookie_has(c.session_cookie), 'len(http.request.headers["authorization"]) > 0']
     api_hosts = [h.name for h in spec.hosts if h.api]
-    if api_hosts:
-        bypass.insert(0, host_in(api_hosts))
+    api_groups = [g for g in spec.tenant_groups if g.api]
+    if api_hosts or api_groups:
+        bypass.insert(0, hosts_match(spec, api_hosts, api_groups))
     bypass += [path_prefix(p) for p in c.bypass_paths]
     out.append({
         "ref": "cache_bypass_private",

@@ -10,6 +10,8 @@ def register(cli) -> None:
                         formats=("console", "json"), handler=run)
     p.add_argument("--json", action="store_const", const="json", dest="format",
                    help="the same as --format json")
+    p.add_argument("--expand", action="append", default=[], metavar="GROUP",
+                   help="list every record of a tenant group (repeat, or 'all'); by default a group is one line")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
         if args.format == "json":
             print(render_json(planned, advisories), file=out or sys.stdout)
         else:
-            render_console(planned, Console(file=out, width=120) if out else Console(), advisories)
+            render_console(planned, Console(file=out, width=120) if out else Console(), advisories, args.expand)
     finally:
         if out:
             out.close()

@@ -65,6 +65,13 @@ def _ruleset(i):
     return "\n".join(lines)
 
 
+@describes("cloudflare:index/certificatePack:CertificatePack")
+def _certificate_pack(i):
+    return (f'{i.get("type")} certificate {", ".join(i.get("hosts") or [])} by {i.get("certificateAuthority")},'
+            f' {int(i.get("validityDays") or 0)} days, {i.get("validationMethod")} validation'
+            " (needs the Advanced Certificate Manager add-on)")
+
+
 @describes("cloudflare:index/zoneDnssec:ZoneDnssec")
 def _dnssec(i):
     return f'DNSSEC status = {i.get("status")}'
@@ -209,6 +216,7 @@ COMPONENT_TITLES = {
     "launchready:dns:Records": "DNS records",
     "launchready:dns:Dnssec": "DNSSEC",
     "launchready:edge:TlsSettings": "TLS",
+    "launchready:edge:TenantCertificates": "Certificates of tenant groups below a subdomain",
     "launchready:edge:Rules": "Edge rules: redirects, WAF, rate limits, cache, headers",
     "launchready:mail:MailAuth": "Mail authentication: SES identity, MTA-STS policy",
     "launchready:secrets:SecretStore": "Secret store (Secrets Manager, KMS)",
@@ -252,6 +260,58 @@ def zone_line(run: PlanRun) -> str:
     return f"zone {contract.get('domain', '?')}: {where}; {plan_line(contract)}"
 
 
+def tenant_lines(contract: dict) -> list[str]:
+    """One line per tenant group: its size, record, certificate and how it is watched."""
+    out = []
+    for g in contract.get("tenantGroups") or []:
+        n = len(g["hosts"])
+        size = (f"wildcard *.{g['domain']}, {n:,} known tenant{'s' if n != 1 else ''}" if g["wildcard"]
+                else f"{n:,} tenant{'s' if n != 1 else ''} under {g['domain']}")
+        if g["exceptions"]:
+            size += f", {len(g['exceptions'])} excepted"
+        cert = (f"certificate {', '.join(g['certificate']['names'])} by {g['certificate']['authority']}"
+                if g.get("certificate") else "Universal SSL")
+        watched = ", ".join(g["sampled"]) or "none (list tenants to watch some)"
+        out.append(f"tenant group {g['name']}: {size} → {g['recordType']} {g['origin']}"
+                   f" ({'proxied' if g['proxied'] else 'DNS only'}); {cert}; watched: {watched}")
+    return out
+
+
+def monitor_line(contract: dict) -> str:
+    m = (contract.get("monitoring") or {}).get("monthly")
+    if not m:
+        return ""
+    return (f"monitors: {m['healthChecks']} Route53 health checks of the account's quota of {m['quota']}, "
+            f"{m['alarms']} CloudWatch alarms; about ${m['usd']:,.2f} a month (list prices of {m['pricedAsOf']})")
+
+
+def tenant_record_group(res: PlannedResource) -> str:
+    """The tenant group a per-tenant DNS record belongs to ("" for any other resource)."""
+    comment = str(res.inputs.get("comment", ""))
+    if res.type != "cloudflare:index/dnsRecord:DnsRecord" or not comment.startswith("tenant group "):
+        return ""
+    return "" if str(res.inputs.get("name", "")).startswith("*.") else comment.split()[2]
+
+
+def collapsed(resources: list[PlannedResource], expand: set[str]) -> list[tuple[str, str]]:
+    """(resource, description) rows: a tenant group's records as one row unless it is expanded."""
+    rows: list[tuple[str, str]] = []
+    folded: dict[str, list[PlannedResource]] = defaultdict(list)
+    for res in resources:
+        group = tenant_record_group(res)
+        if group and group not in expand and "all" not in expand:
+            folded[group].append(res)
+            continue
+        note = f"\n{adoption(res)}" if res.import_id else ""
+        rows.append((f"{_short_type(res.type)}\n{res.name}", describe(res) + note))
+    for group, records in folded.items():
+        first = printable_inputs(records[0])
+        rows.append((f"{_short_type(records[0].type)}\n× {len(records):,}",
+                     f"tenant group {group}: {len(records):,} records {first.get('type')} <tenant>"
+                     f" → {first.get('content')} (`launchready plan --expand {group}` lists them)"))
+    return rows
+
+
 def adoption(res: PlannedResource) -> str:
     """What adopting an existing resource means, in one line ("" when the resource is created)."""
     if not res.import_id:
@@ -270,12 +330,16 @@ def adopted(run: PlanRun) -> list[PlannedResource]:
     return sorted((r for r in run.custom() if r.import_id), key=lambda r: (r.type, r.name))
 
 
-def render_console(run: PlanRun, console: Console, advisories: Sequence[Finding] = ()) -> None:
+def render_console(run: PlanRun, console: Console, advisories: Sequence[Finding] = (),
+                   expand: Sequence[str] = ()) -> None:
     contract = run.outputs.get("launchContract") or {}
     console.print(f"[bold]Launch plan[/bold] for stack [cyan]{run.stack}[/cyan]"
                   f" — {contract.get('domain', '?')} ({contract.get('environment', '?')}),"
                   f" canonical host {contract.get('canonicalHost', '?')}")
     console.print(escape(zone_line(run)))
+    for line in [*tenant_lines(contract), monitor_line(contract)]:
+        if line:
+            console.print(escape(line))
     if adopted(run):
         console.print("[bold]Adopted[/bold] (imported by id, not created; `pulumi up` then applies the declared settings):")
         for res in adopted(run):
@@ -284,10 +348,9 @@ def render_console(run: PlanRun, console: Console, advisories: Sequence[Finding]
         table = Table(title=label, title_justify="left", show_header=True, expand=False)
         table.add_column("resource", style="dim", no_wrap=True)
         table.add_column("settings that matter")
-        for res in resources:
+        for name, text in collapsed(resources, set(expand)):
             # escape: "[secret]" and other brackets are text, not rich markup.
-            note = f"\n{adoption(res)}" if res.import_id else ""
-            table.add_row(f"{_short_type(res.type)}\n{res.name}", escape(describe(res) + note))
+            table.add_row(name, escape(text))
         console.print(table)
     n, m = len(run.custom()), len(adopted(run))
     what = f"[bold]{n - m}[/bold] resources to create and [bold]{m}[/bold] to adopt" if m else f"[bold]{n}[/bold] resources to create"
@@ -307,6 +370,8 @@ def render_json(run: PlanRun, advisories: Sequence[Finding] = ()) -> str:
     doc = {
         "stack": run.stack,
         "zone": zone_line(run),
+        "tenantGroups": tenant_lines(contract := run.outputs.get("launchContract") or {}),
+        "monitors": monitor_line(contract),
         "beforeApply": [f.message for f in advisories],
         "advisories": [f.to_dict() for f in advisories],
         "adopts": [{"type": r.type, "name": r.name, "urn": r.urn, "importId": r.import_id, "message": adoption(r)}

@@ -11,7 +11,7 @@ from infra.components.mailauth import MailAuth
 from infra.components.monitors import Monitors
 from infra.components.rulesets import EdgeRules
 from infra.components.secretstore import EnvContract, SecretStore
-from infra.components.tlspolicy import TlsSettings
+from infra.components.tlspolicy import TenantCertificates, TlsSettings
 from infra.components.zone import Zone
 from infra.contract import build_contract
 from infra.spec import Spec, planned_records, spec_from_pulumi
@@ -34,6 +34,8 @@ def build(spec: Spec) -> Launch:
     dns = DnsRecords("dns", zone.zone_id, records, adopt=adopted_records(spec.zone, records))
     launch = Launch(spec, zone, dns)
     TlsSettings("tls", zone.zone_id, spec.tls)
+    if any(g.needs_certificate(spec.domain) for g in spec.tenant_groups):
+        TenantCertificates("tenant-certs", zone.zone_id, spec.tenant_groups, spec.domain)
     EdgeRules("edge", zone.zone_id, spec)
     launch.exports["zoneId"] = zone.zone_id
     # verify checks NS delegation against these (empty for a zone given by id).

@@ -84,6 +84,28 @@ class Zone(Model):
     adopt: Adopt = Adopt()
 
 
+def origin_value(value: str) -> str:
+    """An origin as the program publishes it: an IP address (A/AAAA) or a hostname (CNAME)."""
+    if is_ip(value):
+        return str(ipaddress.ip_address(value))
+    if ":" in value and "://" not in value and not re.fullmatch(r"[^:]+:\d+", value):
+        # Colons and no scheme or port: meant as an IPv6 address.
+        raise ValueError("is not a valid IP address or hostname (not a valid IPv6 address)")
+    if re.fullmatch(r"[\d.]+", value):
+        raise ValueError("is not a valid IP address or hostname (not a valid IPv4 address)")
+    try:
+        return normalise_hostname(value)
+    except ValueError as exc:
+        detail = str(exc).partition("(")[2].rstrip(")")
+        raise ValueError("is not a valid IP address or hostname" + (f" ({detail})" if detail else "")) from None
+
+
+def origin_record_type(origin: str) -> str:
+    if is_ip(origin):
+        return "AAAA" if ":" in origin else "A"
+    return "CNAME"
+
+
 class Host(Model):
     """A public host of the portal and the main flows it serves."""
 
@@ -100,24 +122,11 @@ class Host(Model):
     @field_validator("origin")
     @classmethod
     def _origin(cls, value: str) -> str:
-        if is_ip(value):
-            return str(ipaddress.ip_address(value))
-        if ":" in value and "://" not in value and not re.fullmatch(r"[^:]+:\d+", value):
-            # Colons and no scheme or port: meant as an IPv6 address.
-            raise ValueError("is not a valid IP address or hostname (not a valid IPv6 address)")
-        if re.fullmatch(r"[\d.]+", value):
-            raise ValueError("is not a valid IP address or hostname (not a valid IPv4 address)")
-        try:
-            return normalise_hostname(value)
-        except ValueError as exc:
-            detail = str(exc).partition("(")[2].rstrip(")")
-            raise ValueError("is not a valid IP address or hostname" + (f" ({detail})" if detail else "")) from None
+        return origin_value(value)
 
     @property
     def record_type(self) -> str:
-        if is_ip(self.origin):
-            return "AAAA" if ":" in self.origin else "A"
-        return "CNAME"
+        return origin_record_type(self.origin)
 
     @property
     def auth_flows(self) -> dict[str, str]:
@@ -161,12 +170,16 @@ class Redirect(Model):
     to: str
     status: Literal[301, 302, 307, 308] = 301
     host: Hostname | None = None
+    # A tenant group's name: the redirect applies on every tenant host of the group (one rule).
+    group: str | None = None
     preserve_query: StrictBool = True
 
     @model_validator(mode="after")
     def _target(self):
         if not (self.to.startswith("/") or self.to.startswith("https://") or self.to.startswith("http://")):
             raise ValueError(f"to: {self.to!r} is not a path (/new) or an absolute URL (https://...)")
+        if self.host and self.group:
+            raise ValueError("give host or group, not both")
         return self
 
     # Redirect resolution, one place for the program, the validator and verify's expectations.
@@ -217,7 +230,8 @@ class RateLimit(Model):
 
     name: str | None = None
     path: UrlPath
-    hosts: list[Hostname] = Field(default_factory=list)  # empty: every host that serves the path
+    hosts: list[Hostname] = Field(default_factory=list)  # empty (and no groups): every host that serves the path
+    groups: list[str] = Field(default_factory=list)      # tenant groups by name: every tenant host of each
     methods: list[Literal["GET", "POST", "PUT", "PATCH", "DELETE"]] = Field(default_factory=list)
     # Field descriptions are the units that error messages name ("'1m' is not an integer (seconds, e.g. 60)").
     requests: PositiveInt = Field(description="requests per period, e.g. 10")
@@ -275,6 +289,9 @@ class SpecView(Protocol):
 
     @property
     def hosts(self) -> list[Host]: ...
+
+    @property
+    def tenant_groups(self) -> list: ...  # list[TenantGroup] (tenantspec.py, which imports this module)
 
     @property
     def records(self) -> list[Record]: ...

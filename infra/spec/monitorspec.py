@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StrictBool, model_validator
 
+from infra.knowledge.awsprices import DEFAULT_HEALTH_CHECK_QUOTA
+
 from .fields import Hostname, PositiveInt, StrictInt, UrlPath
 from .model import Model, SpecView
 
@@ -69,7 +71,8 @@ class Monitoring(Model):
     failure_threshold: StrictInt = Field(default=3, ge=1, le=10)
     # Checker regions (at least 3); empty = Route53's default set.
     regions: list[Literal[CHECKER_REGIONS]] = Field(default_factory=list)  # type: ignore[valid-type]
-    # Hosts to check; by default every host in the spec.
+    # Hosts to check (explicit hosts or tenant hosts); by default every explicit host and the sampled
+    # hosts of each tenant group (tenantGroups[].sample): never every tenant.
     hosts: list[Hostname] | None = None
     # Path to check per host ("/" by default), e.g. api.example.com: /v1/health.
     host_paths: dict[Hostname, UrlPath] = Field(default_factory=dict)
@@ -78,6 +81,9 @@ class Monitoring(Model):
     flows: list[str] | None = None
     alerts: Alerts
     cloudflare: CloudflareAlerts | None = None
+    # The account's Route53 health-check quota (AWS's default is 200; raised on request): the policy
+    # pack refuses a program that declares more.
+    health_check_quota: PositiveInt = Field(DEFAULT_HEALTH_CHECK_QUOTA, description="health checks, e.g. 200")
 
     @model_validator(mode="after")
     def _regions(self):
@@ -86,17 +92,14 @@ class Monitoring(Model):
         return self
 
     def checks(self, spec: SpecView) -> list[CheckPlan]:
-        """Every health check, in a stable order: one per host, then one per main-flow path."""
-        names = self.hosts if self.hosts is not None else [h.name for h in spec.hosts]
-        out: list[CheckPlan] = []
-        for name in names:
-            if spec.host(name) is not None:
-                out.append(CheckPlan(f"host-{name}", name, self.host_paths.get(name, "/"), None))
-        for name in names:
-            host = spec.host(name)
-            if host is None:
-                continue
-            for flow, path in host.flows.items():
+        """Every health check, in a stable order: one per watched host, then one per main-flow path.
+        A tenant group is watched through its sampled hosts: its tenants share origin and flows."""
+        names = self.hosts if self.hosts is not None else (
+            [h.name for h in spec.hosts] + [n for g in spec.tenant_groups for n in g.sampled])
+        watched = [(name, flows) for name in names if (flows := _flows_of(spec, name)) is not None]
+        out = [CheckPlan(f"host-{name}", name, self.host_paths.get(name, "/"), None) for name, _ in watched]
+        for name, flows in watched:
+            for flow, path in flows.items():
                 if (self.flows is None or flow in self.flows) and path != self.host_paths.get(name, "/"):
                     out.append(CheckPlan(f"flow-{name}-{flow}", name, path, flow))
         return out
@@ -107,18 +110,27 @@ class Monitoring(Model):
     def problems(self, spec: SpecView) -> list[tuple[tuple, str]]:
         problems: list[tuple[tuple, str]] = []
         for i, name in enumerate(self.hosts or []):
-            if spec.host(name) is None:
+            if _flows_of(spec, name) is None:
                 problems.append((("monitoring", "hosts", i), f"{name!r} is not among hosts"))
         for name in self.host_paths:
-            if spec.host(name) is None:
+            if _flows_of(spec, name) is None:
                 problems.append((("monitoring", "hostPaths", name), "is not among hosts"))
-        declared = {f for h in spec.hosts for f in h.flows}
+        declared = {f for h in spec.hosts for f in h.flows} | {f for g in spec.tenant_groups for f in g.flows}
         for i, flow in enumerate(self.flows or []):
             if flow not in declared:
                 problems.append((("monitoring", "flows", i), f"{flow!r} is not a flow of any host (known: {', '.join(sorted(declared))})"))
         if self.cloudflare and self.cloudflare.certificate_events and not self.cloudflare_account(spec):
             problems.append((("monitoring", "cloudflare", "accountId"), "is required (or zone.accountId): notification policies belong to an account"))
         return problems
+
+
+def _flows_of(spec: SpecView, name: str) -> dict[str, str] | None:
+    """The flows of an explicit host or of the tenant group serving `name`; None if nobody serves it."""
+    host = spec.host(name)
+    if host is not None:
+        return host.flows
+    group = next((g for g in spec.tenant_groups if g.serves(name)), None)
+    return group.flows if group is not None else None
 
 
 # Route53 HealthCheck.referenceName: the AWS provider appends a 37-character unique id to it to build

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .model import SpecView
 
+# The CAA value of each certificate authority of Cloudflare's advanced certificates (tenantspec.py).
+CA_DOMAINS = {"lets_encrypt": "letsencrypt.org", "google": "pki.goog", "ssl_com": "ssl.com"}
 TXT_STRING_MAX = 255           # bytes per character-string (RFC 1035 §3.3)
 
 
@@ -65,6 +67,7 @@ def edge_records(spec: SpecView) -> list[PlannedRecord]:
             ttl=1 if host.proxied else host.ttl, proxied=host.proxied, source=f"hosts[{i}]",
             comment=f"portal host ({'proxied' if host.proxied else 'DNS only'})",
         ))
+    out += _group_records(spec)
     for i, rec in enumerate(spec.records):
         out.append(PlannedRecord(
             name=rec.name, type=rec.type, content=rec.content, ttl=rec.ttl, proxied=rec.proxied,
@@ -74,8 +77,30 @@ def edge_records(spec: SpecView) -> list[PlannedRecord]:
         out.append(PlannedRecord(name=spec.domain, type="CAA", content=caa_content("issue", issuer),
                                  source="caa", comment="CAA: who may issue certificates"))
     if spec.caa:
-        # Wildcard issuance is not needed by a portal; only the declared CAs may issue at all.
-        out.append(PlannedRecord(name=spec.domain, type="CAA", content=caa_content("issuewild", ";"),
-                                 source="caa", comment="CAA: no wildcard certificates"))
+        # Wildcard issuance only for the CAs of the tenant groups' certificates (*.portal.example.com);
+        # a portal without tenant groups needs none. Only the declared CAs may issue at all.
+        wild = sorted({g.certificate_authority for g in spec.tenant_groups if g.needs_certificate(spec.domain)})
+        for issuer in [CA_DOMAINS[ca] for ca in wild] or [";"]:
+            out.append(PlannedRecord(name=spec.domain, type="CAA", content=caa_content("issuewild", issuer), source="caa",
+                                     comment="CAA: wildcard certificates for tenant groups" if issuer != ";" else "CAA: no wildcard certificates"))
+    return out
+
+
+def _group_records(spec: SpecView) -> list[PlannedRecord]:
+    """A tenant group's records: one wildcard record, or one per tenant; an exception that is no
+    declared host gets a TXT marker, which stops the wildcard answering for its name (RFC 4592)."""
+    out: list[PlannedRecord] = []
+    declared = {h.name for h in spec.hosts} | {r.name for r in spec.records}
+    for i, g in enumerate(spec.tenant_groups):
+        source, ttl = f"tenantGroups[{i}]", 1 if g.proxied else g.ttl
+        names = [g.pattern] if g.wildcard else g.hosts
+        comment = f"tenant group {g.name} ({'proxied' if g.proxied else 'DNS only'})"
+        out += [PlannedRecord(name=n, type=g.record_type, content=g.origin, ttl=ttl, proxied=g.proxied,
+                              source=source, comment=comment) for n in names]
+        for label in g.exceptions:
+            name = g.host_name(label)
+            if name not in declared:
+                out.append(PlannedRecord(name=name, type="TXT", content=f"launchready: not served by {g.pattern}",
+                                         source=f"{source}.except", comment="keeps the tenant wildcard off this name"))
     return out
 

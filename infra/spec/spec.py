@@ -17,6 +17,7 @@ from .monitorspec import Monitoring
 from .portalspec import Portal
 from .records import PlannedRecord, edge_records
 from .secretspec import Secrets
+from .tenantspec import TenantGroup, group_problems
 from .zoneplan import zone_plan
 
 
@@ -35,6 +36,8 @@ class Spec(Model):
     zone: Zone = Zone()
     canonical_host: Literal["apex", "www"] = "apex"
     hosts: list[Host] = Field(min_length=1)
+    # Many tenant hosts per entry (infra/spec/tenantspec.py): one record or one per tenant, one rule each.
+    tenant_groups: list[TenantGroup] = Field(default_factory=list)
     records: list[Record] = Field(default_factory=list)
     redirects: list[Redirect] = Field(default_factory=list)
     tls: Tls = Tls()
@@ -60,11 +63,23 @@ class Spec(Model):
         return f"www.{self.domain}" if self.canonical_host == "apex" else self.domain
 
     def redirect_host(self, redirect: Redirect) -> str:
-        """The host a redirect is declared on: its own, or the canonical host."""
-        return redirect.host or self.canonical_name
+        """The host a redirect is declared on: its own, its group's pattern (*.portal.example.com),
+        or the canonical host."""
+        group = self.group(redirect.group) if redirect.group else None
+        return redirect.host or (group.pattern if group else self.canonical_name)
 
     def host(self, name: str) -> Host | None:
         return next((h for h in self.hosts if h.name == name), None)
+
+    def group(self, name: str) -> TenantGroup | None:
+        """The tenant group `name` (a group's name, not a host)."""
+        return next((g for g in self.tenant_groups if g.name == name), None)
+
+    def group_of(self, host: str) -> TenantGroup | None:
+        """The tenant group serving `host`, None for an explicit host or a name nobody serves."""
+        if self.host(host) is not None:
+            return None
+        return next((g for g in self.tenant_groups if g.serves(host)), None)
 
     @property
     def plan(self) -> str:
@@ -83,11 +98,18 @@ class Spec(Model):
         instance __dict__ directly, and pydantic leaves it out of fields, dumps and equality.)"""
         return MailPlan.build(self.mail, self) if self.mail is not None else None
 
+    @functools.cached_property
+    def served_names(self) -> frozenset[str]:
+        """Every name the zone answers with an address for (A, AAAA, CNAME records; wildcards as
+        `*.name`): what a tenant group's wildcard expression must leave out."""
+        return frozenset(r.name for r in planned_records(self) if r.type in ("A", "AAAA", "CNAME"))
+
     def model_copy(self, *, update=None, deep: bool = False):
         # A copy starts with the original's __dict__, cached plan included; an update may change
         # what the plan is derived from, so the copy derives its own.
         copied = super().model_copy(update=update, deep=deep)
         copied.__dict__.pop("mail_plan", None)
+        copied.__dict__.pop("served_names", None)
         return copied
 
     # -- cross-field validation ------------------------------------------------------------------
@@ -97,13 +119,14 @@ class Spec(Model):
         "_check_zone": {"zone", "domain"},
         "_check_host_items": {"hosts", "domain"},
         "_check_canonical_hosts": {"hosts", "domain", "canonicalHost"},
-        "_check_records": {"records", "hosts", "caa", "mail", "domain"},
+        "_check_records": {"records", "hosts", "tenantGroups", "caa", "mail", "domain"},
         "_check_redirects": {"redirects", "canonicalHost", "domain"},
-        "_check_redirect_hosts": {"redirects", "hosts"},
-        "_check_rate_limits": {"rateLimits", "hosts"},
+        "_check_redirect_hosts": {"redirects", "hosts", "tenantGroups"},
+        "_check_rate_limits": {"rateLimits", "hosts", "tenantGroups"},
+        "_check_tenant_groups": {"tenantGroups", "hosts", "domain", "caa"},
         # The mail, secrets and monitoring sections check themselves against the rest.
         "_check_mail": {"mail", "domain", "hosts", "records", "zone"},
-        "_check_monitoring": {"monitoring", "hosts", "domain", "zone"},
+        "_check_monitoring": {"monitoring", "hosts", "tenantGroups", "domain", "zone"},
         "_check_portal": {"portal", "hosts"},
         "_check_adopt": {"zone", "domain", "hosts", "records", "caa", "mail", "waf", "rateLimits"},
     }
@@ -114,7 +137,8 @@ class Spec(Model):
     # the invalid item might be the one it looks for.
     PARTIAL_OK: ClassVar[dict[str, set[str]]] = {
         "_check_host_items": {"hosts"},
-        "_check_records": {"records", "hosts"},
+        "_check_records": {"records", "hosts", "tenantGroups"},
+        "_check_tenant_groups": {"tenantGroups"},
         "_check_redirects": {"redirects"},
         "_check_redirect_hosts": {"redirects"},
         "_check_rate_limits": {"rateLimits"},
@@ -168,6 +192,9 @@ class Spec(Model):
             if host.record_type == "CNAME" and host.origin == host.name:
                 errors.append((("hosts", i, "origin"), f"{host.origin!r} points at the host itself"))
         return errors
+
+    def _check_tenant_groups(self):
+        return group_problems(self.tenant_groups, self.domain, {h.name: i for i, h in enumerate(self.hosts)}, self.caa)
 
     def _check_canonical_hosts(self):
         errors = []
@@ -226,7 +253,9 @@ class Spec(Model):
 
     def _check_redirect_hosts(self):
         return [(("redirects", i, "host"), f"{r.host!r} is not among hosts")
-                for i, r in enumerate(self.redirects) if r.host and self.host(r.host) is None]
+                for i, r in enumerate(self.redirects) if r.host and self.host(r.host) is None] + [
+            (("redirects", i, "group"), f"{r.group!r} is not among tenantGroups")
+            for i, r in enumerate(self.redirects) if r.group and self.group(r.group) is None]
 
     def _check_mail(self):
         return list(self.mail_plan.problems) if self.mail_plan is not None else []
@@ -245,7 +274,12 @@ class Spec(Model):
         for i, rl in enumerate(self.rate_limits):
             for j, name in enumerate(rl.hosts):
                 if self.host(name) is None:
-                    errors.append((("rateLimits", i, "hosts", j), f"{name!r} is not among hosts"))
+                    where = self.group_of(name)
+                    hint = f" (a tenant of {where.name!r}: name the group in groups)" if where else ""
+                    errors.append((("rateLimits", i, "hosts", j), f"{name!r} is not among hosts{hint}"))
+            for j, name in enumerate(rl.groups):
+                if self.group(name) is None:
+                    errors.append((("rateLimits", i, "groups", j), f"{name!r} is not among tenantGroups"))
         return errors
 
 
