@@ -42,7 +42,8 @@ def group_match(spec: Spec, group: TenantGroup) -> str:
         if len(listed) <= HOST_LIST_BUDGET:
             return listed
     suffix = "." + group.domain
-    others = sorted({n for n in spec.served_names if n.endswith(suffix) and not group.serves(n) and not n.startswith("*.")}
+    others = sorted({n for n in spec.served_names
+                     if n.endswith(suffix) and not n.startswith("*.") and spec.group_of(n) is not group}
                     | {group.host_name(label) for label in group.exceptions})
     nested = sorted(g.pattern for g in spec.tenant_groups if g is not group and g.domain.endswith(suffix))
     parts = [f"http.host wildcard {quote(group.pattern)}"]

@@ -73,3 +73,20 @@ def own(value: str) -> str:
     for old, new in _OWN_VALUES:
         value = value.replace(old, new)
     return value
+
+
+# -- tenant groups ---------------------------------------------------------------------------------------
+# A wildcard group below a subdomain (with an exception) and an explicit group at the apex.
+CLIENTS = {"name": "clients", "domain": "portal.example.com", "origin": "portal-lb.example.net", "wildcard": True,
+           "flows": {"login": "/login", "dashboard": "/dashboard"}, "tenants": ["acme", "globex", "initech"],
+           "except": ["admin"], "sample": 2}
+PARTNERS = {"name": "partners", "domain": "example.com", "origin": "203.0.113.30",
+            "tenants": ["partner0", "partner1", "partner2"], "flows": {"login": "/login"}}
+
+
+def with_groups(*groups, **more):
+    def edit(config):
+        config["launchready:tenantGroups"] = [dict(g) for g in groups]
+        for key, value in more.items():
+            config[f"launchready:{key}"] = value
+    return edit
