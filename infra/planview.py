@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from infra.contract import monitor_line, tenant_lines
 from infra.findings import Finding
 from infra.mockrun import PlannedResource, PlanRun
 from infra.spec.redact import redact_tree
@@ -258,31 +259,6 @@ def zone_line(run: PlanRun) -> str:
     else:
         where = "existing, looked up in Cloudflare at deploy time (not created)"
     return f"zone {contract.get('domain', '?')}: {where}; {plan_line(contract)}"
-
-
-def tenant_lines(contract: dict) -> list[str]:
-    """One line per tenant group: its size, record, certificate and how it is watched."""
-    out = []
-    for g in contract.get("tenantGroups") or []:
-        n = len(g["hosts"])
-        size = (f"wildcard *.{g['domain']}, {n:,} known tenant{'s' if n != 1 else ''}" if g["wildcard"]
-                else f"{n:,} tenant{'s' if n != 1 else ''} under {g['domain']}")
-        if g["exceptions"]:
-            size += f", {len(g['exceptions'])} excepted"
-        cert = (f"certificate {', '.join(g['certificate']['names'])} by {g['certificate']['authority']}"
-                if g.get("certificate") else "Universal SSL")
-        watched = ", ".join(g["sampled"]) or "none (list tenants to watch some)"
-        out.append(f"tenant group {g['name']}: {size} → {g['recordType']} {g['origin']}"
-                   f" ({'proxied' if g['proxied'] else 'DNS only'}); {cert}; watched: {watched}")
-    return out
-
-
-def monitor_line(contract: dict) -> str:
-    m = (contract.get("monitoring") or {}).get("monthly")
-    if not m:
-        return ""
-    return (f"monitors: {m['healthChecks']} Route53 health checks of the account's quota of {m['quota']}, "
-            f"{m['alarms']} CloudWatch alarms; about ${m['usd']:,.2f} a month (list prices of {m['pricedAsOf']})")
 
 
 def tenant_record_group(res: PlannedResource) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from infra.contract import build_contract
+from infra.contract import build_contract, monitor_cost, tenant_lines
 from infra.findings import Finding, Status
 from infra.spec import Spec
 from infra.spec.redact import MASK, redact_tree
@@ -58,6 +58,11 @@ def _monitoring(m: Mapping[str, Any] | None) -> dict[str, Any] | None:
             "webhooks": list(m["alerts"]["webhooks"]), "certificateAlerts": m["cloudflareCertificateAlerts"]}
 
 
+def _per_tenant(record: Mapping[str, Any]) -> bool:
+    """A record of one tenant of an explicit group: the group's line stands for all of them."""
+    return str(record.get("source", "")).startswith("tenantGroups[") and not str(record["name"]).startswith("*.")
+
+
 def declared(spec: Spec, stack: str, outputs: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The declared launch, as a newcomer reads it: hosts, redirects, TLS, edge, mail, secrets, env, monitors."""
     c = build_contract(spec, outputs or {})
@@ -71,8 +76,10 @@ def declared(spec: Spec, stack: str, outputs: Mapping[str, Any] | None = None) -
         "tls": {"sslMode": c["tls"]["sslMode"], "minVersion": c["tls"]["minVersion"], "tls13": c["tls"]["tls13"],
                 "hsts": c["tls"]["hsts"]},
         "waf": list(spec.waf.managed_rulesets) if spec.waf.enabled else [],
-        "rateLimits": [f"{r['path']} on {', '.join(r['hosts'])}: {int(r['requests'])} per {int(r['period'])} s"
-                       for r in c["rateLimits"]],
+        "rateLimits": [f"{r['path']} on {', '.join(r['hosts'] + [f'tenant group {g}' for g in r.get('groups', [])])}:"
+                       f" {int(r['requests'])} per {int(r['period'])} s" for r in c["rateLimits"]],
+        "tenantGroups": tenant_lines(c),
+        "monitorCost": monitor_cost(c),
         "caa": c["caa"],
         "mail": _mail(c.get("mail")),
         "secrets": _secrets(c, stack),
@@ -80,7 +87,7 @@ def declared(spec: Spec, stack: str, outputs: Mapping[str, Any] | None = None) -
                  "type": v["type"]} for k, v in env.items()],
         "monitoring": _monitoring(c.get("monitoring")),
         "records": [{"name": r["name"], "type": r["type"], "content": r["content"], "proxied": r["proxied"]}
-                    for r in c["records"] if r["type"] in HOST_RECORD_TYPES],
+                    for r in c["records"] if r["type"] in HOST_RECORD_TYPES and not _per_tenant(r)],
     }
     return redact_tree(doc)
 

@@ -5,25 +5,32 @@ import re
 
 from infra.knowledge import takeover
 
+from ..context import current_spec
 from ..props import DNS_RECORD, ZONE_DNSSEC, get, of_type, record_name, zone_id, zone_label, zones
 from ..registry import HIGH, MANDATORY, MEDIUM, resource_rule, stack_rule
 
 
 @resource_rule(
     "no-wildcard-records", area="dns", types=[DNS_RECORD], severity=MEDIUM, enforcement=MANDATORY,
-    description="No wildcard DNS records (*.example.com) unless explicitly allowed: a wildcard answers for every mistyped or forgotten name, which phishing and takeovers exploit.",
+    description="No wildcard DNS records (*.example.com) unless a tenant group declares it or it is explicitly allowed: a wildcard answers for every mistyped or forgotten name, which phishing and takeovers exploit.",
     remediation="""
 Replace the wildcard in `launchready:records` (stacks/Pulumi.<stack>.yaml) with one record per host
-the portal really serves. If a wildcard is required (per-tenant subdomains), allow that exact name
-in the policy config: {"no-wildcard-records": {"allowed": ["*.tenants.example.com"]}}.""",
+the portal really serves. Per-tenant subdomains are a tenant group (`launchready:tenantGroups` with
+`wildcard: true` and `except:` for the names it must not serve; docs/stack-spec-tenants.md), whose
+wildcard is accepted. Any other wildcard can be allowed by name in the policy config:
+{"no-wildcard-records": {"allowed": ["*.tenants.example.com"]}}.""",
     config={"allowed": {"type": "array", "items": {"type": "string"}, "default": [],
                         "description": "Wildcard names that are accepted."}},
     spec_keys=("records",),
 )
 def no_wildcard_records(props, config):
     name = record_name(props)
-    if name.startswith("*") and name not in {a.lower().rstrip(".") for a in config["allowed"]}:
-        yield f"{name} ({get(props, 'type')}) is a wildcard record."
+    if not name.startswith("*") or name in {a.lower().rstrip(".") for a in config["allowed"]}:
+        return
+    spec = current_spec()
+    if spec is not None and any(g.wildcard and g.pattern == name for g in spec.tenant_groups):
+        return  # a tenant group's wildcard, declared with the names it must not serve
+    yield f"{name} ({get(props, 'type')}) is a wildcard record."
 
 
 # Third-party services whose CNAME targets must stay DNS-only (mail return paths, verification).

@@ -80,7 +80,7 @@ def test_plan_shows_a_group_as_one_line_and_expands_it_on_request(tmp_path):
     folded = _plan(path)
     assert "tenant group partners: 300 tenants under example.com → A 203.0.113.30 (proxied)" in folded
     assert "300 records A <tenant>" in folded and "t17.example.com" not in folded
-    assert "monitors: " in folded and "of the account's quota of 200" in folded
+    assert "monitors: " in folded and "of the account's quota of 200 health checks" in folded
     expanded = _plan(path, "--expand", "partners")
     assert "A t17.example.com → 203.0.113.30" in expanded
     doc = json.loads(_plan(path, "--json"))

@@ -42,6 +42,18 @@ def test_no_wildcard_records():
                     {"no-wildcard-records": {"allowed": ["*.example.com"]}}) == []
 
 
+def test_a_tenant_groups_wildcard_is_declared_not_forgotten(tmp_path):
+    from infra.spec import load_stack
+    from policies.context import use_spec
+    from tests.stackfiles import CLIENTS, stack_with, with_groups
+
+    spec = load_stack(str(stack_with(tmp_path, with_groups(CLIENTS))))
+    with use_spec(spec):
+        assert messages("no-wildcard-records", [rec("*.portal.example.com", proxied=True)]) == []
+        # Only the group's own pattern: another wildcard is still refused.
+        assert messages("no-wildcard-records", [rec("*.example.com", proxied=True)]) == ["*.example.com (A) is a wildcard record."]
+
+
 def test_portal_hosts_proxied():
     assert messages("portal-hosts-proxied", [rec("app.example.com", proxied=True)]) == []
     assert messages("portal-hosts-proxied", [rec("app.example.com")]) == [

@@ -181,3 +181,18 @@ def test_without_results_it_runs_plan_and_gate_in_process(report, tmp_path):
     assert [p["command"] for p in doc["subject"]["parts"]] == ["plan", "gate"]
     assert all(p["source"] == "run now" for p in doc["subject"]["parts"])
     assert any("No verify result" in m for m in doc["subject"]["watch"]["missing"])
+
+
+def test_a_tenant_group_is_one_line_in_the_handover_not_a_record_per_tenant(tmp_path):
+    from infra.report.handover import declared
+    from infra.spec import load_stack
+    from tests.stackfiles import CLIENTS, PARTNERS, stack_with, with_groups
+
+    many = {**PARTNERS, "tenants": [f"t{i}" for i in range(400)]}
+    doc = declared(load_stack(str(stack_with(tmp_path, with_groups(CLIENTS, many)))), "variant")
+    assert [line.split(":")[0] for line in doc["tenantGroups"]] == ["tenant group clients", "tenant group partners"]
+    assert "400 tenants under example.com" in doc["tenantGroups"][1]
+    names = [r["name"] for r in doc["records"]]
+    assert "*.portal.example.com" in names and not any(n.startswith("t1") for n in names)
+    assert any("tenant group clients" in r for r in doc["rateLimits"])
+    assert doc["monitorCost"].startswith("about $") and "of the account's quota of 200 health checks" in doc["monitorCost"]
