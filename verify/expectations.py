@@ -199,6 +199,8 @@ def from_spec(spec: Any, *, stack: str = "", outputs: Mapping[str, Any] | None =
             elif len(parts) == 3 and parts[1] == "issuewild" and parts[2].strip('"').strip() == ";":
                 forbid_wild = True
             continue
+        if source.startswith("tenantGroups[") and not source.endswith(".except") and not str(r["name"]).startswith("*."):
+            continue  # one record per tenant of an explicit group: swept and summarised by the tenant checks
         name = _norm(r["name"])
         value = (name, rtype, f"{r['priority'] or 0} {content}" if rtype == "MX" else content)
         if source.startswith("mail.providers") and rtype == "MX" and name != domain and content.strip().rstrip("."):
