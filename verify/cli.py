@@ -24,7 +24,7 @@ def register(cli) -> argparse.ArgumentParser:
                    help="query this server instead of the system resolver (repeatable); for pre-cutover checks")
     p.add_argument("--connect-to", action="append", default=[], metavar="HOST:PORT:ADDR:PORT",
                    help="curl-style pin for every TLS and HTTP connection (repeatable): audit a staging edge or a new "
-                        "origin before DNS moves")
+                        "origin before DNS moves; an empty HOST matches any host (`:443:ADDR:PORT`, as in curl)")
     p.add_argument("--ca-file", metavar="PEM", help="trust only these CAs for TLS and HTTPS (instead of the system store)")
     p.add_argument("--samples", type=int, default=20, metavar="N", help="latency samples per main flow (default 20)")
     p.add_argument("--concurrency", type=int, default=4, metavar="N",

@@ -29,6 +29,22 @@ BUNDLE_BYTES = 8 * 1024 * 1024   # a JavaScript bundle
 USER_AGENT = "launchready-verify/1 (+post-deploy audit)"
 
 
+ANY_HOST, ANY_PORT = "", 0   # curl's empty HOST or PORT in --connect-to: matches any
+
+
+def pin_for(pins: dict[tuple[str, int], tuple[str, int]], host: str, port: int) -> tuple[str, int] | None:
+    """The --connect-to pin that applies to host:port: an exact one first, then curl's empty-host and
+    empty-port forms. None: not pinned."""
+    if not pins:
+        return None
+    host = host.lower().rstrip(".")
+    for k in ((host, port), (host, ANY_PORT), (ANY_HOST, port), (ANY_HOST, ANY_PORT)):
+        hit = pins.get(k)
+        if hit is not None:
+            return hit
+    return None
+
+
 class WebError(Exception):
     """A host could not be reached or answered nothing usable: a could-not-check, never a verdict."""
 
@@ -84,7 +100,7 @@ class WebClient:
     def address(self, host: str, port: int) -> tuple[str, int]:
         """(ip, port) for host:port: the pin, else our DNS answer, else the system resolver."""
         host = host.lower().rstrip(".")
-        pinned = self.connect_to.get((host, port))
+        pinned = self.pinned(host, port)
         if pinned:
             return pinned
         if _is_ip(host):
@@ -102,6 +118,10 @@ class WebClient:
                 return str(ans.records[0]), port
             failures.append(f"{rdtype}: {ans.failure or ans.status}")
         raise WebError(f"{host} has no address through {', '.join(self.dns.describe())} ({'; '.join(failures)})")
+
+    def pinned(self, host: str, port: int) -> tuple[str, int] | None:
+        """The --connect-to pin for host:port (exact, or curl's empty-host / empty-port form), or None."""
+        return pin_for(self.connect_to, host, port)
 
     def trust(self) -> ssl.SSLContext:
         """--ca-file's context, else the system store (loaded once: it costs ~50 ms each time)."""
