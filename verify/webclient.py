@@ -321,7 +321,8 @@ def _keep_peer(r: httpx.Response, peer: dict) -> None:
     stream = r.extensions.get("network_stream")
     tls = stream.get_extra_info("ssl_object") if stream is not None else None
     if tls is not None:
-        peer["der"], peer["protocol"] = tls.getpeercert(binary_form=True) or b"", tls.version() or ""
+        # ssl.SSLSocket, or (httpcore's sync stream) the C-level _SSLSocket, whose getpeercert is positional only
+        peer["der"], peer["protocol"] = tls.getpeercert(True) or b"", tls.version() or ""
 
 
 def _read(r: httpx.Response, max_bytes: int) -> tuple[bytes, bool]:

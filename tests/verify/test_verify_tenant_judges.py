@@ -69,7 +69,7 @@ def test_one_uncovered_host_fails_tenant_tls_naming_it_and_nothing_else():
     v = judge("tenant-tls", g, obs)
     assert v.status is Status.FAIL
     assert v.message.startswith(f"999 of 1,000 tenant hosts pass; failing: {bad} (certificate does not cover the name")
-    assert v.evidence["failing"] == [{"host": bad, "reason": "certificate does not cover the name (it names other.example.net)"}]
+    assert v.evidence["failing"] == [{"host": bad, "reason": "certificate does not cover the name; it names other.example.net"}]
     assert v.remediation
     assert judge("tenant-dns", g, obs).status is Status.PASS
     assert judge("tenant-https", g, obs).status is Status.PASS

@@ -176,8 +176,8 @@ def tls_outcome(g: TenantGroupExpectation, o: HostObservation, now: _dt.datetime
     if not c.verified and c.verify_code not in PERIOD_CODES:
         return FAIL, f"certificate does not chain to a trusted root: {c.verify_message}"
     if not name_covered(o.host, c.dns_names):
-        return FAIL, f"certificate does not cover the name (it names {', '.join(c.dns_names[:3]) or 'nothing'}"\
-                     f"{', …' if len(c.dns_names) > 3 else ''})"
+        return FAIL, f"certificate does not cover the name; it names {', '.join(c.dns_names[:3]) or 'nothing'}"\
+                     f"{', …' if len(c.dns_names) > 3 else ''}"
     days = c.days_left(now)
     if c.not_before > now:
         return FAIL, f"certificate not valid before {c.not_before:%Y-%m-%d}"

@@ -79,12 +79,14 @@ def _where(web: WebClient, host: str, ans: DnsAnswer) -> tuple[str, int] | None:
 
 
 def observe_host(ctx, g: TenantGroupExpectation, host: str) -> HostObservation:
-    web = web_client(ctx)
     ans = _ask(ctx, host, query_type(g))
     try:
+        web = web_client(ctx)
         got = web.fetch_peer(f"https://{host}{g.path}", chain_context(web), _where(web, host, ans))
     except WebError as e:
         return HostObservation(host, ans, web_error=str(e))
+    except Exception as e:  # noqa: BLE001 - one host's surprise is that host's could-not-check, its DNS kept
+        return HostObservation(host, ans, web_error=f"{type(e).__name__}: {e}")
     r = got.response
     cert = None
     if got.der:
