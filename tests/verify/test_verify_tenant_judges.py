@@ -219,3 +219,29 @@ def test_the_summary_reaches_every_format():
     for fmt, render in RENDERERS.items():
         text = render(rep)
         assert "29 of 30 tenant hosts pass" in text and bad in text, fmt
+
+
+def test_the_sweep_is_bounded_in_width_and_time():
+    """At most `workers` calls at once; what the limit reaches first comes back None (then "not checked")."""
+    import threading
+    import time
+
+    from verify.sweep import bounded_map
+
+    live, peak, lock = [0], [0], threading.Lock()
+
+    def fn(i):
+        with lock:
+            live[0] += 1
+            peak[0] = max(peak[0], live[0])
+        time.sleep(0.01 if i < 20 else 5)
+        with lock:
+            live[0] -= 1
+        return i * 2
+
+    t = time.monotonic()
+    out = bounded_map(fn, list(range(24)), 4, time.monotonic() + 0.5)
+    assert time.monotonic() - t < 2.0
+    assert out[:20] == [i * 2 for i in range(20)] and out[20:] == [None] * 4
+    assert peak[0] <= 4
+    assert bounded_map(fn, [], 4, time.monotonic() + 1) == []
