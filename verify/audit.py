@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ssl
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
@@ -24,7 +25,8 @@ def audit(exp: Expectations, *, nameservers: Sequence[tuple[str, int]] = (), tim
           fetcher: PolicyFetcher | None = None, ca_file: str | None = None,
           ssl_context: ssl.SSLContext | None = None, connect_to: dict | None = None, events: engine.RunEvents | None = None,
           workers: int = 16, samples: int = 20, concurrency: int = 4, browser: str | None = None,
-          active: bool = False, aws: AwsClients | None = None, fire_drill: bool = False) -> Report:
+          active: bool = False, aws: AwsClients | None = None, fire_drill: bool = False,
+          tenant_concurrency: int = 16) -> Report:
     checks = engine.select(engine.load_all(), only, skip)
     client = DnsClient(nameservers, timeout=timeout)
     if ssl_context is None and ca_file:
@@ -36,7 +38,8 @@ def audit(exp: Expectations, *, nameservers: Sequence[tuple[str, int]] = (), tim
                                      connect_to=pins)
     web = WebClient(client, timeout=timeout, ssl_context=ssl_context, connect_to=pins)
     ctx = Context(dns=client, fetcher=fetcher, timeout=timeout, web=web, samples=samples, concurrency=concurrency,
-                  browser=browser, portal=exp.portal, active=active, aws=aws or AwsClients(timeout=timeout))
+                  browser=browser, portal=exp.portal, active=active, aws=aws or AwsClients(timeout=timeout),
+                  tenant_concurrency=tenant_concurrency, deadline_at=time.monotonic() + deadline)
     if fire_drill and exp.aws is not None:
         exp = replace(exp, aws=replace(exp.aws, fire_drill=True))
     clear_checkdmarc_cache()  # checkdmarc caches by name only, whatever the nameserver

@@ -24,11 +24,13 @@ def register(cli) -> argparse.ArgumentParser:
                    help="query this server instead of the system resolver (repeatable); for pre-cutover checks")
     p.add_argument("--connect-to", action="append", default=[], metavar="HOST:PORT:ADDR:PORT",
                    help="curl-style pin for every TLS and HTTP connection (repeatable): audit a staging edge or a new "
-                        "origin before DNS moves")
+                        "origin before DNS moves; an empty HOST matches any host (`:443:ADDR:PORT`, as in curl)")
     p.add_argument("--ca-file", metavar="PEM", help="trust only these CAs for TLS and HTTPS (instead of the system store)")
     p.add_argument("--samples", type=int, default=20, metavar="N", help="latency samples per main flow (default 20)")
     p.add_argument("--concurrency", type=int, default=4, metavar="N",
                    help="latency requests in flight at once per flow (default 4)")
+    p.add_argument("--tenant-concurrency", type=int, default=16, metavar="N",
+                   help="tenant hosts checked at once in each tenant group's sweep (default 16)")
     p.add_argument("--active", action="store_true",
                    help="also run state-changing and throttle probes of the portal (CSRF, login throttle); refused on a "
                         "production stack unless portal.allowActiveInProduction")
@@ -70,8 +72,8 @@ def handle(args: argparse.Namespace) -> int:
     # NaN passes any comparison ("nan <= 0" is False) and would disable every probe timeout
     if not all(math.isfinite(v) and v > 0 for v in (args.timeout, args.deadline)):
         return _fail("--timeout and --deadline must be finite positive numbers of seconds")
-    if not (1 <= args.samples <= 1000 and 1 <= args.concurrency <= 64):
-        return _fail("--samples must be 1..1000 and --concurrency 1..64")
+    if not (1 <= args.samples <= 1000 and 1 <= args.concurrency <= 64 and 1 <= args.tenant_concurrency <= 256):
+        return _fail("--samples must be 1..1000, --concurrency 1..64 and --tenant-concurrency 1..256")
     browser = None
     if args.browser:
         from .probes.browserprobes import find_browser
@@ -109,7 +111,7 @@ def handle(args: argparse.Namespace) -> int:
                           timeout=args.timeout, deadline=args.deadline, only=only, skip=skip,
                           ssl_context=ssl_context, connect_to=connect_to, samples=args.samples,
                           concurrency=args.concurrency, browser=browser, active=args.active,
-                          fire_drill=args.fire_drill)
+                          fire_drill=args.fire_drill, tenant_concurrency=args.tenant_concurrency)
 
 
 def run_and_render(exp, fmt: str, output: str | None = None, stack_file: str | None = None, **kw) -> int:

@@ -40,3 +40,5 @@ class Context:
     portal: Any = None           # verify.portalexpect.PortalExpectations, for the portal journey probe
     active: bool = False         # --active: state-changing and throttle probes may run
     aws: Any = None              # verify.awsclient.AwsClients: every AWS probe (one boto3 Session, made on first use)
+    tenant_concurrency: int = 16  # tenant hosts swept at once, per group (--tenant-concurrency)
+    deadline_at: float | None = None  # time.monotonic() of the run's deadline: a sweep returns what it has by then

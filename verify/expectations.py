@@ -19,6 +19,7 @@ from infra.knowledge.mailrecords import dkim_tags
 
 from .awsexpect import AwsExpectations, aws_from_spec
 from .portalexpect import PortalExpectations, portal_from_spec
+from .tenantexpect import TenantGroupExpectation, tenants_from_contract
 from .webexpect import WebExpectations, web_from_spec
 
 
@@ -102,6 +103,7 @@ class Expectations:
     web: WebExpectations | None = None          # hosts, redirects, TLS, headers, flows (verify.webexpect)
     portal: PortalExpectations | None = None    # the portal's accounts, orgs and journeys (verify.portalexpect)
     aws: AwsExpectations | None = None          # secrets, env contract, monitors, account (verify.awsexpect)
+    tenants: tuple[TenantGroupExpectation, ...] = ()  # tenant host groups, swept host by host (verify.tenantexpect)
 
     def with_mail(self, mail: MailExpectations | None) -> Expectations:
         return replace(self, mail=mail)
@@ -229,6 +231,7 @@ def from_spec(spec: Any, *, stack: str = "", outputs: Mapping[str, Any] | None =
         nameservers=tuple(sorted(_norm(n) for n in ns)), other_declared=tuple(other),
         mail=_with_mail_from_mx(mail_from_spec(spec, outputs), mail_from_mx),
         web=web_from_spec(spec, contract), portal=portal_from_spec(spec), aws=aws_from_spec(spec, stack, contract),
+        tenants=tenants_from_contract(contract),
     )
 
 

@@ -13,6 +13,7 @@ import httpx
 
 from .context import FetchedPolicy, PolicyFetchError
 from .dnsclient import DnsClient, parse_port
+from .webclient import ANY_PORT, pin_for
 from .webclient import verify_error as _verify_error
 
 
@@ -21,9 +22,12 @@ class ConnectToError(ValueError):
 
 
 def parse_connect_to(text: str) -> tuple[tuple[str, int], tuple[str, int]]:
-    """curl's HOST:PORT:ADDR:PORT (ADDR may be [IPv6])."""
+    """curl's HOST:PORT:ADDR:PORT (ADDR may be [IPv6]). As in curl, an empty HOST matches any host and an
+    empty PORT any port (`::127.0.0.1:8443`: every connection goes there): a wildcard tenant group of
+    thousands of hosts needs one pin, not one per host. The key is then ("", port) or (host, 0)."""
     s = text.strip()
-    bad = ConnectToError(f"bad --connect-to {text!r}: expected HOST:PORT:ADDR:PORT (ASCII, ports 1-65535)")
+    bad = ConnectToError(f"bad --connect-to {text!r}: expected HOST:PORT:ADDR:PORT (ASCII, ports 1-65535; "
+                         "an empty HOST or first PORT matches any)")
     if not s.isascii():
         raise bad
     try:
@@ -34,10 +38,10 @@ def parse_connect_to(text: str) -> tuple[tuple[str, int], tuple[str, int]]:
             addr, p2 = rest.rsplit(":", 1)
     except ValueError:
         raise bad from None
-    ports = parse_port(port), parse_port(p2)
-    if not host or not addr or None in ports:
+    ports = (ANY_PORT if port == "" else parse_port(port)), parse_port(p2)
+    if not addr or None in ports:
         raise bad
-    return (host.lower(), ports[0]), (addr, ports[1])
+    return (host.lower().rstrip("."), ports[0]), (addr, ports[1])
 
 
 @dataclass
@@ -50,7 +54,7 @@ class HttpsPolicyFetcher:
     def _address(self, host: str) -> tuple[str, int] | FetchedPolicy:
         """Where to connect, or a FetchedPolicy with the problem when the host has no address. The
         name is looked up even when --connect-to pins it: senders need it to resolve."""
-        pinned = self.connect_to.get((host, 443))
+        pinned = pin_for(self.connect_to, host, 443)
         statuses = []
         for rdtype in ("A", "AAAA"):
             ans = self.dns.query(host, rdtype)

@@ -126,7 +126,7 @@ def certificate(web: WebClient, host: str, port: int = 443) -> CertificateInfo:
     """The certificate `host` presents (with its SNI), and whether it chains to a trust anchor.
     Names are judged by the caller against the SAN, so the handshake does not check the host name."""
     ip, cport = web.address(host, port)
-    ctx = _chain_context(web)
+    ctx = chain_context(web)
     where = f"{ip}:{cport}"
     code, message, verified = None, "", True
     try:
@@ -134,16 +134,23 @@ def certificate(web: WebClient, host: str, port: int = 443) -> CertificateInfo:
     except ssl.SSLCertVerificationError as e:
         code, message, verified = e.verify_code, e.verify_message, False
         der, proto = _handshake((ip, cport), host, insecure_context(), web.timeout)
+    return certificate_info(host, where, der, proto, verified, code, message)
+
+
+def certificate_info(host: str, address: str, der: bytes, protocol: str, verified: bool = True,
+                     verify_code: int | None = None, verify_message: str = "") -> CertificateInfo:
+    """A presented certificate (DER) as an observation."""
     cert = x509.load_der_x509_certificate(der)
-    return CertificateInfo(host=host, address=where, verified=verified, verify_code=code, verify_message=message,
-                           dns_names=_san(cert), not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc,
-                           issuer=_cn(cert.issuer), subject=_cn(cert.subject), protocol=proto)
+    return CertificateInfo(host=host, address=address, verified=verified, verify_code=verify_code,
+                           verify_message=verify_message, dns_names=_san(cert), not_before=cert.not_valid_before_utc,
+                           not_after=cert.not_valid_after_utc, issuer=_cn(cert.issuer), subject=_cn(cert.subject),
+                           protocol=protocol)
 
 
 _CHAIN_LOCK = threading.Lock()
 
 
-def _chain_context(web: WebClient) -> ssl.SSLContext:
+def chain_context(web: WebClient) -> ssl.SSLContext:
     """The client's trust anchors without the host-name check (names are judged against the SAN by
     tls-certificate-names), built once per client: loading the system store costs ~50 ms."""
     with _CHAIN_LOCK:

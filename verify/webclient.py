@@ -29,6 +29,22 @@ BUNDLE_BYTES = 8 * 1024 * 1024   # a JavaScript bundle
 USER_AGENT = "launchready-verify/1 (+post-deploy audit)"
 
 
+ANY_HOST, ANY_PORT = "", 0   # curl's empty HOST or PORT in --connect-to: matches any
+
+
+def pin_for(pins: dict[tuple[str, int], tuple[str, int]], host: str, port: int) -> tuple[str, int] | None:
+    """The --connect-to pin that applies to host:port: an exact one first, then curl's empty-host and
+    empty-port forms. None: not pinned."""
+    if not pins:
+        return None
+    host = host.lower().rstrip(".")
+    for k in ((host, port), (host, ANY_PORT), (ANY_HOST, port), (ANY_HOST, ANY_PORT)):
+        hit = pins.get(k)
+        if hit is not None:
+            return hit
+    return None
+
+
 class WebError(Exception):
     """A host could not be reached or answered nothing usable: a could-not-check, never a verdict."""
 
@@ -71,6 +87,18 @@ class HttpResponse:
         return (self.header("content-type") or "").split(";")[0].strip().lower()
 
 
+@dataclass(frozen=True)
+class PeerFetch:
+    """A response and the certificate of the connection it came over (WebClient.fetch_peer)."""
+
+    response: HttpResponse
+    der: bytes                     # the leaf the server presented (empty if the stream did not say)
+    protocol: str
+    verified: bool = True          # the chain verified (response.tls_verified says the same)
+    verify_code: int | None = None  # why it did not
+    verify_message: str = ""
+
+
 @dataclass
 class WebClient:
     dns: DnsClient
@@ -84,7 +112,7 @@ class WebClient:
     def address(self, host: str, port: int) -> tuple[str, int]:
         """(ip, port) for host:port: the pin, else our DNS answer, else the system resolver."""
         host = host.lower().rstrip(".")
-        pinned = self.connect_to.get((host, port))
+        pinned = self.pinned(host, port)
         if pinned:
             return pinned
         if _is_ip(host):
@@ -102,6 +130,10 @@ class WebClient:
                 return str(ans.records[0]), port
             failures.append(f"{rdtype}: {ans.failure or ans.status}")
         raise WebError(f"{host} has no address through {', '.join(self.dns.describe())} ({'; '.join(failures)})")
+
+    def pinned(self, host: str, port: int) -> tuple[str, int] | None:
+        """The --connect-to pin for host:port (exact, or curl's empty-host / empty-port form), or None."""
+        return pin_for(self.connect_to, host, port)
 
     def trust(self) -> ssl.SSLContext:
         """--ca-file's context, else the system store (loaded once: it costs ~50 ms each time)."""
@@ -126,6 +158,26 @@ class WebClient:
         request an attacker who knows the origin makes around the edge."""
         return self._fetch_at(self.address(server, port), method, url)
 
+    def fetch_peer(self, url: str, chain: ssl.SSLContext, where: tuple[str, int] | None = None) -> PeerFetch:
+        """One GET of an https URL over ONE connection that also yields the certificate the server presented:
+        a tenant sweep's handshake and request in one. `chain` verifies the chain, not the name (the caller
+        judges the names against the SAN); a rejected chain is fetched again without verification and
+        marked, as `fetch` does. `where`: an address already resolved (else pins, then DNS). No credentials
+        are sent. Raises WebError when nothing usable came back."""
+        parts, _scheme, host, port = _split(url)
+        ip, cport = where or self.address(host, port)
+        target = f"https://{_netloc(ip, cport)}{parts.path or '/'}" + (f"?{parts.query}" if parts.query else "")
+        hdrs = {"Host": parts.netloc, "User-Agent": USER_AGENT, "Accept": "*/*"}
+        peer: dict = {}
+        code, message = None, ""
+        try:
+            r = self._send(chain, "GET", url, target, hdrs, None, PAGE_BYTES, f"{ip}:{cport}", host, peer)
+        except _CertificateRejected as rejected:
+            code, message = rejected.code, rejected.message
+            r = self._send(insecure_context(), "GET", url, target, hdrs, None, PAGE_BYTES, f"{ip}:{cport}", host, peer)
+            r = _replace(r, tls_verified=False, tls_problem=rejected.reason)
+        return PeerFetch(r, peer.get("der", b""), peer.get("protocol", ""), r.tls_verified is not False, code, message)
+
     def _fetch_at(self, where: tuple[str, int], method: str, url: str, *, headers: tuple[tuple[str, str], ...] = (),
                   body: bytes | None = None, max_bytes: int = PAGE_BYTES, credentials: bool = False) -> HttpResponse:
         parts, scheme, host, _port = _split(url)
@@ -146,13 +198,15 @@ class WebClient:
         return _not_challenged(r)
 
     def _send(self, ctx: ssl.SSLContext | None, method: str, url: str, target: str, hdrs: dict, body: bytes | None,
-              max_bytes: int, address: str, host: str) -> HttpResponse:
+              max_bytes: int, address: str, host: str, peer: dict | None = None) -> HttpResponse:
         ext = {"sni_hostname": host} if ctx is not None else {}
         t0 = time.perf_counter()
         try:
             with httpx.Client(verify=ctx if ctx is not None else False, timeout=self.timeout, follow_redirects=False,
                               trust_env=False) as client, \
                     client.stream(method, target, headers=hdrs, content=body, extensions=ext) as r:
+                if peer is not None:
+                    _keep_peer(r, peer)
                 data, truncated = _read(r, max_bytes)
                 elapsed = (time.perf_counter() - t0) * 1000
                 return HttpResponse(url=url, status=r.status_code, headers=tuple((k.lower(), v) for k, v in r.headers.multi_items()),
@@ -164,7 +218,8 @@ class WebClient:
         except httpx.HTTPError as e:
             err = verify_error(e)
             if err is not None and ctx is not None and ctx.verify_mode != ssl.CERT_NONE:
-                raise _CertificateRejected(f"certificate rejected: {err.verify_message} (code {err.verify_code})") from None
+                raise _CertificateRejected(f"certificate rejected: {err.verify_message} (code {err.verify_code})",
+                                           err.verify_code, err.verify_message) from None
             raise WebError(f"{method} {url} ({address}): {_describe(e)}") from None
 
 
@@ -218,12 +273,20 @@ def shown_url(url: str) -> str:
         return "[an unparsable URL]"
 
 
+def challenged(r: HttpResponse) -> str:
+    """Why `r` is not the portal's answer ("" when it is): a bot challenge from the edge."""
+    if (r.header("cf-mitigated") or "").strip().lower() == "challenge":
+        return (f"{r.url}: the edge answered with a bot challenge (cf-mitigated: challenge), not the portal; "
+                "allow verify's address or user agent in the WAF (a skip rule) and run it again")
+    return ""
+
+
 def _not_challenged(r: HttpResponse) -> HttpResponse:
     """A bot challenge from the edge is not the portal's answer: judging its headers or status would be
     judging the challenge page. Could not check, with the reason."""
-    if (r.header("cf-mitigated") or "").strip().lower() == "challenge":
-        raise WebError(f"{r.url}: the edge answered with a bot challenge (cf-mitigated: challenge), not the portal; "
-                       "allow verify's address or user agent in the WAF (a skip rule) and run it again")
+    why = challenged(r)
+    if why:
+        raise WebError(why)
     return r
 
 
@@ -248,9 +311,18 @@ def _split(url: str):
 
 
 class _CertificateRejected(Exception):
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, code: int | None = None, message: str = ""):
         super().__init__(reason)
-        self.reason = reason
+        self.reason, self.code, self.message = reason, code, message
+
+
+def _keep_peer(r: httpx.Response, peer: dict) -> None:
+    """The certificate and protocol of the connection that carried `r` (while it is still open)."""
+    stream = r.extensions.get("network_stream")
+    tls = stream.get_extra_info("ssl_object") if stream is not None else None
+    if tls is not None:
+        # ssl.SSLSocket, or (httpcore's sync stream) the C-level _SSLSocket, whose getpeercert is positional only
+        peer["der"], peer["protocol"] = tls.getpeercert(True) or b"", tls.version() or ""
 
 
 def _read(r: httpx.Response, max_bytes: int) -> tuple[bytes, bool]:

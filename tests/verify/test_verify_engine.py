@@ -105,7 +105,7 @@ def test_registry_ids_are_stable_kebab_case_and_grouped():
     checks = engine.load_all()
     for cid, c in checks.items():
         assert cid == c.id and cid == cid.lower() and "_" not in cid and " " not in cid
-        assert c.group in ("dns", "mail", "tls", "http", "perf", "cache", "aws", "portal", "test")
+        assert c.group in ("dns", "mail", "tls", "http", "perf", "cache", "tenants", "aws", "portal", "test")
     for expected in ("dns-record-present", "dns-caa", "dnssec", "dns-dangling-cname", "spf-strict-all",
                      "spf-lookups", "dkim-key-strength", "dmarc-policy", "mta-sts-mx", "tls-rpt"):
         assert expected in checks

@@ -20,7 +20,8 @@ def test_odd_nameservers_are_bad_input(text):
 
 
 @pytest.mark.parametrize("text", ["app.example.com:443:127.0.0.1:٣", "a:²:127.0.0.1:443", "a:443:127.0.0.1:99999",
-                                  "a:443:127.0.0.1:+1", ":443:127.0.0.1:443", "a:443::443"])
+                                  "a:443:127.0.0.1:+1", "a:443::443", "a:443:127.0.0.1:",
+                                  ":x:127.0.0.1:443"])
 def test_odd_connect_to_is_bad_input(text):
     with pytest.raises(ConnectToError, match="bad --connect-to"):
         parse_connect_to(text)
@@ -30,6 +31,21 @@ def test_good_pins_still_parse():
     assert parse_nameserver("127.0.0.1:5353") == ("127.0.0.1", 5353)
     assert parse_nameserver("[::1]:53") == ("::1", 53)
     assert parse_connect_to("App.example.com:443:[::1]:8443") == (("app.example.com", 443), ("::1", 8443))
+
+
+def test_curls_empty_host_and_port_pin_any():
+    """`::127.0.0.1:8443` (curl: an empty HOST or PORT matches any) pins every host of a wildcard tenant group
+    with one option; an exact pin still wins over it."""
+    from verify.webclient import pin_for
+
+    assert parse_connect_to(":443:127.0.0.1:8443") == (("", 443), ("127.0.0.1", 8443))
+    assert parse_connect_to("::127.0.0.1:8443") == (("", 0), ("127.0.0.1", 8443))
+    assert parse_connect_to("a.example.com::127.0.0.1:9") == (("a.example.com", 0), ("127.0.0.1", 9))
+    pins = dict(parse_connect_to(p) for p in (":443:127.0.0.1:8443", "app.example.com:443:127.0.0.1:9443"))
+    assert pin_for(pins, "acme.portal.example.com", 443) == ("127.0.0.1", 8443)
+    assert pin_for(pins, "App.Example.com.", 443) == ("127.0.0.1", 9443)
+    assert pin_for(pins, "acme.portal.example.com", 80) is None
+    assert pin_for({}, "a", 443) is None
 
 
 @given(st.text(max_size=40))

@@ -26,6 +26,7 @@ from . import (
     proxied,
     redirectchecks,
     spf,
+    tenantchecks,
     tlschecks,
     tlsrpt,
     zone,
@@ -34,8 +35,8 @@ from . import (
 # Order is the order of `--list` and of the report.
 CHECK_MODULES = (delegation, zone, proxied, spf, dkim, dmarc, mx, mtasts, tlsrpt, nonsending,
                  tlschecks, redirectchecks, headerchecks, leakchecks, perfchecks, cachechecks,
-                 awssecrets, awsenv, awsmonitors, awsaccount, portalchecks, portalguards, portalbrowser,
-                 portalmailchecks)
+                 tenantchecks, awssecrets, awsenv, awsmonitors, awsaccount, portalchecks, portalguards,
+                 portalbrowser, portalmailchecks)
 
 
 def registry() -> dict[str, Check]:

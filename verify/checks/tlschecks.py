@@ -93,7 +93,7 @@ def _cert_ev(c: CertificateInfo) -> dict:
 
 
 # OpenSSL verify codes about the validity period, judged by tls-certificate-expiry, not by the chain.
-_PERIOD_CODES = {9, 10}
+PERIOD_CODES = {9, 10}
 
 
 @check("tls-certificate-chain", TLS, "certificate chains to a trusted root", plan=_plan_cert)
@@ -101,7 +101,7 @@ def judge_chain(item: Item, obs) -> Verdict:
     c: CertificateInfo = obs[key("tls-cert", item.target)]
     if c.verified:
         return passed(f"chain verified (issuer {c.issuer})", **_cert_ev(c))
-    if c.verify_code in _PERIOD_CODES:
+    if c.verify_code in PERIOD_CODES:
         return passed(f"chain to a trusted root (issuer {c.issuer}); its validity period is judged by "
                       "tls-certificate-expiry", **_cert_ev(c))
     return failed(f"{item.target}'s certificate does not chain to a trusted root: {c.verify_message}",

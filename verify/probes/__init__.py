@@ -3,9 +3,20 @@ PROBE_MODULES is the one list of probe modules; each lists its own probes in PRO
 from __future__ import annotations
 
 from ..registry import ProbeFn, probes_by_kind
-from . import awsdrill, awsprobes, browserprobes, cacheprobes, dnsprobes, mailprobes, portalprobes, webprobes
+from . import (
+    awsdrill,
+    awsprobes,
+    browserprobes,
+    cacheprobes,
+    dnsprobes,
+    mailprobes,
+    portalprobes,
+    tenantprobes,
+    webprobes,
+)
 
-PROBE_MODULES = (dnsprobes, mailprobes, webprobes, browserprobes, awsprobes, awsdrill, portalprobes, cacheprobes)
+PROBE_MODULES = (dnsprobes, mailprobes, webprobes, browserprobes, awsprobes, awsdrill, portalprobes, cacheprobes,
+                 tenantprobes)
 
 
 def registry() -> dict[str, ProbeFn]:

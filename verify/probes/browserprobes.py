@@ -61,7 +61,7 @@ def _resolver_rules(ctx, *urls: str) -> str:
     rules = []
     for host in sorted(h for h in hosts if h):
         for port in (443, 80):
-            if (host, port) in web.connect_to or port == 443:
+            if web.pinned(host, port) or port == 443:
                 try:
                     ip, p = web.address(host, port)
                 except WebError:
