@@ -6,7 +6,7 @@ edge rule, one certificate and a sample of monitors, never one of each per tenan
 tenants as 1,000 `hosts` entries instead costs 10,000 resources and 2,000 health checks.
 
 Cloudflare facts this relies on (Universal SSL covers only the apex and its first-level wildcard;
-an explicit record of any type at a name stops a wildcard answering for it) are in docs/tenant-groups.md.
+an explicit record of any type at a name stops a wildcard answering for it) are in docs/stack-spec-tenants.md.
 """
 from __future__ import annotations
 
