@@ -17,10 +17,13 @@ DEPENDENT_AREAS = ("dns", "mail")
 # Web checks reach a host through its name too; an ERROR there follows from the zone (a FAIL means
 # the host did answer, through a --connect-to pin, and stands on its own).
 WEB_AREAS = ("tls", "http", "perf")
+# A tenant sweep resolves every tenant host in the zone: its DNS findings follow from the zone like
+# the DNS group's, its TLS/HTTPS errors like the web groups'.
+TENANT_DNS = ("tenant-dns", "tenant-exceptions")
 
 
 def _in_zone(target: str, domain: str) -> bool:
-    names = (part.rstrip(".").lower() for part in target.replace("/", " ").split())
+    names = (part.strip("()").rstrip(".").lower() for part in target.replace("/", " ").split())
     return any(n == domain or n.endswith("." + domain) for n in names)
 
 
@@ -54,8 +57,9 @@ def _mark_zone(report: Report, domain: str) -> Report:
     def marked(findings: Iterable[Finding]) -> list[Finding]:
         out = []
         for f in findings:
-            follows = (f.area in DEPENDENT_AREAS and f.status in (Status.FAIL, Status.ERROR)) or (
-                f.area in WEB_AREAS and f.status is Status.ERROR)
+            dns_like = f.area in DEPENDENT_AREAS or f.id in TENANT_DNS
+            follows = (dns_like and f.status in (Status.FAIL, Status.ERROR)) or (
+                (f.area in WEB_AREAS or f.area == "tenants") and f.status is Status.ERROR)
             if f is not root and follows and _in_zone(f.target, domain):
                 f = replace(f, cause=root.id)
             out.append(f)
