@@ -31,6 +31,7 @@ from ..props import (
     RULESET,
     SNS_SUBSCRIPTION,
     as_list,
+    caa_parts,
     enabled_rules,
     fmt_num,
     get,
@@ -136,14 +137,6 @@ _CAA_TAGS = ("issue", "issuewild", "iodef")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.I)
 
 
-def _caa_parts(props):
-    data = get(props, "data")
-    if data is not None:
-        return get(data, "flags"), get(data, "tag"), get(data, "value")
-    m = re.fullmatch(r'\s*(\S+)\s+(\S+)\s+"?(.*?)"?\s*', str(get(props, "content", default="")))
-    return (m.group(1), m.group(2), m.group(3)) if m else (None, None, None)
-
-
 @resource_rule(
     "caa-well-formed", area="apply", types=[DNS_RECORD], severity=MEDIUM, enforcement=MANDATORY,
     description="CAA records are well formed (RFC 8659): flags 0 or 128, tag issue/issuewild/iodef, a CA domain (or ';') for issue tags, a mailto:/https: URL for iodef.",
@@ -157,7 +150,7 @@ def caa_well_formed(props, config):
     if str(get(props, "type", default="")).upper() != "CAA":
         return
     name = record_name(props)
-    flags, tag, value = _caa_parts(props)
+    flags, tag, value = caa_parts(props)
     if tag is None:
         yield f"{name}: CAA has neither structured data nor 'flags tag value' content."
         return
