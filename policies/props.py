@@ -33,6 +33,7 @@ METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 SNS_TOPIC = "aws:sns/topic:Topic"
 SNS_SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 NOTIFICATION_POLICY = "cloudflare:index/notificationPolicy:NotificationPolicy"
+CERTIFICATE_PACK = "cloudflare:index/certificatePack:CertificatePack"
 
 PHASE_REDIRECT = "http_request_dynamic_redirect"
 PHASE_WAF = "http_request_firewall_managed"
