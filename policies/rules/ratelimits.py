@@ -49,7 +49,7 @@ def _group_hosts(spec, group) -> HostMatch:
                         except_patterns=nested)
 
 
-def _group_targets(spec, config, is_auth) -> list[_Target]:
+def _group_targets(spec, is_auth) -> list[_Target]:
     out = []
     for g in spec.tenant_groups:
         paths = [path for flow, path in g.flows.items() if is_auth(flow, path)]
@@ -73,7 +73,7 @@ def _auth_targets(config) -> list[_Target]:
         name = host.name.lower()
         targets += [_Target(f"{name}{path}", path, HostMatch.of(names=[name]), name)
                     for flow, path in host.flows.items() if is_auth(flow, path)]
-    targets += _group_targets(spec, config, is_auth) if spec is not None else []
+    targets += _group_targets(spec, is_auth) if spec is not None else []
     for entry in config["authPaths"]:
         host, _, path = entry.partition("/")
         host = host.lower()
