@@ -103,9 +103,12 @@ An unknown rule name, level or property, or a value the rule's schema rejects, i
 Write a `check(props, config)` (one resource) or `check(resources, config)` (the stack) generator
 that yields messages, decorate it with `@resource_rule` / `@stack_rule` in the module of its area
 (`policies/rules/`: tls, hsts, waf, ratelimits, headers, cache, dnsrules, mail, secretrules,
-monitoring, apply), list it in that module's `RULES` tuple (the catalogue order), give it a kebab-case id that never changes, a description, remediation steps a
+monitoring, apply, edgeapply, entitlements), list it in that module's `RULES` tuple (the catalogue order), give it a kebab-case id that never changes, a description, remediation steps a
 newcomer can follow, a severity, a default enforcement level and a config schema for its tunables,
 add a happy-path test and one-field variants, then `python -m policies.catalogue --write`.
+A rule that reads the hosts of a rule expression uses `policies.props.host_match` (exact names,
+`wildcard` patterns and their `not` exclusions, as the program writes them for tenant groups) rather
+than matching strings.
 """
 
 

@@ -13,6 +13,9 @@ from typing import Any
 
 from infra.spec.mailspec import txt_value
 
+# Re-exported: rules read the hosts an expression is limited to from here (policies/hostmatch.py).
+from .hostmatch import HostMatch, host_match  # noqa: F401
+
 # -- type tokens -----------------------------------------------------------------------------------
 DNS_RECORD = "cloudflare:index/dnsRecord:DnsRecord"
 ZONE_SETTING = "cloudflare:index/zoneSetting:ZoneSetting"
@@ -30,6 +33,7 @@ METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 SNS_TOPIC = "aws:sns/topic:Topic"
 SNS_SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 NOTIFICATION_POLICY = "cloudflare:index/notificationPolicy:NotificationPolicy"
+CERTIFICATE_PACK = "cloudflare:index/certificatePack:CertificatePack"
 
 PHASE_REDIRECT = "http_request_dynamic_redirect"
 PHASE_WAF = "http_request_firewall_managed"
@@ -160,6 +164,15 @@ def txt_content(props: Any) -> str:
     return txt_value(str(get(props, "content", default="") or "").strip())
 
 
+def caa_parts(props: Any) -> tuple[Any, Any, Any]:
+    """(flags, tag, value) of a CAA record, from its structured data or its 'flags tag value' content."""
+    data = get(props, "data")
+    if data is not None:
+        return get(data, "flags"), get(data, "tag"), get(data, "value")
+    m = re.fullmatch(r'\s*(\S+)\s+(\S+)\s+"?(.*?)"?\s*', str(get(props, "content", default="")))
+    return (m.group(1), m.group(2), m.group(3)) if m else (None, None, None)
+
+
 # -- Cloudflare rule expressions -------------------------------------------------------------------
 _Q = r'"((?:[^"\\]|\\.)*)"'
 _PATH = r"http\.request\.uri\.path"
@@ -192,12 +205,6 @@ def _expr_field_values(expression: str, field: str) -> set[str] | None:
         values |= {_unq(v) for v in re.findall(_Q, m.group(1))}
         found = True
     return values if found else None
-
-
-def expr_hosts(expression: str) -> set[str] | None:
-    """Hosts an expression is limited to, or None when it names no host."""
-    hosts = _expr_field_values(expression, "http.host")
-    return None if hosts is None else {h.lower() for h in hosts}
 
 
 def expr_methods(expression: str) -> set[str] | None:

@@ -12,9 +12,23 @@ folder on sys.path would let such names shadow dnspython or the standard library
 """
 from __future__ import annotations
 
-from . import apply, cache, dnsrules, entitlements, headers, hsts, mail, monitoring, ratelimits, secretrules, tls, waf
+from . import (
+    apply,
+    cache,
+    dnsrules,
+    edgeapply,
+    entitlements,
+    headers,
+    hsts,
+    mail,
+    monitoring,
+    ratelimits,
+    secretrules,
+    tls,
+    waf,
+)
 
-MODULES = (tls, hsts, waf, ratelimits, headers, cache, dnsrules, mail, secretrules, monitoring, apply, entitlements)
+MODULES = (tls, hsts, waf, ratelimits, headers, cache, dnsrules, mail, secretrules, monitoring, apply, edgeapply, entitlements)
 
 ALL: list = [rule for module in MODULES for rule in module.RULES]
 

@@ -10,6 +10,7 @@ import json
 import re
 from collections import defaultdict
 
+from infra.knowledge.awsprices import DEFAULT_HEALTH_CHECK_QUOTA, PRICED_AS_OF, health_check_usd
 from infra.knowledge.placeholders import (
     DOC_ACCOUNT,
     address_host,
@@ -22,6 +23,7 @@ from infra.knowledge.placeholders import (
 from infra.spec.monitorspec import REFERENCE_NAME_MAX
 from infra.spec.redact import redact
 
+from ..context import current_spec
 from ..props import (
     DNS_RECORD,
     HEALTH_CHECK,
@@ -31,6 +33,7 @@ from ..props import (
     RULESET,
     SNS_SUBSCRIPTION,
     as_list,
+    caa_parts,
     enabled_rules,
     fmt_num,
     get,
@@ -136,14 +139,6 @@ _CAA_TAGS = ("issue", "issuewild", "iodef")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.I)
 
 
-def _caa_parts(props):
-    data = get(props, "data")
-    if data is not None:
-        return get(data, "flags"), get(data, "tag"), get(data, "value")
-    m = re.fullmatch(r'\s*(\S+)\s+(\S+)\s+"?(.*?)"?\s*', str(get(props, "content", default="")))
-    return (m.group(1), m.group(2), m.group(3)) if m else (None, None, None)
-
-
 @resource_rule(
     "caa-well-formed", area="apply", types=[DNS_RECORD], severity=MEDIUM, enforcement=MANDATORY,
     description="CAA records are well formed (RFC 8659): flags 0 or 128, tag issue/issuewild/iodef, a CA domain (or ';') for issue tags, a mailto:/https: URL for iodef.",
@@ -157,7 +152,7 @@ def caa_well_formed(props, config):
     if str(get(props, "type", default="")).upper() != "CAA":
         return
     name = record_name(props)
-    flags, tag, value = _caa_parts(props)
+    flags, tag, value = caa_parts(props)
     if tag is None:
         yield f"{name}: CAA has neither structured data nor 'flags tag value' content."
         return
@@ -203,24 +198,59 @@ def redirect_rule_valid(props, config):
             yield f"rule {label!r}: no target URL."
 
 
+def _quota(config) -> tuple[int, str]:
+    """The account's health-check quota and where it was declared: the stack's
+    monitoring.healthCheckQuota, else (no stack config reached the pack) the rule's config."""
+    spec = current_spec()
+    if spec is not None and spec.monitoring is not None:
+        return spec.monitoring.health_check_quota, "monitoring.healthCheckQuota"
+    return int(config["maxHealthChecks"]), "the policy config's maxHealthChecks"
+
+
+def _monthly_usd(checks) -> float:
+    """What these health checks cost a month at AWS list prices (a non-AWS endpoint, its options)."""
+    total = 0.0
+    for hc in checks:
+        kind = str(get(hc.props, "type", default="")).upper()
+        total += health_check_usd(https=kind.startswith("HTTPS"), latency=get(hc.props, "measureLatency") is True,
+                                  fast_interval=num(get(hc.props, "requestInterval")) == 10.0,
+                                  string_match=kind.endswith("STR_MATCH"))
+    return round(total, 2)
+
+
 @stack_rule(
-    "health-check-quota", area="apply", severity=MEDIUM, enforcement=ADVISORY,
-    description="The stack declares at most maxHealthChecks Route53 health checks (AWS's default quota is 200 per account); beyond it `pulumi up` fails with TooManyHealthChecks part-way through.",
+    "health-check-quota", area="apply", severity=HIGH, enforcement=MANDATORY,
+    description=(f"The stack declares no more Route53 health checks than the account's quota (AWS's default is "
+                 f"{DEFAULT_HEALTH_CHECK_QUOTA} per account; `launchready:monitoring` → `healthCheckQuota`); beyond it "
+                 "`pulumi up` fails with TooManyHealthChecks part-way through, some monitors created and others not."),
     remediation="""
-Either request a higher quota before the deploy (Service Quotas → Amazon Route 53 → "Health checks
-per account", or the AWS support centre; other stacks in the account count too), then set the
-granted value in the policy config: {"health-check-quota": {"maxHealthChecks": 1000}}.
-Or declare fewer checks in `launchready:monitoring` (stacks/Pulumi.<stack>.yaml): check one
-health path per host instead of every flow (shorten `flows`), or monitor a sample of tenant hosts.""",
-    config={"maxHealthChecks": {"type": "integer", "minimum": 1, "default": 200,
-                                "description": "Route53 health checks the account may hold (its quota)."}},
-    spec_keys=("monitoring.flows", "monitoring"),
+Declare fewer checks in stacks/Pulumi.<stack>.yaml: watch a tenant group through a few hosts
+(`launchready:tenantGroups` → `sample`, e.g. 2), list the hosts to watch (`monitoring.hosts`), or
+check fewer flows per host (`monitoring.flows`, e.g. [login]). Or raise the quota before the deploy
+(Service Quotas → Amazon Route 53 → "Health checks per account"; other stacks in the account count
+too) and declare the granted value as `monitoring.healthCheckQuota`. Without stack config (a pack
+run on resources alone) the quota is the rule's `maxHealthChecks`:
+{"health-check-quota": {"maxHealthChecks": 1000}}.""",
+    config={"maxHealthChecks": {"type": "integer", "minimum": 1, "default": DEFAULT_HEALTH_CHECK_QUOTA,
+                                "description": "Route53 health checks the account may hold, when the stack declares no monitoring.healthCheckQuota."}},
+    spec_keys=("monitoring.healthCheckQuota", "monitoring.flows", "monitoring"),
+    locator=lambda message, resource, spec: _quota_locator(spec),
 )
 def health_check_quota(resources, config):
-    count = sum(1 for r in resources if r.resource_type == HEALTH_CHECK)
-    if count > config["maxHealthChecks"]:
-        yield (f"the stack declares {count} Route53 health checks; the account quota is "
-               f"{fmt_num(config['maxHealthChecks'])} (AWS default 200, shared by every stack in the account).")
+    checks = of_type(resources, HEALTH_CHECK)
+    quota, declared = _quota(config)
+    if len(checks) > quota:
+        yield (f"the stack declares {len(checks):,} Route53 health checks; the account quota is {quota:,} ({declared}; "
+               f"AWS default {DEFAULT_HEALTH_CHECK_QUOTA}, shared by every stack in the account). They would cost about "
+               f"${_monthly_usd(checks):,.2f} a month (AWS list prices, {PRICED_AS_OF}). Watch fewer: "
+               "tenantGroups[].sample, monitoring.hosts, monitoring.flows; or raise the quota with AWS and declare it "
+               "as monitoring.healthCheckQuota.")
+
+
+def _quota_locator(spec) -> list[str]:
+    """The tenant group with the largest sample (the usual cause), else the monitoring keys."""
+    groups = [(g.sample, i) for i, g in enumerate(getattr(spec, "tenant_groups", None) or []) if g.sample > 1]
+    return [f"tenantGroups[{max(groups)[1]}].sample"] if groups else []
 
 
 @resource_rule(

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import re
 
-from ..props import PHASE_CACHE, RULESET, enabled_rules, expr_hosts, expr_paths, get
+from ..context import current_spec
+from ..props import PHASE_CACHE, RULESET, HostMatch, enabled_rules, expr_paths, get, host_match
 from ..registry import HIGH, MANDATORY, resource_rule
 
 _STATIC = (r"(?i)^/(assets|static|_next/static|build|dist|images?|img|fonts?|css|js|media|favicon[^/]*|"
@@ -16,6 +17,20 @@ _API_HOST = r"(?i)^(api|graphql|gql)[.-]"
 def _excludes_private(expression: str) -> bool:
     e = expression.replace(" ", "")
     return "notlen(http.request.headers" in e or ("not" in expression and "http.cookie" in expression)
+
+
+def _api_hosts(hosts: HostMatch | None, api: re.Pattern) -> list[str]:
+    """The API hosts a rule limited to `hosts` applies to: names and patterns the API host pattern
+    recognises, and the spec's API hosts and tenant groups (`api: true`) it reaches."""
+    if hosts is None:
+        return []
+    found = [h for h in hosts.positives() if api.search(h.removeprefix("*."))]
+    spec = current_spec()
+    if spec is not None:
+        found += [h.name for h in spec.hosts if h.api and hosts.matches(h.name)]
+        found += [g.pattern for g in spec.tenant_groups
+                  if g.api and hosts.meets(HostMatch.of(names=[] if g.wildcard else g.hosts, patterns=[g.pattern] if g.wildcard else []))]
+    return sorted(set(found))
 
 
 @resource_rule(
@@ -46,8 +61,7 @@ def cache_never_private(props, config):
             continue
         expression = str(get(rule, "expression", default=""))
         name = get(rule, "ref") or get(rule, "description") or f"rules[{i}]"
-        hosts = expr_hosts(expression) or set()
-        for host in sorted(h for h in hosts if api.search(h)):
+        for host in _api_hosts(host_match(expression), api):
             yield f"cache rule {name!r} makes the API host {host} cacheable."
         paths = [p for kind, p in expr_paths(expression)]
         if not paths:

@@ -2,16 +2,18 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from ..context import current_spec
 from ..props import (
     PHASE_RATELIMIT,
+    HostMatch,
     enabled_rules,
-    expr_hosts,
     expr_methods,
     expr_paths,
     fmt_num,
     get,
+    host_match,
     num,
     path_covered,
     rule_label,
@@ -25,19 +27,57 @@ _AUTH_PATTERN = (r"(?i)(log-?in|sign-?in|sign-?up|register|password|passwd|reset
 _BLOCKING = {"block", "challenge", "managed_challenge", "js_challenge"}
 
 
-def _auth_targets(config) -> list[tuple[str, str]]:
-    """(host or '', path) pairs that must be rate limited: the spec's authentication flows (none
-    without a spec) and the configured extra paths."""
-    targets: list[tuple[str, str]] = []
+@dataclass(frozen=True)
+class _Target:
+    """A path that must be rate limited, and on which hosts (None: any host)."""
+
+    where: str                   # how a message names it: app.example.com/login, tenant group 'clients' ... /login
+    path: str
+    hosts: HostMatch | None
+    shown: str = ""              # the hosts, for "it is limited to X, not <shown>"
+
+
+def _group_hosts(spec, group) -> HostMatch:
+    """The tenant hosts a group serves: its tenants, or its wildcard minus the exceptions, the other
+    names under it and the nested groups' wildcards."""
+    if not group.wildcard:
+        return HostMatch.of(names=group.hosts)
+    suffix = "." + group.domain
+    others = {n for n in spec.served_names if n.endswith(suffix) and not n.startswith("*.") and not group.serves(n)}
+    nested = [g.pattern for g in spec.tenant_groups if g is not group and g.domain.endswith(suffix)]
+    return HostMatch.of(patterns=[group.pattern], except_names=others | {group.host_name(x) for x in group.exceptions},
+                        except_patterns=nested)
+
+
+def _group_targets(spec, is_auth) -> list[_Target]:
+    out = []
+    for g in spec.tenant_groups:
+        paths = [path for flow, path in g.flows.items() if is_auth(flow, path)]
+        if paths:
+            hosts = _group_hosts(spec, g)
+            shown = g.pattern if g.wildcard else f"the {len(g.tenants):,} tenant hosts of {g.name!r}"
+            out += [_Target(f"tenant group {g.name!r} ({g.size()}) at {path}", path, hosts, shown) for path in paths]
+    return out
+
+
+def _auth_targets(config) -> list[_Target]:
+    """The paths that must be rate limited: the spec's authentication flows of hosts and tenant
+    groups (none without a spec) and the configured extra paths."""
     pattern = re.compile(config["authPathPattern"])
+
+    def is_auth(flow: str, path: str) -> bool:
+        return flow in config["authFlows"] or bool(pattern.search(path))
+    targets: list[_Target] = []
     spec = current_spec()
     for host in spec.hosts if spec is not None else []:
-        for flow, path in host.flows.items():
-            if flow in config["authFlows"] or pattern.search(path):
-                targets.append((host.name.lower(), path))
+        name = host.name.lower()
+        targets += [_Target(f"{name}{path}", path, HostMatch.of(names=[name]), name)
+                    for flow, path in host.flows.items() if is_auth(flow, path)]
+    targets += _group_targets(spec, is_auth) if spec is not None else []
     for entry in config["authPaths"]:
         host, _, path = entry.partition("/")
-        targets.append((host.lower(), "/" + path))
+        host = host.lower()
+        targets.append(_Target(f"{host}/{path}", "/" + path, HostMatch.of(names=[host]) if host else None, host))
     return list(dict.fromkeys(targets))
 
 
@@ -48,18 +88,28 @@ def _limit_facts(rule, index: int = 0):
     requests, period = num(get(rule, "ratelimit", "requestsPerPeriod")), num(get(rule, "ratelimit", "period"))
     if requests is None or not period:
         return None
-    return (rule_label(rule, index, prefix=""), expression, expr_hosts(expression), expr_methods(expression),
+    return (rule_label(rule, index, prefix=""), expression, host_match(expression), expr_methods(expression),
             requests * 60.0 / period, str(get(rule, "action", default="")))
 
 
-def _shortfalls(facts, host: str, path: str, max_per_minute: float) -> list[str]:
-    """Why a rate-limit rule that matches `path` does not protect it ([] = it does)."""
+def _host_shortfall(hosts: HostMatch, target: _Target) -> str | None:
+    missed = hosts.uncovered(target.hosts)
+    if not missed:
+        return None
+    if missed == target.hosts.positives() and target.shown:
+        return f"it is limited to {hosts.describe()}, not {target.shown}"
+    more = f" and {len(missed) - 3:,} more" if len(missed) > 3 else ""
+    return f"it is limited to {hosts.describe()}, which leaves out {', '.join(missed[:3])}{more}"
+
+
+def _shortfalls(facts, target: _Target, max_per_minute: float) -> list[str]:
+    """Why a rate-limit rule that matches the target's path does not protect it ([] = it does)."""
     label, expression, hosts, methods, rate, action = facts
     out = []
     if action not in _BLOCKING:
         out.append(f"its action is {action!r}, which only counts requests (use block or managed_challenge)")
-    if host and hosts is not None and host not in hosts:
-        out.append(f"it is limited to {', '.join(sorted(hosts))}, not {host}")
+    if target.hosts is not None and hosts is not None and (why := _host_shortfall(hosts, target)):
+        out.append(why)
     if methods is not None and "POST" not in methods:
         out.append(f"it counts only {', '.join(sorted(methods))}, not the POST that submits the form")
     if rate > max_per_minute:
@@ -67,8 +117,8 @@ def _shortfalls(facts, host: str, path: str, max_per_minute: float) -> list[str]
     return out
 
 
-def _covers(facts, host: str, path: str, max_per_minute: float) -> bool:
-    return facts is not None and path_covered(path, facts[1]) and not _shortfalls(facts, host, path, max_per_minute)
+def _covers(facts, target: _Target, max_per_minute: float) -> bool:
+    return facts is not None and path_covered(target.path, facts[1]) and not _shortfalls(facts, target, max_per_minute)
 
 
 @stack_rule(
@@ -106,23 +156,25 @@ def auth_rate_limited(resources, config):
     limit = float(config["maxRequestsPerMinute"])
     facts = [f for z in zones(resources) for rs in rulesets(resources, z, PHASE_RATELIMIT)
              for f in (_limit_facts(rule, i) for i, rule in enumerate(enabled_rules(rs.props))) if f is not None]
-    for host, path in targets:
-        if any(_covers(f, host, path, limit) for f in facts):
-            continue
-        where = f"{host}{path}" if host else path
-        # The nearest miss: the rule with the most specific path condition that matches.
-        near = sorted((f for f in facts if path_covered(path, f[1])),
-                      key=lambda f: -max((len(p) for _, p in expr_paths(f[1]) if path.startswith(p.rstrip("*"))), default=0))
-        if near:
-            f = near[0]
-            why = _shortfalls(f, host, path, limit)
-            exact = any(p.rstrip("/") == path.rstrip("/") for _, p in expr_paths(f[1]))
-            hint = "" if exact else f" Fix that entry, or add one with `path: {path}` of its own."
-            yield (f"{where} is not protected by a blocking rate limit: {f[0]} matches the path but "
-                   f"{'; '.join(why)}.{hint}")
-        else:
-            yield (f"{where} has no rate limit: add a `launchready:rateLimits` entry with `path: {path}` "
-                   f"(blocking, POST included, at most {fmt_num(limit)} requests per minute).")
+    for target in targets:
+        if not any(_covers(f, target, limit) for f in facts):
+            yield _uncovered_message(target, facts, limit)
+
+
+def _uncovered_message(target: _Target, facts: list, limit: float) -> str:
+    path = target.path
+    # The nearest miss: the rule with the most specific path condition that matches.
+    near = sorted((f for f in facts if path_covered(path, f[1])),
+                  key=lambda f: -max((len(p) for _, p in expr_paths(f[1]) if path.startswith(p.rstrip("*"))), default=0))
+    if near:
+        f = near[0]
+        why = _shortfalls(f, target, limit)
+        exact = any(p.rstrip("/") == path.rstrip("/") for _, p in expr_paths(f[1]))
+        hint = "" if exact else f" Fix that entry, or add one with `path: {path}` of its own."
+        return (f"{target.where} is not protected by a blocking rate limit: {f[0]} matches the path but "
+                f"{'; '.join(why)}.{hint}")
+    return (f"{target.where} has no rate limit: add a `launchready:rateLimits` entry with `path: {path}` "
+            f"(blocking, POST included, at most {fmt_num(limit)} requests per minute).")
 
 
 def _auth_locator(message: str, spec) -> list[str]:
@@ -133,12 +185,16 @@ def _auth_locator(message: str, spec) -> list[str]:
         if "its action is" in message:
             keys.append(f"rateLimits[{i}].action")
         if "it is limited to" in message:
-            keys.append(f"rateLimits[{i}].hosts")
+            keys += [f"rateLimits[{i}].hosts", f"rateLimits[{i}].groups"]
         if "it counts only" in message:
             keys.append(f"rateLimits[{i}].methods")
         if "requests per minute, more than" in message:
             keys.append(f"rateLimits[{i}].requests")
         return keys + [f"rateLimits[{i}]"]
+    group = re.match(r"tenant group '([^']+)' \(.*?\) at (\S+)", message)
+    if group:
+        return [f"tenantGroups[{i}].flows.{flow}" for i, g in enumerate(getattr(spec, "tenant_groups", None) or [])
+                if g.name == group.group(1) for flow, path in g.flows.items() if path == group.group(2)]
     where = message.split(" ", 1)[0]
     keys = []
     for i, host in enumerate(getattr(spec, "hosts", None) or []):

@@ -244,3 +244,53 @@ def test_cache_page_without_bypass():
         "cache rule 'cache_static' caches non-asset paths ('/pricing') and no later rule bypasses the cache for "
         "session cookies and Authorization headers."]
     assert messages("cache-never-private", [cache(pages)]) == []
+
+
+# -- tenant groups: a group's auth flows are targets; a limit covers them by wildcard or by listing ------
+
+CLIENTS = {"name": "clients", "domain": "portal.example.com", "origin": "lb.example.net", "wildcard": True,
+           "tenants": ["acme", "globex"], "except": ["admin"], "flows": {"login": "/login", "dashboard": "/dashboard"}}
+PARTNERS = {"name": "partners", "domain": "example.com", "origin": "lb.example.net",
+            "tenants": ["p0", "p1", "p2"], "flows": {"login": "/login"}}
+GROUP_LOGIN = ('(http.host wildcard "*.portal.example.com" and not http.host in {"admin.portal.example.com"}) '
+               'and starts_with(http.request.uri.path, "/login")')
+CLIENTS_AT = "tenant group 'clients' (wildcard *.portal.example.com, 2 tenants known, 1 excepted) at /login"
+
+
+def test_auth_rate_limited_tenant_group_by_wildcard(stack_spec):
+    stack_spec({"launchready:hosts": [{"name": "example.com", "origin": "203.0.113.10"}],
+                "launchready:tenantGroups": [CLIENTS]})
+    assert messages("auth-rate-limited", [ruleset("http_ratelimit", [limit(GROUP_LOGIN)])]) == []
+    assert messages("auth-rate-limited", []) == [
+        f"{CLIENTS_AT} has no rate limit: add a `launchready:rateLimits` entry with `path: /login` "
+        "(blocking, POST included, at most 100 requests per minute)."]
+    assert messages("auth-rate-limited", [ruleset("http_ratelimit", [limit(LOGIN)])]) == [
+        f"{CLIENTS_AT} is not protected by a blocking rate limit: rateLimits[0] matches the path but "
+        "it is limited to app.example.com, not *.portal.example.com."]
+    # A limit that leaves out a tenant the group serves does not cover the group.
+    acme_out = GROUP_LOGIN.replace('{"admin.portal.example.com"}', '{"acme.portal.example.com" "admin.portal.example.com"}')
+    assert messages("auth-rate-limited", [ruleset("http_ratelimit", [limit(acme_out)])]) == [
+        f"{CLIENTS_AT} is not protected by a blocking rate limit: rateLimits[0] matches the path but it is limited to "
+        "*.portal.example.com except acme.portal.example.com, admin.portal.example.com, not *.portal.example.com."]
+
+
+def test_auth_rate_limited_explicit_group_by_listing(stack_spec):
+    stack_spec({"launchready:hosts": [{"name": "example.com", "origin": "203.0.113.10"}],
+                "launchready:tenantGroups": [PARTNERS]})
+    listed = 'http.host in {"p0.example.com" "p1.example.com" "p2.example.com"} and starts_with(http.request.uri.path, "/login")'
+    assert messages("auth-rate-limited", [ruleset("http_ratelimit", [limit(listed)])]) == []
+    by_wildcard = 'http.host wildcard "*.example.com" and starts_with(http.request.uri.path, "/login")'
+    assert messages("auth-rate-limited", [ruleset("http_ratelimit", [limit(by_wildcard)])]) == []
+    short = listed.replace(' "p2.example.com"', "")
+    assert messages("auth-rate-limited", [ruleset("http_ratelimit", [limit(short)])]) == [
+        "tenant group 'partners' (3 tenants) at /login is not protected by a blocking rate limit: rateLimits[0] matches "
+        "the path but it is limited to p0.example.com, p1.example.com, which leaves out p2.example.com."]
+
+
+def test_cache_never_private_knows_api_groups(stack_spec):
+    stack_spec({"launchready:hosts": [{"name": "example.com", "origin": "203.0.113.10"}],
+                "launchready:tenantGroups": [dict(CLIENTS, api=True)]})
+    tenants = dict(STATIC, expression=f'({GROUP_LOGIN.split(" and starts_with")[0]} and starts_with(http.request.uri.path, "/assets/"))')
+    assert messages("cache-never-private", [cache(tenants)]) == [
+        "cache rule 'cache_static' makes the API host *.portal.example.com cacheable."]
+    assert messages("cache-never-private", [cache(STATIC)]) == []

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from policies import context
 from policies.props import (
     DNS_RECORD,
     HEALTH_CHECK,
@@ -456,13 +457,35 @@ def test_latency_alarm_threshold():
         "slow a fires only above 800 ms time to first byte; the limit is 600 ms."]
 
 
-def test_health_check_quota():
-    checks = [resource(HEALTH_CHECK, f"hc{i}", fqdn=f"t{i}.example.com", type="HTTPS") for i in range(201)]
+def test_health_check_quota(monkeypatch):
+    # No stack config: the quota is the rule's config (a program run earlier may leave runtime config behind).
+    monkeypatch.setattr(context, "_spec_from_runtime_config", lambda: None)
+    checks = [resource(HEALTH_CHECK, f"hc{i}", fqdn=f"t{i}.example.com", type="HTTPS", measureLatency=True,
+                       requestInterval=30) for i in range(201)]
     assert judge("health-check-quota", checks[:200]) == []
+    # 201 checks, each HTTPS with latency: $0.75 + 2 × $2.00 = $4.75 a month.
     assert judge("health-check-quota", checks) == [
-        ("health-check-quota", "advisory",
-         "the stack declares 201 Route53 health checks; the account quota is 200 (AWS default 200, shared by every stack in the account).")]
+        ("health-check-quota", "mandatory",
+         "the stack declares 201 Route53 health checks; the account quota is 200 (the policy config's maxHealthChecks; "
+         "AWS default 200, shared by every stack in the account). They would cost about $954.75 a month "
+         "(AWS list prices, 2026-09). Watch fewer: tenantGroups[].sample, monitoring.hosts, monitoring.flows; "
+         "or raise the quota with AWS and declare it as monitoring.healthCheckQuota.")]
     assert judge("health-check-quota", checks, {"health-check-quota": {"maxHealthChecks": 1000}}) == []
+
+
+def test_health_check_quota_is_the_stacks_declared_quota(stack_spec):
+    checks = [resource(HEALTH_CHECK, f"hc{i}", fqdn=f"t{i}.example.com", type="HTTP", requestInterval=10)
+              for i in range(12)]
+    monitoring = {"alerts": {"email": ["oncall@example.com"]}, "healthCheckQuota": 12}
+    stack_spec({"launchready:monitoring": monitoring})
+    assert judge("health-check-quota", checks) == []
+    stack_spec({"launchready:monitoring": dict(monitoring, healthCheckQuota=11)})
+    # The spec wins over the pack's config; plain HTTP at the fast interval: $0.75 + $2.00 each.
+    assert messages("health-check-quota", checks, {"health-check-quota": {"maxHealthChecks": 1000}}) == [
+        "the stack declares 12 Route53 health checks; the account quota is 11 (monitoring.healthCheckQuota; "
+        "AWS default 200, shared by every stack in the account). They would cost about $33.00 a month "
+        "(AWS list prices, 2026-09). Watch fewer: tenantGroups[].sample, monitoring.hosts, monitoring.flows; "
+        "or raise the quota with AWS and declare it as monitoring.healthCheckQuota."]
 
 
 def test_ruleset_no_duplicate_rules():
