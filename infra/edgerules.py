@@ -33,11 +33,11 @@ def host_in(hosts: Iterable[str]) -> str:
 HOST_LIST_BUDGET = 3000
 
 
-def group_match(spec: Spec, group: TenantGroup) -> str:
+def group_match(spec: Spec, group: TenantGroup, listed: bool = True) -> str:
     """One expression for every tenant host of a group, whatever its size: the tenant list when it is
-    short, else `http.host wildcard "*.<domain>"` minus the names under it the group does not serve
-    (declared hosts, exceptions, other groups' ranges)."""
-    if not group.wildcard:
+    short (and `listed`), else `http.host wildcard "*.<domain>"` minus the names under it the group
+    does not serve (declared hosts, exceptions, other groups' ranges)."""
+    if not group.wildcard and listed:
         listed = host_in(group.hosts)
         if len(listed) <= HOST_LIST_BUDGET:
             return listed
@@ -55,8 +55,13 @@ def group_match(spec: Spec, group: TenantGroup) -> str:
 
 def hosts_match(spec: Spec, hosts: Iterable[str], groups: Iterable[TenantGroup] = ()) -> str:
     """Explicit hosts and whole tenant groups, in one expression."""
-    hosts = list(hosts)
-    return any_of(([host_in(hosts)] if hosts else []) + [group_match(spec, g) for g in groups])
+    hosts, groups = list(hosts), list(groups)
+    head = [host_in(hosts)] if hosts else []
+    expression = any_of(head + [group_match(spec, g) for g in groups])
+    if len(expression) > HOST_LIST_BUDGET:
+        # Several short lists can add up past what Cloudflare accepts: match every group by wildcard.
+        expression = any_of(head + [group_match(spec, g, listed=False) for g in groups])
+    return expression
 
 
 def path_prefix(path: str) -> str:

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from infra.edgerules import HOST_LIST_BUDGET, group_match, rate_limit_targets
+from infra.edgerules import HOST_LIST_BUDGET, group_match, hosts_match, rate_limit_targets
 from infra.spec import SpecError, load_stack, planned_records
 from tests.stackfiles import CLIENTS, PARTNERS, problems, spec_error, stack_with, with_groups
 
@@ -163,3 +163,15 @@ def test_any_tenant_list_is_accepted_or_refused_with_a_located_message(tmp_path,
     expected = 1 if wildcard else len(labels)
     assert len(records) == expected
     assert all(r.name.endswith(".example.com") for r in records)
+
+
+def test_short_lists_that_add_up_past_the_limit_turn_into_wildcards(tmp_path):
+    first = {**PARTNERS, "tenants": [f"first-tenant-{i}" for i in range(60)]}
+    second = {**PARTNERS, "name": "second", "domain": "clients.example.com", "tenants": [f"second-tenant-{i}" for i in range(60)]}
+    spec = load_stack(str(stack_with(tmp_path, with_groups(first, second))))
+    login = next(rl for rl in spec.rate_limits if rl.path == "/login")
+    hosts, groups = rate_limit_targets(spec, login)
+    assert len(groups) == 2 and all(len(group_match(spec, g)) <= HOST_LIST_BUDGET for g in groups)
+    expression = hosts_match(spec, hosts, groups)
+    assert len(expression) <= HOST_LIST_BUDGET
+    assert 'http.host wildcard "*.clients.example.com"' in expression and 'http.host wildcard "*.example.com"' in expression
