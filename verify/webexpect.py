@@ -161,4 +161,6 @@ def _origin_locked(spec: Any) -> tuple[tuple[str, str], ...]:
     """Proxied hosts whose origin must refuse clients that bypass the edge (tls.authenticatedOriginPulls)."""
     if not spec.tls.authenticated_origin_pulls:
         return ()
-    return tuple((h.name, h.origin) for h in spec.hosts if h.proxied)
+    # A tenant group's origin is tried once, through its first sampled host (the tenants share it).
+    groups = [(g.sampled[0], g.origin) for g in getattr(spec, "tenant_groups", []) if g.proxied and g.sampled]
+    return tuple((h.name, h.origin) for h in spec.hosts if h.proxied) + tuple(groups)

@@ -1,4 +1,4 @@
-"""A zone that is not served explains the tenant sweep's DNS failures and its TLS/HTTPS errors too."""
+"""Tenant groups in verify's expectations and root causes."""
 from __future__ import annotations
 
 import pytest
@@ -23,3 +23,16 @@ def test_tenant_findings_follow_from_an_unserved_zone():
     )
     marked = mark_root_causes(Report("verify", "variant", findings=findings), "example.com").findings
     assert [f.cause for f in marked] == ["", "dns-zone-served", "dns-zone-served", "", ""]
+
+
+def test_a_groups_origin_must_refuse_bypass_through_its_first_sampled_host(tmp_path):
+    from infra.spec import load_stack
+    from tests.stackfiles import CLIENTS, stack_with, with_groups
+    from verify.webexpect import web_from_spec
+
+    def edit(config):
+        with_groups(CLIENTS)(config)
+        config["launchready:tls"]["authenticatedOriginPulls"] = True
+    locked = web_from_spec(load_stack(str(stack_with(tmp_path, edit)))).origin_locked
+    assert ("acme.portal.example.com", "portal-lb.example.net") in locked
+    assert not any(name == "globex.portal.example.com" for name, _ in locked)   # one per group, not per tenant
