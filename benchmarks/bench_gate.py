@@ -25,11 +25,18 @@ CHILD = r"""
 import json, resource, sys, time, warnings
 warnings.simplefilter("ignore")
 t0 = time.perf_counter()
+from infra.findings.render import RENDERERS
 from policies.gate import GateOptions, run_gate
-result = run_gate(GateOptions(stack=sys.argv[1], root=sys.argv[2]))
-print(json.dumps({"seconds_in_gate": time.perf_counter() - t0, "exit": result.exit_code,
-                  "resources": result.resources, "mandatory": len(result.mandatory), "advisory": len(result.advisory),
-                  "errors": result.errors[:3], "timings": result.timings, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+report = run_gate(GateOptions(stack=sys.argv[1], root=sys.argv[2]))
+t1 = time.perf_counter()
+rendered = RENDERERS["json"](report)  # what `launchready gate --format json` prints
+timings = dict(report.subject.get("timings", {}), render=time.perf_counter() - t1)
+print(json.dumps({"seconds_in_gate": time.perf_counter() - t0, "exit": report.exit_code,
+                  "resources": report.subject.get("resources", 0),
+                  "mandatory": sum(f.level == "mandatory" for f in report.findings),
+                  "advisory": sum(f.level == "advisory" for f in report.findings), "bytes": len(rendered),
+                  "errors": list(report.errors[:3]), "timings": timings,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
 
