@@ -33,7 +33,7 @@ from ..props import (
     zone_id,
     zone_label,
 )
-from ..registry import HIGH, MANDATORY, resource_rule, stack_rule
+from ..registry import ADVISORY, HIGH, LOW, MANDATORY, resource_rule, stack_rule
 
 PACK_TYPES = ("advanced",)
 VALIDATION_METHODS = ("txt", "http", "email")
@@ -234,6 +234,55 @@ def proxied_subdomain_certificate(resources, config):
 
 
 # This module's rules, in catalogue order (policies.rules.MODULES collects them).
+
+
+# The Cloudflare API's global rate limit: 1,200 requests per five minutes per user
+# (developers.cloudflare.com/fundamentals/api/reference/limits/).
+API_REQUESTS_PER_5_MIN = 1200
+
+
+def _tenant_record_counts(resources) -> dict[str, int]:
+    """Records per tenant group, from the comment the program gives each (`tenant group <name> (...)`)."""
+    counts: dict[str, int] = {}
+    for rec in of_type(resources, DNS_RECORD):
+        comment = str(get(rec.props, "comment", default=""))
+        if comment.startswith("tenant group ") and not record_name(rec.props).startswith("*."):
+            group = comment.split()[2]
+            counts[group] = counts.get(group, 0) + 1
+    return counts
+
+
+def _group_locator(message: str, spec) -> list[str]:
+    names = [g.name for g in getattr(spec, "tenant_groups", None) or []]
+    return [f"tenantGroups[{names.index(n)}].wildcard" for n in names if f"tenant group {n!r}" in message][:1]
+
+
+@stack_rule(
+    "tenant-group-records", area="apply", severity=LOW, enforcement=ADVISORY,
+    description=(f"An explicit tenant group publishes at most maxRecords records (1,000 by default): every record is "
+                 f"one Cloudflare API call at `pulumi up` ({API_REQUESTS_PER_5_MIN:,} per five minutes per user), "
+                 "and about 2 ms and 130 KB in plan and gate under the Pulumi SDK."),
+    remediation="""
+Set `wildcard: true` on the group in `launchready:tenantGroups` (stacks/Pulumi.<stack>.yaml): one
+`*.<domain>` record serves every tenant, new tenants need no deploy, and `tenants` stays the list
+verify sweeps and monitors sample. Names the wildcard must not serve go in `except`. Keep an explicit
+group when only the listed names may resolve, and raise the threshold for it:
+{"tenant-group-records": {"maxRecords": 20000}}.""",
+    config={"maxRecords": {"type": "integer", "minimum": 1, "default": 1000,
+                           "description": "Records an explicit tenant group may publish before the advisory."}},
+    spec_keys=("tenantGroups",),
+    locator=lambda message, resource, spec: _group_locator(message, spec),
+)
+def tenant_group_records(resources, config):
+    for group, count in sorted(_tenant_record_counts(resources).items()):
+        if count > config["maxRecords"]:
+            minutes = count / API_REQUESTS_PER_5_MIN * 5
+            took = f"at least {minutes:,.0f} minutes of" if minutes >= 1 else f"{count:,}"
+            yield (f"tenant group {group!r} publishes {count:,} DNS records, one per tenant: `pulumi up` needs {took} "
+                   "Cloudflare API calls for them; `wildcard: true` makes it one record.")
+
+
 RULES = (
     certificate_pack_valid, certificate_pack_caa, rule_expression_length, proxied_subdomain_certificate,
+    tenant_group_records,
 )

@@ -156,3 +156,17 @@ def test_the_apex_comes_from_the_spec_when_there_is_one(stack_spec):
     assert messages("proxied-subdomain-certificate", [rec("acme.portal.example.com")]) == [
         "acme.portal.example.com is proxied 2 labels below example.com; Universal SSL covers only example.com and "
         "*.example.com, and no certificate pack covers it: HTTPS handshakes to it would fail."]
+
+
+def test_a_large_explicit_tenant_group_is_advised_to_become_a_wildcard():
+    def tenant(i, group="partners"):
+        return resource(DNS_RECORD, f"a-t{i}", zoneId=ZONE, name=f"t{i}.example.com", type="A", content="203.0.113.30",
+                        proxied=True, ttl=1, comment=f"tenant group {group} (proxied)")
+    few = [tenant(i) for i in range(3)]
+    assert messages("tenant-group-records", few) == []
+    assert messages("tenant-group-records", few, {"tenant-group-records": {"maxRecords": 2}}) == [
+        "tenant group 'partners' publishes 3 DNS records, one per tenant: `pulumi up` needs 3 "
+        "Cloudflare API calls for them; `wildcard: true` makes it one record."]
+    many = [tenant(i) for i in range(2400)] + [rec("*.portal.example.com")]
+    (message,) = messages("tenant-group-records", many)
+    assert "publishes 2,400 DNS records" in message and "at least 10 minutes" in message
