@@ -26,6 +26,12 @@ def run(args: argparse.Namespace) -> int:
         # The stack file is read and the spec built once, here; the program is given that spec.
         source = read_stack_file(stack_path(args.stack, args.stacks_dir))
         spec = parse_spec(source)
+        unknown = [g for g in args.expand if g != "all" and spec.group(g) is None]
+        if unknown:
+            known = ", ".join(g.name for g in spec.tenant_groups) or "none in this stack"
+            print(f"launchready plan: --expand {unknown[0]!r} is not a tenant group (known: {known}; or 'all')",
+                  file=sys.stderr)
+            return 2
         planned = run_program(source, stack=stack_name(args.stack), spec=spec)
     except SpecError as exc:
         print(exc, file=sys.stderr)

@@ -85,3 +85,11 @@ def test_plan_shows_a_group_as_one_line_and_expands_it_on_request(tmp_path):
     assert "A t17.example.com → 203.0.113.30" in expanded
     doc = json.loads(_plan(path, "--json"))
     assert doc["tenantGroups"][0].startswith("tenant group partners: 300 tenants")
+
+
+def test_expanding_a_group_that_does_not_exist_names_the_known_ones(tmp_path):
+    path = stack_with(tmp_path, with_groups(PARTNERS))
+    proc = subprocess.run([sys.executable, "-m", "infra.cli", "plan", "--stack", str(path), "--expand", "partner"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and not proc.stdout
+    assert proc.stderr.strip() == "launchready plan: --expand 'partner' is not a tenant group (known: partners; or 'all')"
