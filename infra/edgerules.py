@@ -42,15 +42,25 @@ def group_match(spec: Spec, group: TenantGroup, listed: bool = True) -> str:
         if len(listed) <= HOST_LIST_BUDGET:
             return listed
     suffix = "." + group.domain
+    inner = [g for g in spec.tenant_groups if g is not group and g.domain.endswith(suffix)]
+    nested = sorted(g.pattern for g in inner)
+    # Names under a nested group's domain are left out by its wildcard already: not one by one.
     others = sorted({n for n in spec.served_names
-                     if n.endswith(suffix) and not n.startswith("*.") and spec.group_of(n) is not group}
+                     if n.endswith(suffix) and not n.startswith("*.") and spec.group_of(n) is not group
+                     and not any(n.endswith("." + g.domain) for g in inner)}
                     | {group.host_name(label) for label in group.exceptions})
-    nested = sorted(g.pattern for g in spec.tenant_groups if g is not group and g.domain.endswith(suffix))
     parts = [f"http.host wildcard {quote(group.pattern)}"]
     if others:
         parts.append(f"not {host_in(others)}")
     parts += [f"not http.host wildcard {quote(p)}" for p in nested]
     return all_of(parts)
+
+
+def group_label(group: TenantGroup) -> str:
+    """How a rule's description names a group: its wildcard, or its name and size."""
+    if group.wildcard:
+        return group.pattern
+    return f"group {group.name} ({len(group.tenants):,} tenant{'s' if len(group.tenants) != 1 else ''})"
 
 
 def hosts_match(spec: Spec, hosts: Iterable[str], groups: Iterable[TenantGroup] = ()) -> str:
@@ -216,7 +226,7 @@ def rate_limit_rules(spec: Spec) -> list[dict]:
         out.append({
             "ref": f"ratelimit_{i}",
             "description": rl.name or (f"{rl.requests} {'/'.join(rl.methods) + ' ' if rl.methods else ''}requests"
-                                       f" / {rl.period}s per IP on {rl.path} ({', '.join(hosts + [g.pattern for g in groups])})"),
+                                       f" / {rl.period}s per IP on {rl.path} ({', '.join(hosts + [group_label(g) for g in groups])})"),
             "expression": all_of(parts),
             "action": rl.action,
             "ratelimit": {

@@ -76,10 +76,19 @@ class Spec(Model):
         return next((g for g in self.tenant_groups if g.name == name), None)
 
     def group_of(self, host: str) -> TenantGroup | None:
-        """The tenant group serving `host`, None for an explicit host or a name nobody serves."""
+        """The tenant group serving `host`, None for an explicit host or a name nobody serves. A name with
+        a record of its own (a mail host, a declared record) is not answered by a wildcard (RFC 4592)."""
         if self.host(host) is not None:
             return None
-        return next((g for g in self.tenant_groups if g.serves(host)), None)
+        group = next((g for g in self.tenant_groups if g.serves(host)), None)
+        if group is not None and group.wildcard and host in self.own_record_names:
+            return None
+        return group
+
+    @functools.cached_property
+    def own_record_names(self) -> frozenset[str]:
+        """Names with a record the tenant groups did not put there (hosts, records, mail, CAA)."""
+        return frozenset(r.name for r in planned_records(self) if not r.source.startswith("tenantGroups"))
 
     @property
     def plan(self) -> str:
@@ -110,6 +119,7 @@ class Spec(Model):
         copied = super().model_copy(update=update, deep=deep)
         copied.__dict__.pop("mail_plan", None)
         copied.__dict__.pop("served_names", None)
+        copied.__dict__.pop("own_record_names", None)
         return copied
 
     # -- cross-field validation ------------------------------------------------------------------
@@ -194,7 +204,12 @@ class Spec(Model):
         return errors
 
     def _check_tenant_groups(self):
-        return group_problems(self.tenant_groups, self.domain, {h.name: i for i, h in enumerate(self.hosts)}, self.caa)
+        if not self.tenant_groups:
+            return []
+        # Names that already answer with an address of their own (a mail host such as mta-sts, a record).
+        taken = {r.name: r.source for r in planned_records(self) if r.type in ("A", "AAAA", "CNAME")
+                 and not r.source.startswith(("tenantGroups", "hosts["))}
+        return group_problems(self.tenant_groups, self.domain, {h.name: i for i, h in enumerate(self.hosts)}, self.caa, taken)
 
     def _check_canonical_hosts(self):
         errors = []

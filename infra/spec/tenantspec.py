@@ -120,8 +120,9 @@ class TenantGroup(Model):
         return {k: v for k, v in self.flows.items() if k in AUTH_FLOWS}
 
     def needs_certificate(self, apex: str) -> bool:
-        """Universal SSL covers the apex and `*.apex` only: tenants below a subdomain need their own."""
-        return self.domain != apex
+        """Universal SSL covers the apex and `*.apex` only: proxied tenants below a subdomain need an edge
+        certificate of their own (DNS-only tenants are served by the origin's certificate)."""
+        return self.proxied and self.domain != apex
 
     def size(self) -> str:
         """For a reader: '1,000 tenants' or 'wildcard, 3 known tenants, 2 exceptions'."""
@@ -132,10 +133,12 @@ class TenantGroup(Model):
         return f"wildcard {self.pattern}, {known} known" + (f", {len(self.exceptions)} excepted" if self.exceptions else "")
 
 
-def group_problems(groups: list[TenantGroup], apex: str, hosts: dict[str, int], caa: list[str]) -> list[tuple[tuple, str]]:
+def group_problems(groups: list[TenantGroup], apex: str, hosts: dict[str, int], caa: list[str],
+                   taken: dict[str, str] | None = None) -> list[tuple[tuple, str]]:
     """What is wrong across tenant groups and with the rest of the spec: names outside the zone,
     duplicates, groups inside groups, tenants that are also explicit hosts, a certificate authority
-    the CAA records forbid. `hosts`: explicit host name → index."""
+    the CAA records forbid. `hosts`: explicit host name → index; `taken`: other names that answer with
+    an address of their own → where they come from (mail.mtaSts, records[2])."""
     from .fields import in_zone
 
     problems: list[tuple[tuple, str]] = []
@@ -153,7 +156,7 @@ def group_problems(groups: list[TenantGroup], apex: str, hosts: dict[str, int], 
             problems.append((at + ("domain",), f"{g.domain!r} is the domain of tenantGroups[{domains[g.domain]}] too"))
             continue
         domains[g.domain] = i
-        problems += _label_problems(g, at, hosts)
+        problems += _label_problems(g, at, hosts, taken or {})
         if caa and g.needs_certificate(apex) and CERTIFICATE_AUTHORITIES[g.certificate_authority] not in caa:
             problems.append((at + ("certificateAuthority",),
                              f"{g.certificate_authority!r} needs {CERTIFICATE_AUTHORITIES[g.certificate_authority]!r} in caa, "
@@ -166,7 +169,7 @@ def group_problems(groups: list[TenantGroup], apex: str, hosts: dict[str, int], 
     return problems
 
 
-def _label_problems(g: TenantGroup, at: tuple, hosts: dict[str, int]) -> list[tuple[tuple, str]]:
+def _label_problems(g: TenantGroup, at: tuple, hosts: dict[str, int], taken: dict[str, str]) -> list[tuple[tuple, str]]:
     problems: list[tuple[tuple, str]] = []
     seen: dict[str, int] = {}
     excepted = set(g.exceptions)
@@ -180,6 +183,9 @@ def _label_problems(g: TenantGroup, at: tuple, hosts: dict[str, int]) -> list[tu
             problems.append((at + ("tenants", j), f"{name!r} is longer than 253 characters"))
         if name in hosts:
             problems.append((at + ("tenants", j), f"{name!r} is declared as hosts[{hosts[name]}] too: a host belongs to one place"))
+        elif name in taken:
+            problems.append((at + ("tenants", j), f"{name!r} already answers with an address of its own ({taken[name]}): "
+                                                  "a tenant there would take its place"))
         if label in excepted:
             problems.append((at + ("tenants", j), f"{label!r} is both a tenant and an exception (except)"))
     first: dict[str, int] = {}

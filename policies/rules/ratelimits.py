@@ -43,7 +43,8 @@ def _group_hosts(spec, group) -> HostMatch:
     if not group.wildcard:
         return HostMatch.of(names=group.hosts)
     suffix = "." + group.domain
-    others = {n for n in spec.served_names if n.endswith(suffix) and not n.startswith("*.") and not group.serves(n)}
+    # Spec.group_of, as the program's group_match: a name with a record of its own is not the group's.
+    others = {n for n in spec.served_names if n.endswith(suffix) and not n.startswith("*.") and spec.group_of(n) is not group}
     nested = [g.pattern for g in spec.tenant_groups if g is not group and g.domain.endswith(suffix)]
     return HostMatch.of(patterns=[group.pattern], except_names=others | {group.host_name(x) for x in group.exceptions},
                         except_patterns=nested)

@@ -41,10 +41,11 @@ def tenant_stack(tmp_path: Path, name: str, sample: int = 2) -> Path:
     return path
 
 
-def gate(path: Path, tmp_path: Path):
+def gate(path: Path, tmp_path: Path, allow_wildcard: bool = True):
     policy = tmp_path / "policy-config.json"
-    # A tenant group's wildcard record is intended: allowed as the no-wildcard-records rule asks.
-    policy.write_text(json.dumps({"no-wildcard-records": {"allowed": [WILDCARD]}}))
+    # A tenant group's wildcard is accepted by no-wildcard-records as declared; allowing it by name too
+    # changes nothing (test_the_wildcard_of_a_group_needs_no_policy_config runs without it).
+    policy.write_text(json.dumps({"no-wildcard-records": {"allowed": [WILDCARD] if allow_wildcard else []}}))
     return run_gate(GateOptions(stack=str(path), root=str(ROOT), scan_repo=False, policy_config=str(policy)))
 
 
@@ -70,3 +71,30 @@ def test_monitors_beyond_the_quota_are_blocked_with_the_count(tmp_path):
         f"the stack declares {count:,} Route53 health checks; the account quota is 200 (monitoring.healthCheckQuota;")
     assert "tenantGroups[].sample" in failed[0].message
     assert result.exit_code == 1
+
+
+def test_the_wildcard_of_a_group_needs_no_policy_config(tmp_path):
+    result = gate(tenant_stack(tmp_path, "tenants"), tmp_path, allow_wildcard=False)
+    assert result.of(Status.FAIL) == [], render_text(result)
+
+
+def test_a_declared_host_under_a_wildcard_group_is_not_the_groups_to_rate_limit(tmp_path):
+    """The program leaves a declared host under the wildcard out of the group's rules (it has its own
+    record, so the wildcard does not answer for it); the gate must not ask the group's rule to cover it."""
+    path = tenant_stack(tmp_path, "hostunder")
+    doc = yaml.safe_load(path.read_text())
+    doc["config"]["launchready:hosts"].append({"name": f"billing.teams.{OWN_DOMAIN}", "origin": "52.30.1.40"})
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    result = gate(path, tmp_path)
+    assert [f for f in result.of(Status.FAIL) if f.id == "auth-rate-limited"] == [], render_text(result)
+
+
+def test_an_apex_wildcard_group_passes_beside_the_declared_hosts(tmp_path):
+    path = tenant_stack(tmp_path, "apexwild")
+    doc = yaml.safe_load(path.read_text())
+    doc["config"]["launchready:tenantGroups"] = [
+        {"name": "everyone", "domain": OWN_DOMAIN, "origin": "portal-lb.acme-hosting.net", "wildcard": True,
+         "tenants": ["alpha", "beta"], "flows": {"login": "/login"}}]
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    result = gate(path, tmp_path, allow_wildcard=False)
+    assert result.of(Status.FAIL) == [], render_text(result)

@@ -175,3 +175,35 @@ def test_short_lists_that_add_up_past_the_limit_turn_into_wildcards(tmp_path):
     expression = hosts_match(spec, hosts, groups)
     assert len(expression) <= HOST_LIST_BUDGET
     assert 'http.host wildcard "*.clients.example.com"' in expression and 'http.host wildcard "*.example.com"' in expression
+
+
+def test_a_tenant_cannot_take_the_name_of_a_mail_host(tmp_path):
+    found = problems(stack_with(tmp_path, with_groups({**PARTNERS, "tenants": ["mta-sts", "fine"]})))
+    assert ("tenantGroups[0].tenants[0]: 'mta-sts.example.com' already answers with an address of its own (mail.mtaSts): "
+            "a tenant there would take its place") in found
+
+
+def test_a_name_with_records_of_its_own_is_not_the_wildcards(tmp_path):
+    apex = {**CLIENTS, "name": "everyone", "domain": "example.com", "except": [], "tenants": ["acme"]}
+    spec = load_stack(str(stack_with(tmp_path, with_groups(apex))))
+    assert spec.group_of("acme.example.com").name == "everyone"
+    for own in ("mta-sts.example.com", "bounce.example.com", "www.example.com"):
+        assert spec.group_of(own) is None
+    expr = group_match(spec, spec.tenant_groups[0])
+    assert '"mta-sts.example.com"' in expr and '"www.example.com"' in expr
+
+
+def test_nested_groups_are_left_out_by_their_wildcard_not_name_by_name(tmp_path):
+    apex = {**PARTNERS, "tenants": [f"p{i}" for i in range(400)]}
+    below = {**PARTNERS, "name": "below", "domain": "portal.example.com", "tenants": [f"c{i}" for i in range(400)]}
+    spec = load_stack(str(stack_with(tmp_path, with_groups(apex, below))))
+    login = next(rl for rl in spec.rate_limits if rl.path == "/login")
+    expression = hosts_match(spec, *rate_limit_targets(spec, login))
+    assert len(expression) <= HOST_LIST_BUDGET
+    assert '"c1.portal.example.com"' not in expression and 'not http.host wildcard "*.portal.example.com"' in expression
+
+
+def test_a_dns_only_group_needs_no_edge_certificate(tmp_path):
+    spec = load_stack(str(stack_with(tmp_path, with_groups({**CLIENTS, "proxied": False}))))
+    assert not spec.tenant_groups[0].needs_certificate(spec.domain)
+    assert [r.content for r in planned_records(spec) if "issuewild" in r.content] == ['0 issuewild ";"']

@@ -194,9 +194,10 @@ def tls_outcome(g: TenantGroupExpectation, o: HostObservation, now: _dt.datetime
 def judge_tenant_tls(item: Item, obs) -> Verdict:
     g: TenantGroupExpectation = item.data
     names = f"{g.domain} and *.{g.domain}"
+    how = ("below a subdomain Universal SSL does not: tenantGroups orders an advanced certificate" if g.proxied
+           else "the group is DNS-only: the origin presents it, so install one there")
     return _sweep_verdict(item, obs, tls_outcome,
-                          f"serve a certificate from a public CA covering {names} on every tenant host (below a "
-                          "subdomain Universal SSL does not: tenantGroups orders an advanced certificate), and renew it")
+                          f"serve a certificate from a public CA covering {names} on every tenant host ({how}), and renew it")
 
 
 def https_outcome(g: TenantGroupExpectation, o: HostObservation) -> Outcome:
