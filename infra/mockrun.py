@@ -238,7 +238,9 @@ def run_program(source: ConfigSource, stack: str = "example", preview: bool = Tr
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             _sync_await(run_pulumi_func(lambda: _sync_await(pulumi.Output.from_input(program()).future())))
-    return PlanRun(stack, list(recorded.values()), outputs)
+    # Registration order depends on how the event loop interleaves the program's coroutines and
+    # differs from run to run; URN order does not, so the plan, the gate and their reports are stable.
+    return PlanRun(stack, sorted(recorded.values(), key=lambda r: r.urn), outputs)
 
 
 def _resolve_exports(exports: dict[str, Any], into: dict[str, Any]) -> pulumi.Output:

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.stackfiles import CLIENTS, PARTNERS, stack_with, with_groups
+from tests.stackfiles import CLIENTS, PARTNERS, ROOT, stack_with, with_groups
 
 pytestmark = pytest.mark.unit
 
@@ -93,3 +93,10 @@ def test_expanding_a_group_that_does_not_exist_names_the_known_ones(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 2 and not proc.stdout
     assert proc.stderr.strip() == "launchready plan: --expand 'partner' is not a tenant group (known: partners; or 'all')"
+
+
+def test_two_runs_of_the_program_list_resources_in_the_same_order(example_run):
+    from infra.mockrun import run_program
+    from infra.spec import read_stack_file
+    again = run_program(read_stack_file(ROOT / "stacks" / "Pulumi.example.yaml"), stack="example")
+    assert [r.urn for r in again.resources] == [r.urn for r in example_run.resources]
