@@ -210,11 +210,6 @@ def rate_limit_targets(spec: Spec, rl: RateLimit) -> tuple[list[str], list[Tenan
     return [h.name for h in spec.hosts if h.proxied], [g for g in spec.tenant_groups if g.proxied]
 
 
-def rate_limit_hosts(spec: Spec, path: str, declared: list[str]) -> list[str]:
-    """The explicit hosts a rate limit applies to (its groups: rate_limit_targets)."""
-    return rate_limit_targets(spec, RateLimit(path=path, hosts=declared, requests=1))[0]
-
-
 def rate_limit_rules(spec: Spec) -> list[dict]:
     out = []
     plan = spec.plan
