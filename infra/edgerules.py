@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
+from infra.knowledge.cloudflare import MAX_EXPRESSION
 from infra.spec import MANAGED_RULESETS, Spec
 from infra.spec.model import RateLimit, Tls
 from infra.spec.tenantspec import TenantGroup
@@ -28,9 +29,10 @@ def host_in(hosts: Iterable[str]) -> str:
     return "http.host in {" + " ".join(quote(h) for h in hosts) + "}"
 
 
-# Cloudflare refuses a rule expression longer than 4,096 characters: a tenant list longer than this
-# budget is matched by its wildcard instead (names nobody serves get no traffic).
-HOST_LIST_BUDGET = 3000
+# Cloudflare refuses a rule expression longer than MAX_EXPRESSION (4,096) characters: hosts longer than
+# this budget (room left for the path and method parts) are matched by wildcard instead (names nobody
+# serves get no traffic).
+HOST_LIST_BUDGET = MAX_EXPRESSION - 1096
 
 
 def group_match(spec: Spec, group: TenantGroup, listed: bool = True) -> str:

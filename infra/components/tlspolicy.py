@@ -5,11 +5,9 @@ import pulumi
 import pulumi_cloudflare as cloudflare
 
 from infra.edgerules import zone_settings
+from infra.knowledge.certificates import DEFAULT_VALIDITY_DAYS
 from infra.spec.model import Tls
 from infra.spec.tenantspec import TenantGroup
-
-# Let's Encrypt issues 90-day certificates only; Google and SSL.com also 14 and 30 (90 suits all three).
-CERTIFICATE_VALIDITY_DAYS = 90
 
 
 class TlsSettings(pulumi.ComponentResource):
@@ -31,7 +29,7 @@ def certificate_pack_args(group: TenantGroup, apex: str) -> dict:
     apex and `*.apex`). The API wants the zone apex among the hosts (at most 50) and TXT validation
     for a wildcard; it needs the Advanced Certificate Manager add-on."""
     return dict(type="advanced", hosts=[apex, group.domain, group.pattern], validation_method="txt",
-                validity_days=CERTIFICATE_VALIDITY_DAYS, certificate_authority=group.certificate_authority,
+                validity_days=DEFAULT_VALIDITY_DAYS, certificate_authority=group.certificate_authority,
                 cloudflare_branding=False)
 
 

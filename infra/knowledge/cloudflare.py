@@ -21,6 +21,12 @@ ManagedRulesetName = Literal["cloudflare", "owasp", "exposed-credentials"]
 assert set(get_args(ManagedRulesetName)) == set(MANAGED_RULESETS), "a managed ruleset without a spec name"
 RULESET_TITLES: dict[str, str] = {r.id: r.title for r in MANAGED_RULESETS.values()}
 
+# The longest rule expression Cloudflare accepts, in any phase on any plan
+# (developers.cloudflare.com/ruleset-engine/rules-language/expressions/: "4,096 characters").
+MAX_EXPRESSION = 4096
+# The API's global rate limit: 1,200 requests per five minutes per user (fundamentals/api/reference/limits).
+API_REQUESTS_PER_5_MIN = 1200
+
 # Cloudflare's published edge ranges: a proxied hostname answers only with addresses inside these.
 # Source: https://www.cloudflare.com/ips-v4 and https://www.cloudflare.com/ips-v6 (linked from
 # https://www.cloudflare.com/ips/). RANGES_AS_OF is the day these were transcribed from the published

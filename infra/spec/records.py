@@ -11,11 +11,11 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from infra.knowledge.certificates import CA_DOMAINS
+
 if TYPE_CHECKING:
     from .model import SpecView
 
-# The CAA value of each certificate authority of Cloudflare's advanced certificates (tenantspec.py).
-CA_DOMAINS = {"lets_encrypt": "letsencrypt.org", "google": "pki.goog", "ssl_com": "ssl.com"}
 TXT_STRING_MAX = 255           # bytes per character-string (RFC 1035 §3.3)
 
 

@@ -12,20 +12,17 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import AfterValidator, Field, StrictBool, field_validator, model_validator
 
+from infra.knowledge.certificates import CA_DOMAINS, CertificateAuthority
+
 from .fields import Hostname, PositiveInt, StrictInt, UrlPath
 from .model import AUTH_FLOWS, Model, origin_record_type, origin_value
-from .records import CA_DOMAINS
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
-# The certificate authorities of Cloudflare's advanced certificate packs, and the CAA value that lets
-# each issue (what `caa` must list for the group's certificate to be issued at all).
-CERTIFICATE_AUTHORITIES = CA_DOMAINS
-CertificateAuthority = Literal["lets_encrypt", "google", "ssl_com"]
 
 
 def _label(value: str) -> str:
@@ -157,9 +154,9 @@ def group_problems(groups: list[TenantGroup], apex: str, hosts: dict[str, int], 
             continue
         domains[g.domain] = i
         problems += _label_problems(g, at, hosts, taken or {})
-        if caa and g.needs_certificate(apex) and CERTIFICATE_AUTHORITIES[g.certificate_authority] not in caa:
+        if caa and g.needs_certificate(apex) and CA_DOMAINS[g.certificate_authority] not in caa:
             problems.append((at + ("certificateAuthority",),
-                             f"{g.certificate_authority!r} needs {CERTIFICATE_AUTHORITIES[g.certificate_authority]!r} in caa, "
+                             f"{g.certificate_authority!r} needs {CA_DOMAINS[g.certificate_authority]!r} in caa, "
                              "or the group's certificate can never be issued"))
     for domain, i in domains.items():
         outer = next((d for d in domains if d != domain and domain.endswith("." + d) and groups[domains[d]].wildcard), None)

@@ -14,7 +14,15 @@
 """
 from __future__ import annotations
 
-from infra.spec.records import CA_DOMAINS
+from infra.knowledge.certificates import (
+    CA_DOMAINS,
+    CA_VALIDITY,
+    MAX_PACK_HOSTS,
+    PACK_TYPES,
+    VALIDATION_METHODS,
+    VALIDITY_DAYS,
+)
+from infra.knowledge.cloudflare import API_REQUESTS_PER_5_MIN, MAX_EXPRESSION
 
 from ..context import current_spec
 from ..props import (
@@ -34,14 +42,6 @@ from ..props import (
     zone_label,
 )
 from ..registry import ADVISORY, HIGH, LOW, MANDATORY, resource_rule, stack_rule
-
-PACK_TYPES = ("advanced",)
-VALIDATION_METHODS = ("txt", "http", "email")
-VALIDITY_DAYS = (14, 30, 90, 365)
-# Validity each authority issues for (SSL.com's 365 only on Enterprise).
-CA_VALIDITY = {"lets_encrypt": (90,), "google": (14, 30, 90), "ssl_com": (14, 30, 90)}
-MAX_PACK_HOSTS = 50
-MAX_EXPRESSION = 4096
 
 
 def _apex(resources, zone: str) -> str | None:
@@ -234,11 +234,6 @@ def proxied_subdomain_certificate(resources, config):
 
 
 # This module's rules, in catalogue order (policies.rules.MODULES collects them).
-
-
-# The Cloudflare API's global rate limit: 1,200 requests per five minutes per user
-# (developers.cloudflare.com/fundamentals/api/reference/limits/).
-API_REQUESTS_PER_5_MIN = 1200
 
 
 def _tenant_record_counts(resources) -> dict[str, int]:
