@@ -13,6 +13,7 @@ from rich.table import Table
 from infra.contract import monitor_line, tenant_lines
 from infra.findings import Finding
 from infra.mockrun import PlannedResource, PlanRun
+from infra.spec.records import tenant_group_of
 from infra.spec.redact import redact_tree
 
 Describer = Callable[[dict[str, Any]], str]
@@ -263,10 +264,9 @@ def zone_line(run: PlanRun) -> str:
 
 def tenant_record_group(res: PlannedResource) -> str:
     """The tenant group a per-tenant DNS record belongs to ("" for any other resource)."""
-    comment = str(res.inputs.get("comment", ""))
-    if res.type != "cloudflare:index/dnsRecord:DnsRecord" or not comment.startswith("tenant group "):
+    if res.type != "cloudflare:index/dnsRecord:DnsRecord":
         return ""
-    return "" if str(res.inputs.get("name", "")).startswith("*.") else comment.split()[2]
+    return tenant_group_of(str(res.inputs.get("comment", "")), str(res.inputs.get("name", "")))
 
 
 def collapsed(resources: list[PlannedResource], expand: set[str]) -> list[tuple[str, str]]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from infra.contract import build_contract
 from infra.knowledge.mailrecords import dkim_tags
+from infra.spec.records import is_per_tenant
 
 from .awsexpect import AwsExpectations, aws_from_spec
 from .portalexpect import PortalExpectations, portal_from_spec
@@ -201,7 +202,7 @@ def from_spec(spec: Any, *, stack: str = "", outputs: Mapping[str, Any] | None =
             elif len(parts) == 3 and parts[1] == "issuewild" and parts[2].strip('"').strip() == ";":
                 forbid_wild = True
             continue
-        if source.startswith("tenantGroups[") and not source.endswith(".except") and not str(r["name"]).startswith("*."):
+        if is_per_tenant(source, str(r["name"])):
             continue  # one record per tenant of an explicit group: swept and summarised by the tenant checks
         name = _norm(r["name"])
         value = (name, rtype, f"{r['priority'] or 0} {content}" if rtype == "MX" else content)

@@ -13,6 +13,7 @@ from typing import Any
 from infra.contract import build_contract, monitor_cost, tenant_lines
 from infra.findings import Finding, Status
 from infra.spec import Spec
+from infra.spec.records import is_per_tenant
 from infra.spec.redact import MASK, redact_tree
 
 EXPIRY_CHECK = "tls-certificate-expiry"
@@ -58,11 +59,6 @@ def _monitoring(m: Mapping[str, Any] | None) -> dict[str, Any] | None:
             "webhooks": list(m["alerts"]["webhooks"]), "certificateAlerts": m["cloudflareCertificateAlerts"]}
 
 
-def _per_tenant(record: Mapping[str, Any]) -> bool:
-    """A record of one tenant of an explicit group: the group's line stands for all of them."""
-    return str(record.get("source", "")).startswith("tenantGroups[") and not str(record["name"]).startswith("*.")
-
-
 def declared(spec: Spec, stack: str, outputs: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The declared launch, as a newcomer reads it: hosts, redirects, TLS, edge, mail, secrets, env, monitors."""
     c = build_contract(spec, outputs or {})
@@ -87,7 +83,7 @@ def declared(spec: Spec, stack: str, outputs: Mapping[str, Any] | None = None) -
                  "type": v["type"]} for k, v in env.items()],
         "monitoring": _monitoring(c.get("monitoring")),
         "records": [{"name": r["name"], "type": r["type"], "content": r["content"], "proxied": r["proxied"]}
-                    for r in c["records"] if r["type"] in HOST_RECORD_TYPES and not _per_tenant(r)],
+                    for r in c["records"] if r["type"] in HOST_RECORD_TYPES and not is_per_tenant(str(r.get("source", "")), str(r["name"]))],
     }
     return redact_tree(doc)
 

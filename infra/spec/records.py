@@ -86,6 +86,23 @@ def edge_records(spec: SpecView) -> list[PlannedRecord]:
     return out
 
 
+# How a tenant group's records are recognised: by their comment in the declared resources (plan view,
+# policy pack), by their source in the launch contract (handover report, verify).
+TENANT_COMMENT = "tenant group "
+
+
+def tenant_group_of(comment: str, name: str) -> str:
+    """The group a per-tenant record belongs to, from its comment ("" for a wildcard or any other record)."""
+    if not comment.startswith(TENANT_COMMENT) or name.startswith("*."):
+        return ""
+    return comment[len(TENANT_COMMENT):].split(" ", 1)[0]
+
+
+def is_per_tenant(source: str, name: str) -> bool:
+    """A record of one tenant of an explicit group (its wildcard and exception markers are not)."""
+    return source.startswith("tenantGroups[") and not source.endswith(".except") and not name.startswith("*.")
+
+
 def _group_records(spec: SpecView) -> list[PlannedRecord]:
     """A tenant group's records: one wildcard record, or one per tenant; an exception that is no
     declared host gets a TXT marker, which stops the wildcard answering for its name (RFC 4592)."""
@@ -94,7 +111,7 @@ def _group_records(spec: SpecView) -> list[PlannedRecord]:
     for i, g in enumerate(spec.tenant_groups):
         source, ttl = f"tenantGroups[{i}]", 1 if g.proxied else g.ttl
         names = [g.pattern] if g.wildcard else g.hosts
-        comment = f"tenant group {g.name} ({'proxied' if g.proxied else 'DNS only'})"
+        comment = f"{TENANT_COMMENT}{g.name} ({'proxied' if g.proxied else 'DNS only'})"
         out += [PlannedRecord(name=n, type=g.record_type, content=g.origin, ttl=ttl, proxied=g.proxied,
                               source=source, comment=comment) for n in names]
         for label in g.exceptions:

@@ -23,6 +23,7 @@ from infra.knowledge.certificates import (
     VALIDITY_DAYS,
 )
 from infra.knowledge.cloudflare import API_REQUESTS_PER_5_MIN, MAX_EXPRESSION
+from infra.spec.records import tenant_group_of
 
 from ..context import current_spec
 from ..props import (
@@ -240,9 +241,8 @@ def _tenant_record_counts(resources) -> dict[str, int]:
     """Records per tenant group, from the comment the program gives each (`tenant group <name> (...)`)."""
     counts: dict[str, int] = {}
     for rec in of_type(resources, DNS_RECORD):
-        comment = str(get(rec.props, "comment", default=""))
-        if comment.startswith("tenant group ") and not record_name(rec.props).startswith("*."):
-            group = comment.split()[2]
+        group = tenant_group_of(str(get(rec.props, "comment", default="")), record_name(rec.props))
+        if group:
             counts[group] = counts.get(group, 0) + 1
     return counts
 

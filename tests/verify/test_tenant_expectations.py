@@ -36,3 +36,14 @@ def test_a_groups_origin_must_refuse_bypass_through_its_first_sampled_host(tmp_p
     locked = web_from_spec(load_stack(str(stack_with(tmp_path, edit)))).origin_locked
     assert ("acme.portal.example.com", "portal-lb.example.net") in locked
     assert not any(name == "globex.portal.example.com" for name, _ in locked)   # one per group, not per tenant
+
+
+def test_the_dns_group_judges_a_groups_wildcard_and_markers_not_each_explicit_tenant(tmp_path):
+    from infra.spec import load_stack
+    from tests.stackfiles import CLIENTS, PARTNERS, stack_with, with_groups
+    from verify.expectations import from_spec
+
+    exp = from_spec(load_stack(str(stack_with(tmp_path, with_groups(CLIENTS, PARTNERS)))))
+    names = {r.name for r in exp.records}
+    assert {"*.portal.example.com", "admin.portal.example.com"} <= names
+    assert not any(n.startswith("partner") for n in names)   # swept and summarised by tenant-dns
