@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from infra.knowledge.cloudflare import MAX_EXPRESSION
 from infra.spec import MANAGED_RULESETS, Spec
 from infra.spec.model import RateLimit, Tls
-from infra.spec.tenantspec import TenantGroup
+from infra.spec.tenantspec import TenantGroup, wildcard_exclusions
 from infra.spec.zoneplan import mitigation_timeout
 
 # -- Cloudflare expression language ----------------------------------------------------------------
@@ -43,14 +43,7 @@ def group_match(spec: Spec, group: TenantGroup, listed: bool = True) -> str:
         listed = host_in(group.hosts)
         if len(listed) <= HOST_LIST_BUDGET:
             return listed
-    suffix = "." + group.domain
-    inner = [g for g in spec.tenant_groups if g is not group and g.domain.endswith(suffix)]
-    nested = sorted(g.pattern for g in inner)
-    # Names under a nested group's domain are left out by its wildcard already: not one by one.
-    others = sorted({n for n in spec.served_names
-                     if n.endswith(suffix) and not n.startswith("*.") and spec.group_of(n) is not group
-                     and not any(n.endswith("." + g.domain) for g in inner)}
-                    | {group.host_name(label) for label in group.exceptions})
+    others, nested = wildcard_exclusions(spec, group)
     parts = [f"http.host wildcard {quote(group.pattern)}"]
     if others:
         parts.append(f"not {host_in(others)}")

@@ -130,6 +130,20 @@ class TenantGroup(Model):
         return f"wildcard {self.pattern}, {known} known" + (f", {len(self.exceptions)} excepted" if self.exceptions else "")
 
 
+def wildcard_exclusions(spec, group: TenantGroup) -> tuple[list[str], list[str]]:
+    """What `*.<domain>` covers that the group does not serve: (the names under it that are someone
+    else's — declared hosts, names with records of their own (Spec.group_of), the group's exceptions —
+    and the wildcards of groups nested under it). Names inside a nested group are left to its wildcard.
+    The program's edge expressions and the pack's reading of them both come from here."""
+    suffix = "." + group.domain
+    inner = [g for g in spec.tenant_groups if g is not group and g.domain.endswith(suffix)]
+    names = {n for n in spec.served_names
+             if n.endswith(suffix) and not n.startswith("*.") and spec.group_of(n) is not group
+             and not any(n.endswith("." + g.domain) for g in inner)}
+    names |= {group.host_name(label) for label in group.exceptions}
+    return sorted(names), sorted(g.pattern for g in inner)
+
+
 def group_problems(groups: list[TenantGroup], apex: str, hosts: dict[str, int], caa: list[str],
                    taken: dict[str, str] | None = None) -> list[tuple[tuple, str]]:
     """What is wrong across tenant groups and with the rest of the spec: names outside the zone,

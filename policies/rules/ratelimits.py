@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from infra.spec.tenantspec import wildcard_exclusions
+
 from ..context import current_spec
 from ..props import (
     PHASE_RATELIMIT,
@@ -42,12 +44,9 @@ def _group_hosts(spec, group) -> HostMatch:
     names under it and the nested groups' wildcards."""
     if not group.wildcard:
         return HostMatch.of(names=group.hosts)
-    suffix = "." + group.domain
-    # Spec.group_of, as the program's group_match: a name with a record of its own is not the group's.
-    others = {n for n in spec.served_names if n.endswith(suffix) and not n.startswith("*.") and spec.group_of(n) is not group}
-    nested = [g.pattern for g in spec.tenant_groups if g is not group and g.domain.endswith(suffix)]
-    return HostMatch.of(patterns=[group.pattern], except_names=others | {group.host_name(x) for x in group.exceptions},
-                        except_patterns=nested)
+    # The same range the program's group_match writes (infra.spec.tenantspec.wildcard_exclusions).
+    others, nested = wildcard_exclusions(spec, group)
+    return HostMatch.of(patterns=[group.pattern], except_names=others, except_patterns=nested)
 
 
 def _group_targets(spec, is_auth) -> list[_Target]:
