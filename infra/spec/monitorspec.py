@@ -129,7 +129,7 @@ def _flows_of(spec: SpecView, name: str) -> dict[str, str] | None:
     host = spec.host(name)
     if host is not None:
         return host.flows
-    group = next((g for g in spec.tenant_groups if g.serves(name)), None)
+    group = spec.group_of(name)
     return group.flows if group is not None else None
 
 
