@@ -209,6 +209,11 @@ def monitoring_contract(spec: Spec) -> dict | None:
         return None
     mon = spec.monitoring
     checks = mon.checks(spec)
+    alarms = [a for c in checks for a in (
+        {"check": c.key, "name": c.alarm_name("down"), "metric": "HealthCheckStatus", "statistic": "Minimum",
+         "comparison": "<", "threshold": 1},
+        {"check": c.key, "name": c.alarm_name("slow"), "metric": "TimeToFirstByte",
+         "statistic": mon.latency_statistic, "comparison": ">", "threshold": mon.latency_threshold_ms})]
     return {
         "metricsRegion": METRICS_REGION,
         "topicName": "launchready-{stack}-alerts",
@@ -216,50 +221,11 @@ def monitoring_contract(spec: Spec) -> dict | None:
         "checks": [{"key": c.key, "url": c.url, "host": c.host, "path": c.path, "flow": c.flow,
                     "referenceName": c.reference_name,
                     "type": "HTTPS", "sni": True, "measureLatency": True} for c in checks],
-        "alarms": [a for c in checks for a in (
-            {"check": c.key, "name": c.alarm_name("down"), "metric": "HealthCheckStatus", "statistic": "Minimum",
-             "comparison": "<", "threshold": 1},
-            {"check": c.key, "name": c.alarm_name("slow"), "metric": "TimeToFirstByte",
-             "statistic": mon.latency_statistic, "comparison": ">", "threshold": mon.latency_threshold_ms})],
+        "alarms": alarms,
         "alerts": {"email": list(mon.alerts.email), "webhooks": list(mon.alerts.webhooks)},
         # What the monitors cost a month and how much of the account's health-check quota they take.
-        "monthly": {"healthChecks": len(checks), "alarms": 2 * len(checks), "quota": mon.health_check_quota,
-                    "usd": monthly_usd(len(checks), 2 * len(checks), fast_interval=mon.request_interval == 10),
+        "monthly": {"healthChecks": len(checks), "alarms": len(alarms), "quota": mon.health_check_quota,
+                    "usd": monthly_usd(len(checks), len(alarms), fast_interval=mon.request_interval == 10),
                     "pricedAsOf": PRICED_AS_OF},
         "cloudflareCertificateAlerts": bool(mon.cloudflare and mon.cloudflare.certificate_events),
     }
-
-
-# -- one line each, for the plan and the handover report ----------------------------------------
-
-def tenant_lines(contract: dict) -> list[str]:
-    """One line per tenant group: its size, record, certificate and how it is watched."""
-    out = []
-    for g in contract.get("tenantGroups") or []:
-        n = len(g["hosts"])
-        size = (f"wildcard *.{g['domain']}, {n:,} known tenant{'s' if n != 1 else ''}" if g["wildcard"]
-                else f"{n:,} tenant{'s' if n != 1 else ''} under {g['domain']}")
-        if g["exceptions"]:
-            size += f", {len(g['exceptions'])} excepted"
-        cert = (f"certificate {', '.join(g['certificate']['names'])} by {g['certificate']['authority']}"
-                if g.get("certificate") else "Universal SSL")
-        watched = ", ".join(g["sampled"]) or "none (list tenants to watch some)"
-        out.append(f"tenant group {g['name']}: {size} → {g['recordType']} {g['origin']}"
-                   f" ({'proxied' if g['proxied'] else 'DNS only'}); {cert}; watched: {watched}")
-    return out
-
-
-def monitor_cost(contract: dict) -> str:
-    """'about $89.10 a month (list prices of 2026-09); 18 of the account's quota of 200 health checks'."""
-    m = (contract.get("monitoring") or {}).get("monthly")
-    if not m:
-        return ""
-    return (f"about ${m['usd']:,.2f} a month (list prices of {m['pricedAsOf']}); "
-            f"{m['healthChecks']} of the account's quota of {m['quota']} health checks")
-
-
-def monitor_line(contract: dict) -> str:
-    m = (contract.get("monitoring") or {}).get("monthly")
-    if not m:
-        return ""
-    return f"monitors: {m['healthChecks']} Route53 health checks, {m['alarms']} CloudWatch alarms; {monitor_cost(contract)}"

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from infra.contract import monitor_line, tenant_lines
+from infra.contractview import monitor_line, tenant_lines
 from infra.findings import Finding
 from infra.mockrun import PlannedResource, PlanRun
 from infra.spec.records import tenant_group_of

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from infra.contract import build_contract, monitor_cost, tenant_lines
+from infra.contract import build_contract
+from infra.contractview import monitor_cost, tenant_lines
 from infra.findings import Finding, Status
 from infra.spec import Spec
 from infra.spec.records import is_per_tenant
